@@ -1,0 +1,65 @@
+// What the kernel asks its host to do, and the events it raises. The host
+// drains these with NodeKernel::pollOutput() after every input.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "state/replicated_map.h"
+
+namespace pc {
+
+// Send `text` on the signaling transports; `to` empty means every node.
+struct SendSignal {
+  std::string to;
+  std::string text;
+};
+// Create a WebRTC connection. The initiator opens the data channel and makes
+// the offer; the other side answers.
+struct OpenConnection {
+  std::string peerId;
+  bool initiator = false;
+};
+// Hand an SDP or ICE payload (JSON text) from the peer to its connection.
+struct DeliverRtcSignal {
+  std::string peerId;
+  std::string data;
+};
+struct CloseConnection {
+  std::string peerId;
+};
+struct SendData {
+  std::string peerId;
+  std::vector<uint8_t> bytes;
+};
+
+struct PeerConnected {
+  std::string peerId;
+};
+struct PeerDisconnected {
+  std::string peerId;
+  std::string reason;
+};
+// One transaction's visible changes, raised after all of it is applied.
+struct StateChanged {
+  std::string origin;  // empty: this node; else the peer it came from
+  std::vector<KeyChange> changes;
+};
+struct MessageReceived {
+  std::string peerId;
+  std::string json;
+};
+
+using Output = std::variant<SendSignal, OpenConnection, DeliverRtcSignal, CloseConnection, SendData,
+                            PeerConnected, PeerDisconnected, StateChanged, MessageReceived>;
+
+struct Result {
+  bool ok = true;
+  std::string error;
+  static Result success() { return {}; }
+  static Result failure(std::string why) { return {false, std::move(why)}; }
+};
+
+}  // namespace pc

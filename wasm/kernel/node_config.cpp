@@ -1,0 +1,72 @@
+#include "kernel/node_config.h"
+
+#include <nlohmann/json.hpp>
+
+#include "signaling/signal_codec.h"
+
+namespace pc {
+
+using nlohmann::json;
+
+namespace {
+constexpr uint64_t kMaxSafeInteger = (uint64_t{1} << 53) - 1;
+
+template <typename T>
+bool readNumber(const json& j, const char* name, T* out, std::string* error) {
+  auto it = j.find(name);
+  if (it == j.end()) return true;
+  if (!it->is_number() || it->get<double>() < 0) {
+    *error = std::string(name) + " must be a non-negative number";
+    return false;
+  }
+  *out = it->get<T>();
+  return true;
+}
+
+bool readString(const json& j, const char* name, std::string* out, std::string* error) {
+  auto it = j.find(name);
+  if (it == j.end()) return true;
+  if (!it->is_string()) {
+    *error = std::string(name) + " must be a string";
+    return false;
+  }
+  *out = it->get<std::string>();
+  return true;
+}
+}  // namespace
+
+std::optional<NodeConfig> NodeConfig::fromJson(std::string_view text, std::string* error) {
+  json j = json::parse(text.begin(), text.end(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    *error = "config must be a JSON object";
+    return std::nullopt;
+  }
+  NodeConfig c;
+  bool ok = readString(j, "nodeId", &c.nodeId, error) && readNumber(j, "replicaId", &c.replicaId, error) &&
+            readString(j, "roomId", &c.roomId, error) && readString(j, "topology", &c.topology, error) &&
+            readNumber(j, "announceIntervalMs", &c.announceIntervalMs, error) &&
+            readNumber(j, "connectTimeoutMs", &c.connectTimeoutMs, error) &&
+            readNumber(j, "pingIntervalMs", &c.pingIntervalMs, error) &&
+            readNumber(j, "peerTimeoutMs", &c.peerTimeoutMs, error) &&
+            readNumber(j, "maxChannelMessageBytes", &c.maxChannelMessageBytes, error) &&
+            readNumber(j, "maxFrameBytes", &c.maxFrameBytes, error);
+  if (!ok) return std::nullopt;
+  *error = c.validate();
+  if (!error->empty()) return std::nullopt;
+  return c;
+}
+
+std::string NodeConfig::validate() const {
+  if (!isValidNodeId(nodeId)) return "nodeId must be 1-64 characters of A-Z, a-z, 0-9, '-' or '_'";
+  if (replicaId == 0 || replicaId > kMaxSafeInteger) return "replicaId must be an integer in 1..2^53-1";
+  if (roomId.empty() || roomId.size() > 256) return "roomId must be 1-256 characters";
+  if (topology != "mesh") return "topology '" + topology + "' is not supported; use 'mesh'";
+  if (announceIntervalMs <= 0 || connectTimeoutMs <= 0 || pingIntervalMs <= 0 || peerTimeoutMs <= 0)
+    return "intervals and timeouts must be positive";
+  if (peerTimeoutMs <= pingIntervalMs) return "peerTimeoutMs must be longer than pingIntervalMs";
+  if (maxChannelMessageBytes < 1024) return "maxChannelMessageBytes must be at least 1024";
+  if (maxFrameBytes < maxChannelMessageBytes) return "maxFrameBytes must be at least maxChannelMessageBytes";
+  return "";
+}
+
+}  // namespace pc

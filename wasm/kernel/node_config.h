@@ -1,0 +1,32 @@
+// What the kernel needs to know to run. Identity and randomness come in from
+// the host: the kernel draws no random numbers and reads no clock.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "state/hybrid_logical_clock.h"
+
+namespace pc {
+
+struct NodeConfig {
+  std::string nodeId;        // unique, see isValidNodeId
+  uint64_t replicaId = 0;    // nonzero, below 2^53 so JavaScript holds it exactly
+  std::string roomId = "default";
+  std::string topology = "mesh";
+  Millis announceIntervalMs = 2000;
+  Millis connectTimeoutMs = 15000;
+  Millis pingIntervalMs = 1000;
+  Millis peerTimeoutMs = 5000;
+  size_t maxChannelMessageBytes = 64 * 1024;  // larger frames travel as fragments
+  size_t maxFrameBytes = 64 * 1024 * 1024;    // largest frame accepted after reassembly
+
+  // Parses the JSON the bindings pass in; fields left out keep their defaults.
+  static std::optional<NodeConfig> fromJson(std::string_view text, std::string* error);
+  // Empty when valid, else what is wrong.
+  std::string validate() const;
+};
+
+}  // namespace pc

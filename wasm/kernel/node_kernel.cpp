@@ -1,0 +1,437 @@
+#include "kernel/node_kernel.h"
+
+#include <algorithm>
+
+#include "state/json_text.h"
+
+namespace pc {
+
+using nlohmann::json;
+
+// ---- lifecycle -------------------------------------------------------------
+
+Result NodeKernel::initialize(const NodeConfig& config, Millis) {
+  if (lifecycle_ != Lifecycle::Created) return Result::failure("node is already initialized");
+  std::string error = config.validate();
+  if (!error.empty()) return Result::failure("invalid config: " + error);
+  config_ = config;
+  clock_.setReplica(config.replicaId);
+  map_ = ReplicatedMap(config.replicaId);
+  lifecycle_ = Lifecycle::Initialized;
+  return Result::success();
+}
+
+Result NodeKernel::start(Millis now) {
+  if (lifecycle_ == Lifecycle::Created) return Result::failure("node must be initialized before start()");
+  if (lifecycle_ == Lifecycle::Started) return Result::success();
+  lifecycle_ = Lifecycle::Started;
+  startedAt_ = now;
+  sendSignal(SignalType::Announce, "", now);
+  nextAnnounceAt_ = now + config_.announceIntervalMs;
+  return Result::success();
+}
+
+Result NodeKernel::stop(Millis now) {
+  if (lifecycle_ != Lifecycle::Started) return Result::success();
+  sendSignal(SignalType::Leave, "", now);
+  std::vector<std::string> ids;
+  for (const auto& [id, p] : peers_) ids.push_back(id);
+  for (const auto& id : ids) dropPeer(id, "stopped", true);
+  lifecycle_ = Lifecycle::Initialized;
+  startedAt_ = 0;
+  return Result::success();
+}
+
+// ---- signaling ---------------------------------------------------------------
+
+void NodeKernel::sendSignal(SignalType type, const std::string& to, Millis, std::string data) {
+  Signal s{type, config_.roomId, config_.nodeId, to, std::move(data)};
+  emit(SendSignal{to, encodeSignal(s)});
+}
+
+void NodeKernel::handleSignal(std::string_view text, Millis now) {
+  if (!isStarted()) return;
+  std::string error;
+  std::optional<Signal> s = decodeSignal(text, &error);
+  if (!s) {
+    ++counters_.rejectedSignals;
+    counters_.lastRejection = "signal: " + error;
+    return;
+  }
+  // Other rooms and other recipients share the transport; they are not errors.
+  if (s->from == config_.nodeId || s->room != config_.roomId) return;
+  if (!s->to.empty() && s->to != config_.nodeId) return;
+
+  PeerRecord* peer = peers_.find(s->from);
+  switch (s->type) {
+    case SignalType::Announce: {
+      if (!peer) {
+        peer = &peers_.add(s->from, config_.maxFrameBytes, now);
+        // A newcomer announces to everyone; answer it directly so it learns
+        // of this node without waiting for the next periodic announce.
+        if (s->to.empty()) sendSignal(SignalType::Announce, s->from, now);
+      }
+      if (peer->state == PeerState::Discovered && PeerTable::shouldDial(config_.nodeId, peer->id)) dial(*peer, now);
+      return;
+    }
+    case SignalType::Leave:
+      if (peer) dropPeer(peer->id, "left", true);
+      return;
+    case SignalType::Rtc: {
+      if (!peer || peer->state == PeerState::Discovered) {
+        // Only the dialer may open a connection; a stray payload for a
+        // connection this node should dial itself is stale and ignored.
+        if (!PeerTable::shouldDial(s->from, config_.nodeId)) return;
+        if (!peer) peer = &peers_.add(s->from, config_.maxFrameBytes, now);
+        peer->initiator = false;
+        peers_.setState(*peer, PeerState::Connecting, now);
+        emit(OpenConnection{peer->id, false});
+      }
+      emit(DeliverRtcSignal{peer->id, std::move(s->data)});
+      return;
+    }
+  }
+}
+
+void NodeKernel::handleLocalRtcSignal(const std::string& peerId, std::string_view dataJson, Millis now) {
+  const PeerRecord* peer = peers_.find(peerId);
+  if (!isStarted() || !peer || peer->state == PeerState::Discovered) return;
+  json data = json::parse(dataJson.begin(), dataJson.end(), nullptr, false);
+  if (data.is_discarded() || !data.is_object()) return;
+  sendSignal(SignalType::Rtc, peerId, now, std::string(dataJson));
+}
+
+void NodeKernel::dial(PeerRecord& peer, Millis now) {
+  peer.initiator = true;
+  peers_.setState(peer, PeerState::Connecting, now);
+  emit(OpenConnection{peer.id, true});
+}
+
+void NodeKernel::dropPeer(const std::string& peerId, const std::string& reason, bool closeConnection) {
+  PeerRecord* peer = peers_.find(peerId);
+  if (!peer) return;
+  bool wasConnected = peer->state == PeerState::Connected;
+  bool hasConnection = peer->state != PeerState::Discovered;
+  peers_.remove(peerId);
+  if (closeConnection && hasConnection) emit(CloseConnection{peerId});
+  if (wasConnected) emit(PeerDisconnected{peerId, reason});
+}
+
+// ---- channels and frames -------------------------------------------------------
+
+void NodeKernel::handleChannelOpen(const std::string& peerId, Millis now) {
+  PeerRecord* peer = peers_.find(peerId);
+  if (!isStarted() || !peer || peer->state != PeerState::Connecting) return;
+  peers_.setState(*peer, PeerState::Handshaking, now);
+  peer->lastHeardAt = now;
+  sendFrame(*peer, wire::Hello{config_.nodeId, config_.replicaId, config_.roomId});
+}
+
+void NodeKernel::handleChannelClosed(const std::string& peerId, Millis) {
+  dropPeer(peerId, "channel closed", true);
+}
+
+void NodeKernel::sendFrame(PeerRecord& peer, const wire::Frame& frame) {
+  std::vector<uint8_t> bytes = wire::encode(frame);
+  auto send = [&](std::vector<uint8_t>&& b) {
+    peer.stats.bytesOut += b.size();
+    ++peer.stats.framesOut;
+    emit(SendData{peer.id, std::move(b)});
+  };
+  if (bytes.size() <= config_.maxChannelMessageBytes) {
+    send(std::move(bytes));
+    return;
+  }
+  // Room for the fragment header inside each channel message.
+  size_t piece = config_.maxChannelMessageBytes - 32;
+  for (auto& f : wire::fragment(bytes, nextFragmentId_++, piece)) send(std::move(f));
+}
+
+void NodeKernel::reject(PeerRecord& peer, const std::string& why) {
+  ++peer.stats.rejected;
+  ++counters_.rejectedFrames;
+  counters_.lastRejection = "from " + peer.id + ": " + why;
+}
+
+void NodeKernel::handleData(const std::string& peerId, const uint8_t* data, size_t size, Millis now) {
+  PeerRecord* peer = peers_.find(peerId);
+  if (!isStarted() || !peer || peer->state == PeerState::Discovered || peer->state == PeerState::Connecting) {
+    ++counters_.rejectedFrames;
+    counters_.lastRejection = "data from " + peerId + " before its channel opened";
+    return;
+  }
+  peer->stats.bytesIn += size;
+  wire::Decoded d = wire::decode(data, size);
+  if (!d.frame) return reject(*peer, wire::describe(d.error));
+  ++peer->stats.framesIn;
+  peer->lastHeardAt = now;
+
+  if (auto* f = std::get_if<wire::Fragment>(&*d.frame)) {
+    std::vector<uint8_t> whole;
+    switch (peer->assembler.add(*f, &whole)) {
+      case wire::FragmentAssembler::Result::Incomplete: return;
+      case wire::FragmentAssembler::Result::Rejected: return reject(*peer, "fragment out of sequence or frame too large");
+      case wire::FragmentAssembler::Result::Complete: break;
+    }
+    d = wire::decode(whole);
+    if (!d.frame) return reject(*peer, std::string("reassembled frame: ") + wire::describe(d.error));
+    if (std::holds_alternative<wire::Fragment>(*d.frame)) return reject(*peer, "nested fragment");
+  }
+  dispatchFrame(*peer, std::move(*d.frame), now);
+}
+
+void NodeKernel::dispatchFrame(PeerRecord& peer, wire::Frame&& frame, Millis now) {
+  if (peer.state == PeerState::Handshaking) {
+    auto* hello = std::get_if<wire::Hello>(&frame);
+    if (!hello) return reject(peer, "expected Hello first");
+    return onHello(peer, *hello, now);
+  }
+  std::visit(
+      [&](auto&& f) {
+        using T = std::decay_t<decltype(f)>;
+        if constexpr (std::is_same_v<T, wire::Hello>) {
+          reject(peer, "duplicate Hello");
+        } else if constexpr (std::is_same_v<T, wire::SyncRequest>) {
+          sendFrame(peer, wire::SyncResponse{map_.stateVector(), map_.writesMissingFrom(f.seen)});
+        } else if constexpr (std::is_same_v<T, wire::SyncResponse>) {
+          peer.syncOutstanding = false;
+          applyRemoteWrites(peer, f.writes, true, now);
+          map_.mergeStateVector(f.seen);
+        } else if constexpr (std::is_same_v<T, wire::Update>) {
+          applyRemoteWrites(peer, f.writes, false, now);
+        } else if constexpr (std::is_same_v<T, wire::AppMessage>) {
+          ++peer.stats.messagesIn;
+          peer.lastMessageAt = now;
+          emit(MessageReceived{peer.id, std::move(f.json)});
+        } else if constexpr (std::is_same_v<T, wire::Ping>) {
+          // Answered here, not on a timer, so a peer whose timers are
+          // throttled still proves it is alive whenever it is pinged.
+          sendFrame(peer, wire::Pong{f.nonce});
+        } else if constexpr (std::is_same_v<T, wire::Pong>) {
+          if (f.nonce == peer.pingNonce) peer.rttMs = now - peer.lastPingAt;
+        } else if constexpr (std::is_same_v<T, wire::Fragment>) {
+          reject(peer, "nested fragment");
+        }
+      },
+      std::move(frame));
+}
+
+void NodeKernel::onHello(PeerRecord& peer, const wire::Hello& hello, Millis now) {
+  if (hello.nodeId != peer.id || hello.room != config_.roomId) {
+    reject(peer, "Hello does not match the peer's id or room");
+    dropPeer(peer.id, "handshake mismatch", true);
+    return;
+  }
+  peer.replica = hello.replica;
+  peers_.setState(peer, PeerState::Connected, now);
+  peer.connectedAt = now;
+  peer.lastPingAt = now;
+  emit(PeerConnected{peer.id});
+  peer.syncOutstanding = true;
+  sendFrame(peer, wire::SyncRequest{map_.stateVector()});
+}
+
+void NodeKernel::applyRemoteWrites(PeerRecord& peer, const std::vector<Write>& writes, bool fromSync, Millis now) {
+  for (const Write& w : writes) clock_.observe(w.stamp, now);
+  ReplicatedMap::ApplyResult r = map_.applyRemote(writes);
+  if (!r.changes.empty()) emit(StateChanged{peer.id, std::move(r.changes)});
+  if (r.gap && !fromSync && !peer.syncOutstanding) {
+    peer.syncOutstanding = true;
+    sendFrame(peer, wire::SyncRequest{map_.stateVector()});
+  }
+}
+
+// ---- time ----------------------------------------------------------------------
+
+void NodeKernel::handleTimeout(Millis now) {
+  if (!isStarted()) return;
+  if (now >= nextAnnounceAt_) {
+    sendSignal(SignalType::Announce, "", now);
+    nextAnnounceAt_ = now + config_.announceIntervalMs;
+  }
+  std::vector<std::pair<std::string, const char*>> expired;
+  for (auto& [id, peer] : peers_) {
+    switch (peer.state) {
+      case PeerState::Discovered:
+        break;
+      case PeerState::Connecting:
+      case PeerState::Handshaking:
+        if (now - peer.stateSince >= config_.connectTimeoutMs) expired.emplace_back(id, "connect timeout");
+        break;
+      case PeerState::Connected:
+        if (now - peer.lastHeardAt >= config_.peerTimeoutMs) {
+          expired.emplace_back(id, "timeout");
+        } else if (now - peer.lastPingAt >= config_.pingIntervalMs) {
+          peer.lastPingAt = now;
+          peer.pingNonce = nextPingNonce_++;
+          sendFrame(peer, wire::Ping{peer.pingNonce});
+        }
+        break;
+    }
+  }
+  for (const auto& [id, reason] : expired) dropPeer(id, reason, true);
+}
+
+std::optional<Millis> NodeKernel::pollTimeout() const {
+  if (!isStarted()) return std::nullopt;
+  Millis next = nextAnnounceAt_;
+  for (const auto& [id, peer] : peers_) {
+    switch (peer.state) {
+      case PeerState::Discovered:
+        break;
+      case PeerState::Connecting:
+      case PeerState::Handshaking:
+        next = std::min(next, peer.stateSince + config_.connectTimeoutMs);
+        break;
+      case PeerState::Connected:
+        next = std::min({next, peer.lastHeardAt + config_.peerTimeoutMs, peer.lastPingAt + config_.pingIntervalMs});
+        break;
+    }
+  }
+  return next;
+}
+
+std::optional<Output> NodeKernel::pollOutput() {
+  if (outputs_.empty()) return std::nullopt;
+  Output o = std::move(outputs_.front());
+  outputs_.pop_front();
+  return o;
+}
+
+// ---- application inputs -----------------------------------------------------------
+
+Result NodeKernel::requireInitialized(const char* operation) const {
+  if (isInitialized()) return Result::success();
+  return Result::failure(std::string("node must be initialized before ") + operation);
+}
+
+Result NodeKernel::validateKey(const std::string& key) const {
+  if (key.empty()) return Result::failure("key must be a non-empty string");
+  if (key.size() > kMaxKeyBytes) return Result::failure("key is longer than 65536 bytes");
+  if (!isValidUtf8(key)) return Result::failure("key is not valid UTF-8");
+  return Result::success();
+}
+
+Result NodeKernel::validateJson(const std::string& text, const char* what) const {
+  if (!isJsonText(text)) return Result::failure(std::string(what) + " is not valid JSON text");
+  return Result::success();
+}
+
+Result NodeKernel::write(const std::string& key, const std::string& json, Millis now) {
+  return commit({{key, json}}, now);
+}
+
+Result NodeKernel::remove(const std::string& key, Millis now) { return commit({{key, std::nullopt}}, now); }
+
+Result NodeKernel::clear(Millis now) {
+  if (Result r = requireInitialized("clear()"); !r.ok) return r;
+  return commit(map_.deleteAllOperations(), now);
+}
+
+Result NodeKernel::commit(const std::vector<Operation>& ops, Millis now) {
+  if (Result r = requireInitialized("writing state"); !r.ok) return r;
+  for (const auto& [key, value] : ops) {
+    Result r = validateKey(key);
+    if (r.ok && value) r = validateJson(*value, "value");
+    if (!r.ok) {
+      ++counters_.rejectedWrites;
+      return r;
+    }
+  }
+  if (ops.empty()) return Result::success();
+  std::vector<KeyChange> changes;
+  std::vector<Write> writes = map_.commitLocal(ops, clock_.tick(now), &changes);
+  if (!changes.empty()) emit(StateChanged{"", std::move(changes)});
+  if (isStarted()) {
+    wire::Frame update = wire::Update{std::move(writes)};
+    for (auto& [id, peer] : peers_)
+      if (peer.state == PeerState::Connected) sendFrame(peer, update);
+  }
+  return Result::success();
+}
+
+Result NodeKernel::sendToPeer(const std::string& peerId, const std::string& json, Millis) {
+  if (!isStarted()) return Result::failure("node must be started before sending messages");
+  PeerRecord* peer = peers_.find(peerId);
+  if (!peer || peer->state != PeerState::Connected) return Result::failure("peer " + peerId + " is not connected");
+  if (Result r = validateJson(json, "message"); !r.ok) return r;
+  ++peer->stats.messagesOut;
+  sendFrame(*peer, wire::AppMessage{json});
+  return Result::success();
+}
+
+Result NodeKernel::broadcast(const std::string& json, Millis) {
+  if (!isStarted()) return Result::failure("node must be started before sending messages");
+  if (Result r = validateJson(json, "message"); !r.ok) return r;
+  wire::Frame frame = wire::AppMessage{json};
+  for (auto& [id, peer] : peers_) {
+    if (peer.state != PeerState::Connected) continue;
+    ++peer.stats.messagesOut;
+    sendFrame(peer, frame);
+  }
+  return Result::success();
+}
+
+// ---- descriptions -------------------------------------------------------------------
+
+json NodeKernel::describePeers() const {
+  json out = json::array();
+  for (const auto& [id, p] : peers_) {
+    out.push_back({{"peerId", id},
+                   {"state", toString(p.state)},
+                   {"initiator", p.initiator},
+                   {"transport", "webrtc"},
+                   {"discoveredAt", p.discoveredAt},
+                   {"connectedAt", p.state == PeerState::Connected ? json(p.connectedAt) : json(nullptr)},
+                   {"lastMessageTime", p.lastMessageAt > 0 ? json(p.lastMessageAt) : json(nullptr)},
+                   {"lastHeardAt", p.lastHeardAt > 0 ? json(p.lastHeardAt) : json(nullptr)},
+                   {"rttMs", p.rttMs ? json(*p.rttMs) : json(nullptr)},
+                   {"bytesIn", p.stats.bytesIn},
+                   {"bytesOut", p.stats.bytesOut},
+                   {"framesIn", p.stats.framesIn},
+                   {"framesOut", p.stats.framesOut},
+                   {"messagesIn", p.stats.messagesIn},
+                   {"messagesOut", p.stats.messagesOut},
+                   {"rejected", p.stats.rejected}});
+  }
+  return out;
+}
+
+json NodeKernel::describeStatus() const {
+  json connections = json::object();
+  uint64_t bytesIn = 0, bytesOut = 0, messagesIn = 0, messagesOut = 0;
+  for (const auto& [id, p] : peers_) {
+    connections[id] = toString(p.state);
+    bytesIn += p.stats.bytesIn;
+    bytesOut += p.stats.bytesOut;
+    messagesIn += p.stats.messagesIn;
+    messagesOut += p.stats.messagesOut;
+  }
+  size_t connected = connectedPeerCount();
+  return {{"nodeId", config_.nodeId},
+          {"roomId", config_.roomId},
+          {"isInitialized", isInitialized()},
+          {"isStarted", isStarted()},
+          {"startedAt", isStarted() ? json(startedAt_) : json(nullptr)},
+          {"topology", config_.topology},
+          {"network",
+           {{"peerId", config_.nodeId},
+            {"peerCount", connected},
+            {"knownPeers", peers_.size()},
+            {"isConnected", connected > 0},
+            {"connections", connections},
+            {"bytesIn", bytesIn},
+            {"bytesOut", bytesOut},
+            {"messagesIn", messagesIn},
+            {"messagesOut", messagesOut},
+            {"rejectedFrames", counters_.rejectedFrames},
+            {"rejectedSignals", counters_.rejectedSignals},
+            {"lastRejection", counters_.lastRejection.empty() ? json(nullptr) : json(counters_.lastRejection)}}},
+          {"state",
+           {{"keyCount", map_.size()},
+            {"tombstones", map_.tombstones()},
+            {"replicaId", config_.replicaId},
+            {"rejectedWrites", counters_.rejectedWrites}}}};
+}
+
+}  // namespace pc

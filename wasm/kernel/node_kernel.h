@@ -1,0 +1,106 @@
+// NodeKernel: one PeerCompute node, without I/O.
+//
+// Inputs are method calls that carry the current time; outputs are queued and
+// drained with pollOutput(); pollTimeout() says when the kernel next wants
+// handleTimeout(). The kernel never reads a clock, draws a random number or
+// touches a socket, so a test can run many kernels on simulated time.
+#pragma once
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kernel/kernel_output.h"
+#include "kernel/node_config.h"
+#include "peers/peer_table.h"
+#include "signaling/signal_codec.h"
+#include "state/hybrid_logical_clock.h"
+#include "state/replicated_map.h"
+#include "wire/frame_codec.h"
+
+namespace pc {
+
+enum class Lifecycle { Created, Initialized, Started };
+
+struct NodeCounters {
+  uint64_t rejectedFrames = 0;   // malformed or out-of-protocol bytes from peers
+  uint64_t rejectedSignals = 0;  // malformed signaling messages
+  uint64_t rejectedWrites = 0;   // app writes refused for bad input
+  std::string lastRejection;
+};
+
+class NodeKernel {
+ public:
+  static constexpr size_t kMaxKeyBytes = 64 * 1024;
+
+  // Lifecycle: initialize, then start; stop returns to initialized, and start
+  // may be called again. State survives stop.
+  Result initialize(const NodeConfig& config, Millis now);
+  Result start(Millis now);
+  Result stop(Millis now);
+
+  // Inputs from the host's transports.
+  void handleSignal(std::string_view text, Millis now);
+  void handleLocalRtcSignal(const std::string& peerId, std::string_view dataJson, Millis now);
+  void handleChannelOpen(const std::string& peerId, Millis now);
+  void handleChannelClosed(const std::string& peerId, Millis now);
+  void handleData(const std::string& peerId, const uint8_t* data, size_t size, Millis now);
+  void handleTimeout(Millis now);
+
+  // Inputs from the application. Values are JSON text.
+  Result write(const std::string& key, const std::string& json, Millis now);
+  Result remove(const std::string& key, Millis now);
+  Result commit(const std::vector<Operation>& ops, Millis now);  // an atomic batch
+  Result clear(Millis now);
+  Result sendToPeer(const std::string& peerId, const std::string& json, Millis now);
+  Result broadcast(const std::string& json, Millis now);
+
+  // Outputs.
+  std::optional<Output> pollOutput();
+  std::optional<Millis> pollTimeout() const;
+
+  // Queries.
+  Lifecycle lifecycle() const { return lifecycle_; }
+  bool isInitialized() const { return lifecycle_ != Lifecycle::Created; }
+  bool isStarted() const { return lifecycle_ == Lifecycle::Started; }
+  const NodeConfig& config() const { return config_; }
+  const ReplicatedMap& state() const { return map_; }
+  const PeerTable& peers() const { return peers_; }
+  const NodeCounters& counters() const { return counters_; }
+  Millis startedAt() const { return startedAt_; }
+  size_t connectedPeerCount() const { return peers_.countIn(PeerState::Connected); }
+
+  nlohmann::json describeStatus() const;
+  nlohmann::json describePeers() const;  // every known peer, with its statistics
+
+ private:
+  void emit(Output o) { outputs_.push_back(std::move(o)); }
+  void sendSignal(SignalType type, const std::string& to, Millis now, std::string data = {});
+  void sendFrame(PeerRecord& peer, const wire::Frame& frame);
+  void dial(PeerRecord& peer, Millis now);
+  void dropPeer(const std::string& peerId, const std::string& reason, bool closeConnection);
+  void reject(PeerRecord& peer, const std::string& why);
+  void dispatchFrame(PeerRecord& peer, wire::Frame&& frame, Millis now);
+  void onHello(PeerRecord& peer, const wire::Hello& hello, Millis now);
+  void applyRemoteWrites(PeerRecord& peer, const std::vector<Write>& writes, bool fromSync, Millis now);
+  Result requireInitialized(const char* operation) const;
+  Result validateKey(const std::string& key) const;
+  Result validateJson(const std::string& json, const char* what) const;
+
+  Lifecycle lifecycle_ = Lifecycle::Created;
+  NodeConfig config_;
+  HybridLogicalClock clock_;
+  ReplicatedMap map_;
+  PeerTable peers_;
+  NodeCounters counters_;
+  std::deque<Output> outputs_;
+  Millis startedAt_ = 0;
+  Millis nextAnnounceAt_ = 0;
+  uint64_t nextFragmentId_ = 1;
+  uint64_t nextPingNonce_ = 1;
+};
+
+}  // namespace pc

@@ -1,0 +1,76 @@
+// PeerTable: every peer this node knows of, its connection state and its
+// statistics. It also holds the dial rule.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "state/hybrid_logical_clock.h"
+#include "wire/fragment_assembler.h"
+
+namespace pc {
+
+enum class PeerState {
+  Discovered,   // heard of through signaling; no connection yet
+  Connecting,   // WebRTC negotiation under way
+  Handshaking,  // data channel open; waiting for the peer's Hello
+  Connected,    // Hello exchanged: state and messages flow
+};
+const char* toString(PeerState s);
+
+struct PeerStats {
+  uint64_t bytesIn = 0, bytesOut = 0;
+  uint64_t framesIn = 0, framesOut = 0;
+  uint64_t messagesIn = 0, messagesOut = 0;  // application messages
+  uint64_t rejected = 0;                      // frames dropped as malformed or out of protocol
+};
+
+struct PeerRecord {
+  std::string id;
+  PeerState state = PeerState::Discovered;
+  bool initiator = false;
+  uint64_t replica = 0;
+  Millis discoveredAt = 0;
+  Millis stateSince = 0;
+  Millis connectedAt = 0;
+  Millis lastHeardAt = 0;     // any valid frame: liveness
+  Millis lastMessageAt = 0;   // last application message
+  Millis lastPingAt = 0;
+  std::optional<double> rttMs;
+  uint64_t pingNonce = 0;
+  bool syncOutstanding = false;
+  PeerStats stats;
+  wire::FragmentAssembler assembler;
+
+  PeerRecord(std::string id_, size_t maxFrameBytes) : id(std::move(id_)), assembler(maxFrameBytes) {}
+};
+
+class PeerTable {
+ public:
+  // Exactly one side of a pair dials: the one with the smaller id. Both sides
+  // evaluate the same rule, so discovering each other at the same moment
+  // still yields one connection.
+  static bool shouldDial(const std::string& self, const std::string& peer) { return self < peer; }
+
+  PeerRecord* find(const std::string& id);
+  const PeerRecord* find(const std::string& id) const;
+  PeerRecord& add(const std::string& id, size_t maxFrameBytes, Millis now);
+  void setState(PeerRecord& p, PeerState s, Millis now);
+  void remove(const std::string& id) { peers_.erase(id); }
+  void clear() { peers_.clear(); }
+
+  size_t size() const { return peers_.size(); }
+  size_t countIn(PeerState s) const;
+
+  auto begin() { return peers_.begin(); }
+  auto end() { return peers_.end(); }
+  auto begin() const { return peers_.begin(); }
+  auto end() const { return peers_.end(); }
+
+ private:
+  std::map<std::string, PeerRecord> peers_;
+};
+
+}  // namespace pc

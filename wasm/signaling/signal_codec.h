@@ -1,0 +1,30 @@
+// The signaling envelope: small JSON messages that let peers find each other
+// and carry WebRTC's SDP and ICE, which stay opaque to the kernel. The same
+// envelope travels over every signaling transport. See wasm/wire/PROTOCOL.md.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pc {
+
+enum class SignalType { Announce, Leave, Rtc };
+
+struct Signal {
+  SignalType type = SignalType::Announce;
+  std::string room;
+  std::string from;
+  std::string to;    // empty: addressed to every node in the room
+  std::string data;  // Rtc only: the WebRTC payload as JSON text
+};
+
+constexpr size_t kMaxSignalBytes = 64 * 1024;
+
+// Node ids are what PeerJS servers accept, so one id works on every transport.
+bool isValidNodeId(std::string_view id);
+
+std::string encodeSignal(const Signal& s);
+std::optional<Signal> decodeSignal(std::string_view text, std::string* error);
+
+}  // namespace pc

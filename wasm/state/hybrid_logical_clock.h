@@ -1,0 +1,49 @@
+// Hybrid logical clock (Kulkarni et al.): wall-clock milliseconds plus a
+// logical counter. Stamps from one replica only grow, a stamp issued after a
+// remote one has been observed is greater than it, and the replica id breaks
+// ties, so every pair of writes has one agreed order.
+#pragma once
+
+#include <cstdint>
+#include <tuple>
+
+namespace pc {
+
+using Millis = double;  // time as an input: ms since the epoch, fractional
+
+struct Stamp {
+  uint64_t wall = 0;
+  uint32_t logical = 0;
+  uint64_t replica = 0;
+
+  friend bool operator<(const Stamp& a, const Stamp& b) {
+    return std::tie(a.wall, a.logical, a.replica) < std::tie(b.wall, b.logical, b.replica);
+  }
+  friend bool operator==(const Stamp& a, const Stamp& b) {
+    return a.wall == b.wall && a.logical == b.logical && a.replica == b.replica;
+  }
+  friend bool operator!=(const Stamp& a, const Stamp& b) { return !(a == b); }
+};
+
+class HybridLogicalClock {
+ public:
+  // A remote wall time further than this ahead of ours is not adopted, so one
+  // peer with a wrong clock cannot drag every later stamp into the future.
+  static constexpr uint64_t kMaxForwardDriftMs = 60'000;
+
+  explicit HybridLogicalClock(uint64_t replica = 0) : replica_(replica) {}
+
+  void setReplica(uint64_t replica) { replica_ = replica; }
+  uint64_t replica() const { return replica_; }
+
+  Stamp tick(Millis now);
+  void observe(const Stamp& remote, Millis now);
+  Stamp last() const { return {wall_, logical_, replica_}; }
+
+ private:
+  uint64_t replica_;
+  uint64_t wall_ = 0;
+  uint32_t logical_ = 0;
+};
+
+}  // namespace pc

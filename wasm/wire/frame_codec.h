@@ -1,0 +1,90 @@
+// The peer-to-peer wire format: one frame per data-channel message.
+// Layout and rules are written down in PROTOCOL.md beside this file.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "state/replicated_map.h"
+
+namespace pc::wire {
+
+constexpr uint8_t kMagic = 0xC5;
+constexpr uint8_t kVersion = 1;
+
+enum class FrameType : uint8_t {
+  Hello = 1,
+  SyncRequest = 2,
+  SyncResponse = 3,
+  Update = 4,
+  AppMessage = 5,
+  Ping = 6,
+  Pong = 7,
+  Fragment = 8,
+};
+
+struct Hello {
+  std::string nodeId;
+  uint64_t replica = 0;
+  std::string room;
+};
+struct SyncRequest {
+  StateVector seen;
+};
+struct SyncResponse {
+  StateVector seen;
+  std::vector<Write> writes;
+};
+struct Update {  // one atomic transaction
+  std::vector<Write> writes;
+};
+struct AppMessage {
+  std::string json;
+};
+struct Ping {
+  uint64_t nonce = 0;
+};
+struct Pong {
+  uint64_t nonce = 0;
+};
+struct Fragment {  // a piece of one frame too large for one channel message
+  uint64_t messageId = 0;
+  uint64_t index = 0;
+  uint64_t count = 0;
+  std::string bytes;
+};
+
+using Frame = std::variant<Hello, SyncRequest, SyncResponse, Update, AppMessage, Ping, Pong, Fragment>;
+
+enum class DecodeError {
+  None,
+  TooShort,
+  BadMagic,
+  UnsupportedVersion,
+  UnknownType,
+  BadLength,
+  Truncated,
+  TrailingBytes,
+  InvalidText,
+  InvalidJson,
+  InvalidField,
+};
+const char* describe(DecodeError e);
+
+struct Decoded {
+  std::optional<Frame> frame;
+  DecodeError error = DecodeError::None;
+};
+
+std::vector<uint8_t> encode(const Frame& frame);
+Decoded decode(const uint8_t* data, size_t size);
+inline Decoded decode(const std::vector<uint8_t>& bytes) { return decode(bytes.data(), bytes.size()); }
+
+// Splits an encoded frame into Fragment frames of at most `maxBytes` payload.
+std::vector<std::vector<uint8_t>> fragment(const std::vector<uint8_t>& encoded, uint64_t messageId,
+                                           size_t maxBytes);
+
+}  // namespace pc::wire
