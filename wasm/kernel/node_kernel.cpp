@@ -107,7 +107,7 @@ void NodeKernel::dial(PeerRecord& peer, Millis now) {
   emit(OpenConnection{peer.id, true});
 }
 
-void NodeKernel::dropPeer(const std::string& peerId, const std::string& reason, bool closeConnection) {
+void NodeKernel::dropPeer(std::string peerId, const std::string& reason, bool closeConnection) {
   PeerRecord* peer = peers_.find(peerId);
   if (!peer) return;
   bool wasConnected = peer->state == PeerState::Connected;

@@ -81,7 +81,8 @@ class NodeKernel {
   void sendSignal(SignalType type, const std::string& to, Millis now, std::string data = {});
   void sendFrame(PeerRecord& peer, const wire::Frame& frame);
   void dial(PeerRecord& peer, Millis now);
-  void dropPeer(const std::string& peerId, const std::string& reason, bool closeConnection);
+  // Takes the id by value: callers often pass the id of the record it erases.
+  void dropPeer(std::string peerId, const std::string& reason, bool closeConnection);
   void reject(PeerRecord& peer, const std::string& why);
   void dispatchFrame(PeerRecord& peer, wire::Frame&& frame, Millis now);
   void onHello(PeerRecord& peer, const wire::Hello& hello, Millis now);
