@@ -1,0 +1,205 @@
+// NodeKernel: the public face of one node. It owns the C++ kernel (through
+// the KernelDriver) and the browser I/O the kernel asks for: signaling
+// transports and WebRTC connections.
+import { DEFAULT_CONFIG, generateNodeId, generateReplicaId, kernelConfig, normalizeConfig } from './config.js';
+import { EventEmitter } from './event-emitter.js';
+import { KernelDriver, now } from './kernel-driver.js';
+import { NetworkManager } from './network-manager.js';
+import { StateManager } from './state-manager.js';
+import { BroadcastChannelTransport } from './transports/broadcast-channel-transport.js';
+import { assertSignalingTransport } from './transports/signaling-transport.js';
+import { loadCore } from './wasm-loader.js';
+import { PeerConnectionPool } from './webrtc/peer-connection-pool.js';
+
+export class NodeKernel {
+  #config;
+  #nodeId;
+  #emitter = new EventEmitter();
+  #driver = null;
+  #pool = null;
+  #state = null;
+  #network = null;
+  #transports = [];
+  #initializing = null;
+  #started = false;
+  #onPageHide = () => this.stop();
+
+  constructor(config = {}) {
+    this.#config = normalizeConfig(config);
+    this.#nodeId = this.#config.nodeId ?? generateNodeId();
+  }
+
+  get nodeId() {
+    return this.#nodeId;
+  }
+
+  get config() {
+    return this.#config;
+  }
+
+  get isInitialized() {
+    return this.#driver !== null;
+  }
+
+  get isStarted() {
+    return this.#started;
+  }
+
+  initialize() {
+    this.#initializing ??= this.#initialize().catch((error) => {
+      this.#initializing = null;
+      throw error;
+    });
+    return this.#initializing;
+  }
+
+  async #initialize() {
+    const core = await loadCore();
+    const kernel = new core.Kernel();
+    const settings = kernelConfig(this.#config, this.#nodeId, generateReplicaId());
+    const error = kernel.initialize(JSON.stringify(settings), now());
+    if (error) {
+      kernel.delete();
+      throw new Error(`initialize(): ${error}`);
+    }
+    this.#driver = new KernelDriver(kernel, (output) => this.#dispatch(output));
+    this.#pool = new PeerConnectionPool({
+      iceServers: this.#config.iceServers,
+      events: {
+        onLocalSignal: (peerId, json) => this.#driver.input((k, t) => k.handleLocalRtcSignal(peerId, json, t)),
+        onOpen: (peerId) => this.#driver.input((k, t) => k.handleChannelOpen(peerId, t)),
+        onClose: (peerId) => this.#driver.input((k, t) => k.handleChannelClosed(peerId, t)),
+        onData: (peerId, bytes) => this.#driver.input((k, t) => k.handleData(peerId, bytes, t)),
+      },
+    });
+    this.#state = new StateManager(this.#driver, this.#emitter);
+    this.#network = new NetworkManager(this.#driver, this.#pool, this.#emitter);
+    this.#emitter.emit('initialized', { nodeId: this.#nodeId });
+    return this;
+  }
+
+  async start() {
+    if (!this.isInitialized) throw new Error('start(): the node is not initialized; call initialize() first');
+    if (this.#started) return this;
+    this.#transports = this.#createTransports();
+    const onSignal = (text) => this.#driver.input((k, t) => k.handleSignal(text, t));
+    await Promise.all(this.#transports.map((transport) => transport.start(onSignal)));
+    const error = this.#driver.input((k, t) => k.start(t));
+    if (error) {
+      this.#stopTransports();
+      throw new Error(`start(): ${error}`);
+    }
+    this.#started = true;
+    globalThis.addEventListener?.('pagehide', this.#onPageHide);
+    this.#emitter.emit('started', { nodeId: this.#nodeId });
+    return this;
+  }
+
+  async stop() {
+    if (!this.#started) return this;
+    // Synchronous up to here, so it also completes inside a pagehide handler.
+    this.#driver.input((k, t) => k.stop(t));
+    this.#pool.closeAll();
+    this.#stopTransports();
+    this.#started = false;
+    globalThis.removeEventListener?.('pagehide', this.#onPageHide);
+    this.#emitter.emit('stopped', { nodeId: this.#nodeId });
+    return this;
+  }
+
+  on(event, listener) {
+    return this.#emitter.on(event, listener);
+  }
+
+  off(event, listener) {
+    this.#emitter.off(event, listener);
+  }
+
+  getStateManager() {
+    this.#requireInitialized('getStateManager()');
+    return this.#state;
+  }
+
+  getNetworkManager() {
+    this.#requireInitialized('getNetworkManager()');
+    return this.#network;
+  }
+
+  // Distributed compute is not part of this version.
+  getComputeManager() {
+    return null;
+  }
+
+  getStatus() {
+    if (!this.isInitialized) {
+      return {
+        nodeId: this.#nodeId,
+        roomId: this.#config.roomId,
+        isInitialized: false,
+        isStarted: false,
+        startedAt: null,
+        topology: this.#config.topology,
+        network: { peerId: this.#nodeId, peerCount: 0, knownPeers: 0, isConnected: false, connections: {} },
+        state: { keyCount: 0, hasPersistence: false, hasP2PSync: false },
+        compute: { enabled: false, available: false },
+      };
+    }
+    const status = JSON.parse(this.#driver.kernel.status());
+    status.network.transports = this.#transports.map((t) => t.name);
+    status.state.hasPersistence = false;
+    status.state.hasP2PSync = status.isStarted;
+    status.compute = { enabled: false, available: false };
+    return status;
+  }
+
+  #requireInitialized(where) {
+    if (!this.isInitialized) throw new Error(`${where}: the node is not initialized; call initialize() first`);
+  }
+
+  #createTransports() {
+    const transports = [];
+    if (BroadcastChannelTransport.isAvailable()) transports.push(new BroadcastChannelTransport(this.#config.roomId));
+    return transports.map(assertSignalingTransport);
+  }
+
+  #stopTransports() {
+    for (const transport of this.#transports) transport.stop();
+    this.#transports = [];
+  }
+
+  #dispatch(output) {
+    switch (output.type) {
+      case 'signal':
+        for (const transport of this.#transports) transport.send(output.text, output.to);
+        break;
+      case 'open':
+        this.#pool.open(output.peerId, output.initiator);
+        break;
+      case 'rtc':
+        this.#pool.deliver(output.peerId, output.data);
+        break;
+      case 'close':
+        this.#pool.close(output.peerId);
+        break;
+      case 'send':
+        this.#pool.send(output.peerId, output.bytes);
+        break;
+      case 'peer-connected':
+        this.#emitter.emit('peer-connected', { peerId: output.peerId });
+        break;
+      case 'peer-disconnected':
+        this.#emitter.emit('peer-disconnected', { peerId: output.peerId, reason: output.reason });
+        break;
+      case 'state':
+        this.#state.applyKernelChanges(output.origin, output.changes);
+        break;
+      case 'message':
+        this.#network.deliverMessage(output.peerId, output.json);
+        break;
+      default:
+        console.warn(`peercompute: unknown kernel output '${output.type}'`);
+    }
+  }
+}
+
+export { DEFAULT_CONFIG };

@@ -1,0 +1,125 @@
+// One RTCPeerConnection and one data channel per peer, opened and closed when
+// the kernel says so. SDP and ICE go out through onLocalSignal as opaque JSON
+// for the kernel to route; what the peer sends back arrives via deliver().
+
+const CHANNEL_LABEL = 'peercompute';
+
+export class PeerConnectionPool {
+  #iceServers;
+  #events;
+  #peers = new Map(); // peerId -> {pc, channel, pendingCandidates, remoteSet}
+
+  // events: {onLocalSignal(peerId, json), onOpen(peerId), onClose(peerId), onData(peerId, Uint8Array)}
+  constructor({ iceServers = [], events }) {
+    this.#iceServers = iceServers;
+    this.#events = events;
+  }
+
+  open(peerId, initiator) {
+    this.close(peerId);
+    const pc = new RTCPeerConnection({ iceServers: this.#iceServers });
+    const entry = { pc, channel: null, pendingCandidates: [], remoteSet: false };
+    this.#peers.set(peerId, entry);
+    const current = () => this.#peers.get(peerId) === entry;
+
+    pc.onicecandidate = (event) => {
+      if (current() && event.candidate) this.#signal(peerId, { candidate: event.candidate.toJSON() });
+    };
+    pc.onconnectionstatechange = () => {
+      if (current() && (pc.connectionState === 'failed' || pc.connectionState === 'closed')) this.#lost(peerId, entry);
+    };
+
+    if (initiator) {
+      this.#attach(peerId, entry, pc.createDataChannel(CHANNEL_LABEL, { ordered: true }));
+      pc.createOffer()
+        .then((offer) => pc.setLocalDescription(offer))
+        .then(() => current() && this.#signal(peerId, { sdp: pc.localDescription.toJSON() }))
+        .catch((error) => this.#failed(peerId, entry, 'creating the offer', error));
+    } else {
+      pc.ondatachannel = (event) => {
+        if (current() && event.channel.label === CHANNEL_LABEL) this.#attach(peerId, entry, event.channel);
+      };
+    }
+  }
+
+  async deliver(peerId, dataText) {
+    const entry = this.#peers.get(peerId);
+    if (!entry) return;
+    let data;
+    try {
+      data = JSON.parse(dataText);
+    } catch {
+      return;
+    }
+    const { pc } = entry;
+    try {
+      if (data.sdp) {
+        await pc.setRemoteDescription(data.sdp);
+        entry.remoteSet = true;
+        if (data.sdp.type === 'offer') {
+          await pc.setLocalDescription(await pc.createAnswer());
+          if (this.#peers.get(peerId) === entry) this.#signal(peerId, { sdp: pc.localDescription.toJSON() });
+        }
+        for (const candidate of entry.pendingCandidates.splice(0)) await pc.addIceCandidate(candidate);
+      } else if (data.candidate) {
+        if (entry.remoteSet) await pc.addIceCandidate(data.candidate);
+        else entry.pendingCandidates.push(data.candidate);
+      }
+    } catch (error) {
+      this.#failed(peerId, entry, 'applying a remote description', error);
+    }
+  }
+
+  send(peerId, bytes) {
+    const channel = this.#peers.get(peerId)?.channel;
+    if (!channel || channel.readyState !== 'open') return false;
+    channel.send(bytes);
+    return true;
+  }
+
+  // The raw data channel, for diagnostics and protocol tests.
+  channel(peerId) {
+    return this.#peers.get(peerId)?.channel ?? null;
+  }
+
+  close(peerId) {
+    const entry = this.#peers.get(peerId);
+    if (!entry) return;
+    this.#peers.delete(peerId);
+    entry.channel?.close();
+    entry.pc.close();
+  }
+
+  closeAll() {
+    for (const peerId of [...this.#peers.keys()]) this.close(peerId);
+  }
+
+  #attach(peerId, entry, channel) {
+    entry.channel = channel;
+    channel.binaryType = 'arraybuffer';
+    const current = () => this.#peers.get(peerId) === entry;
+    channel.onopen = () => current() && this.#events.onOpen(peerId);
+    channel.onclose = () => current() && this.#lost(peerId, entry);
+    channel.onmessage = (event) => {
+      if (!current()) return;
+      const bytes = typeof event.data === 'string' ? new TextEncoder().encode(event.data) : new Uint8Array(event.data);
+      this.#events.onData(peerId, bytes);
+    };
+  }
+
+  #signal(peerId, payload) {
+    this.#events.onLocalSignal(peerId, JSON.stringify(payload));
+  }
+
+  #lost(peerId, entry) {
+    if (this.#peers.get(peerId) !== entry) return;
+    this.close(peerId);
+    this.#events.onClose(peerId);
+  }
+
+  #failed(peerId, entry, what, error) {
+    if (this.#peers.get(peerId) !== entry) return;
+    console.warn(`peercompute: WebRTC failed while ${what} for ${peerId}:`, error);
+    this.#lost(peerId, entry);
+  }
+}
