@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds the kernel with Emscripten and assembles dist/: the embind module,
+# its .wasm, and the JavaScript glue with its type declarations.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Emscripten's optimizer needs acorn, which Debian installs here.
+export NODE_PATH="/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}"
+
+pkg_version=$(node -p "require('./package.json').version")
+glue_version=$(sed -n "s/^export const VERSION = '\(.*\)';/\1/p" js-glue/version.js)
+if [ "$pkg_version" != "$glue_version" ]; then
+  echo "build: js-glue/version.js says $glue_version but package.json says $pkg_version" >&2
+  exit 1
+fi
+
+emcmake cmake -S . -B build/wasm -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/wasm -j"$(nproc)"
+
+rm -rf dist
+mkdir -p dist
+cp -r js-glue/. dist/
+cp build/wasm/peercompute-core.js build/wasm/peercompute-core.wasm dist/
+echo "build: dist/ ready ($(du -sh dist | cut -f1))"

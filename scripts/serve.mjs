@@ -1,0 +1,69 @@
+// Serves the demo pages and the built package: web/ at /, dist/ at /dist/,
+// bench/ at /bench/. PORT overrides the port (default 5173).
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const port = Number(process.env.PORT ?? 5173);
+const host = process.env.HOST ?? '127.0.0.1';
+
+const mounts = [
+  ['/dist/', join(root, 'dist')],
+  ['/bench/', join(root, 'bench')],
+  ['/', join(root, 'web')],
+];
+
+const types = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.ts': 'text/plain; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
+
+function resolvePath(urlPath) {
+  for (const [prefix, dir] of mounts) {
+    if (!urlPath.startsWith(prefix)) continue;
+    const file = normalize(join(dir, urlPath.slice(prefix.length)));
+    return file === dir || file.startsWith(dir + sep) ? file : null;
+  }
+  return null;
+}
+
+const server = createServer(async (req, res) => {
+  let urlPath;
+  try {
+    urlPath = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);
+  } catch {
+    res.writeHead(400).end('bad request');
+    return;
+  }
+  if (urlPath === '/') {
+    res.writeHead(302, { location: '/test-p2p.html' }).end();
+    return;
+  }
+  let file = resolvePath(urlPath);
+  try {
+    if (file && (await stat(file)).isDirectory()) file = join(file, 'index.html');
+    if (!file || !(await stat(file)).isFile()) throw new Error('not found');
+  } catch {
+    res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${urlPath}`);
+    return;
+  }
+  res.writeHead(200, {
+    'content-type': types[extname(file)] ?? 'application/octet-stream',
+    'cache-control': 'no-store',
+  });
+  createReadStream(file).pipe(res);
+});
+
+server.listen(port, host, () => {
+  console.log(`PeerCompute demo: http://localhost:${port}/test-p2p.html (open it in several tabs)`);
+});
