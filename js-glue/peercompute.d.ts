@@ -1,0 +1,180 @@
+// Type declarations for the public API of the peercompute package.
+
+/** Any value JSON can hold. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export interface NodeConfig {
+  /** Unique id of this node: 1-64 of A-Z a-z 0-9 - _. Generated when omitted. */
+  nodeId?: string | null;
+  /** Nodes connect only to nodes in the same room. Default 'default'. */
+  roomId?: string;
+  /** Only 'mesh' (every pair connected) is supported. */
+  topology?: 'mesh';
+  /** Accepted for compatibility; state is in memory only in this version (status says hasPersistence: false). */
+  enablePersistence?: boolean;
+  /** Not supported yet: must be null or omitted. */
+  peerServer?: null;
+  /** STUN/TURN servers passed to every RTCPeerConnection. */
+  iceServers?: RTCIceServer[];
+  /** How often a node announces itself on the signaling transports. Default 2000. */
+  announceIntervalMs?: number;
+  /** A connection that is not up within this time is abandoned. Default 15000. */
+  connectTimeoutMs?: number;
+  /** Keepalive ping interval on each connection. Default 1000. */
+  pingIntervalMs?: number;
+  /** A connected peer not heard from for this long is dropped. Default 5000. */
+  peerTimeoutMs?: number;
+}
+
+export type PeerState = 'discovered' | 'connecting' | 'handshaking' | 'connected';
+
+export interface PeerInfo {
+  peerId: string;
+  state: PeerState;
+  initiator: boolean;
+  transport: 'webrtc';
+  discoveredAt: number;
+  connectedAt: number | null;
+  lastMessageTime: number | null;
+  lastHeardAt: number | null;
+  rttMs: number | null;
+  bytesIn: number;
+  bytesOut: number;
+  framesIn: number;
+  framesOut: number;
+  messagesIn: number;
+  messagesOut: number;
+  /** Frames from this peer dropped as malformed or out of protocol. */
+  rejected: number;
+}
+
+export interface NodeStatus {
+  nodeId: string;
+  roomId: string;
+  isInitialized: boolean;
+  isStarted: boolean;
+  startedAt: number | null;
+  topology: 'mesh';
+  network: {
+    peerId: string;
+    peerCount: number;
+    knownPeers: number;
+    isConnected: boolean;
+    connections: Record<string, PeerState>;
+    transports?: string[];
+    bytesIn?: number;
+    bytesOut?: number;
+    messagesIn?: number;
+    messagesOut?: number;
+    rejectedFrames?: number;
+    rejectedSignals?: number;
+    lastRejection?: string | null;
+  };
+  state: {
+    keyCount: number;
+    tombstones?: number;
+    replicaId?: number;
+    rejectedWrites?: number;
+    hasPersistence: boolean;
+    hasP2PSync: boolean;
+  };
+  compute: { enabled: boolean; available: boolean };
+}
+
+export interface StateSnapshot {
+  data: Record<string, JsonValue>;
+  timestamp: number;
+  version: number;
+  keyCount: number;
+}
+
+export interface StateStats {
+  keyCount: number;
+  version: number;
+  localTransactions: number;
+  remoteTransactions: number;
+  subscriptions: number;
+}
+
+export type Unsubscribe = () => void;
+
+export interface StateManager {
+  read(key: string): JsonValue | undefined;
+  /** Throws a TypeError naming the problem if the key or value is not valid. */
+  write(key: string, value: JsonValue): true;
+  /** Returns whether the key existed. */
+  delete(key: string): boolean;
+  has(key: string): boolean;
+  /** One atomic transaction; an undefined value deletes its key. Returns the number of operations. */
+  batchWrite(entries: Record<string, JsonValue | undefined>): number;
+  /** The callback gets undefined as value when the key was deleted. */
+  subscribe(key: string | '*', callback: (value: JsonValue | undefined, key: string) => void): Unsubscribe;
+  keys(): string[];
+  values(): JsonValue[];
+  entries(): [string, JsonValue][];
+  snapshot(): StateSnapshot;
+  /** Deletes every key, for every peer. Returns how many keys there were. */
+  clear(): number;
+  getStats(): StateStats;
+}
+
+export interface NetworkStats {
+  peerId: string;
+  peerCount: number;
+  knownPeers: number;
+  bytesIn: number;
+  bytesOut: number;
+  messagesIn: number;
+  messagesOut: number;
+  rejectedFrames: number;
+  rejectedSignals: number;
+  lastRejection: string | null;
+  peers: PeerInfo[];
+}
+
+export interface NetworkManager {
+  getPeers(): PeerInfo[];
+  getConnectedPeers(): PeerInfo[];
+  sendToPeer(peerId: string, message: JsonValue): true;
+  /** Returns the number of connected peers it went to. */
+  broadcast(message: JsonValue): number;
+  addMessageHandler(handler: (peerId: string, message: JsonValue) => void): Unsubscribe;
+  removeMessageHandler(handler: (peerId: string, message: JsonValue) => void): boolean;
+  /** Sends bytes on the data channel as they are, bypassing framing: for protocol diagnostics. */
+  sendRaw(peerId: string, bytes: Uint8Array): void;
+  getNetworkStats(): NetworkStats;
+}
+
+export interface NodeEvents {
+  initialized: { nodeId: string };
+  started: { nodeId: string };
+  stopped: { nodeId: string };
+  'peer-connected': { peerId: string };
+  'peer-disconnected': { peerId: string; reason: string };
+  'state-changed': { key: string; value: JsonValue | undefined; deleted: boolean; origin: string | null };
+  message: { peerId: string; message: JsonValue };
+}
+
+export declare class NodeKernel {
+  constructor(config?: NodeConfig);
+  readonly nodeId: string;
+  readonly config: Readonly<Required<NodeConfig>>;
+  readonly isInitialized: boolean;
+  readonly isStarted: boolean;
+  initialize(): Promise<this>;
+  /** Throws if the node is not initialized. */
+  start(): Promise<this>;
+  stop(): Promise<this>;
+  on<E extends keyof NodeEvents>(event: E, listener: (event: NodeEvents[E]) => void): Unsubscribe;
+  off<E extends keyof NodeEvents>(event: E, listener: (event: NodeEvents[E]) => void): void;
+  getStatus(): NodeStatus;
+  getStateManager(): StateManager;
+  getNetworkManager(): NetworkManager;
+  /** Distributed compute is not part of this version. */
+  getComputeManager(): null;
+}
+
+/** Returns a node that is initialized but not started. */
+export declare function createNode(config?: NodeConfig): Promise<NodeKernel>;
+export declare const VERSION: string;
+export declare const DEFAULT_CONFIG: Readonly<Required<NodeConfig>>;

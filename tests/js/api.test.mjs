@@ -1,0 +1,218 @@
+// The public JavaScript API, run in Node against the built package (dist/).
+// Node has no WebRTC, so these cover what needs none: construction, config
+// checks, lifecycle rules, the state API and its errors.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { describe, it } from 'node:test';
+
+import { createNode, DEFAULT_CONFIG, NodeKernel, VERSION } from '../../dist/peercompute.js';
+
+const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
+
+describe('package exports', () => {
+  it('exports VERSION equal to package.json version', () => {
+    assert.equal(VERSION, pkg.version);
+  });
+
+  it('exports DEFAULT_CONFIG with the original option names, frozen', () => {
+    for (const key of ['topology', 'enablePersistence', 'roomId', 'peerServer']) assert.ok(key in DEFAULT_CONFIG, key);
+    assert.equal(DEFAULT_CONFIG.topology, 'mesh');
+    assert.equal(DEFAULT_CONFIG.enablePersistence, true);
+    assert.ok(Object.isFrozen(DEFAULT_CONFIG));
+  });
+
+  it('createNode returns an initialized node that has not started', async () => {
+    const node = await createNode({ roomId: 'api-test' });
+    assert.ok(node instanceof NodeKernel);
+    const status = node.getStatus();
+    assert.equal(status.isInitialized, true);
+    assert.equal(status.isStarted, false);
+    assert.equal(status.nodeId, node.nodeId);
+    assert.equal(status.network.peerId, node.nodeId);
+    assert.equal(status.state.hasPersistence, false);
+    assert.deepEqual(status.compute, { enabled: false, available: false });
+    assert.equal(node.getComputeManager(), null);
+  });
+});
+
+describe('config', () => {
+  const rejects = (config, pattern) => assert.throws(() => new NodeKernel(config), pattern);
+
+  it('names the bad option', () => {
+    rejects({ topology: 'star' }, /config\.topology: 'star' is not supported/);
+    rejects({ roomId: '' }, /config\.roomId/);
+    rejects({ nodeId: 'has spaces' }, /config\.nodeId/);
+    rejects({ pingIntervalMs: -1 }, /config\.pingIntervalMs/);
+    rejects({ enablePersistence: 'yes' }, /config\.enablePersistence/);
+    rejects({ iceServers: 'stun:x' }, /config\.iceServers/);
+    rejects({ mystery: 1 }, /config\.mystery: unknown option/);
+  });
+
+  it('refuses options this version does not honour instead of ignoring them', () => {
+    rejects({ peerServer: { host: 'localhost' } }, /config\.peerServer: .*not supported yet/);
+    rejects({ password: 'secret' }, /config\.password: .*not supported yet/);
+    rejects({ gameId: 'g' }, /config\.gameId: .*not supported yet/);
+  });
+
+  it('accepts the defaults, a given node id and enablePersistence', () => {
+    const node = new NodeKernel({ nodeId: 'my-node_1', enablePersistence: false });
+    assert.equal(node.nodeId, 'my-node_1');
+    assert.match(new NodeKernel().nodeId, /^pc-[0-9a-f]{16}$/);
+  });
+});
+
+describe('lifecycle', () => {
+  it('start before initialize throws, and the node stays stopped', async () => {
+    const node = new NodeKernel();
+    await assert.rejects(node.start(), /initialize\(\) first/);
+    assert.equal(node.getStatus().isStarted, false);
+  });
+
+  it('getStateManager before initialize throws a clear error', () => {
+    assert.throws(() => new NodeKernel().getStateManager(), /initialize\(\) first/);
+  });
+
+  it('initialize is idempotent; start, stop and start again work', async () => {
+    const node = new NodeKernel();
+    await Promise.all([node.initialize(), node.initialize()]);
+    await node.start();
+    assert.equal(node.getStatus().isStarted, true);
+    await node.stop();
+    assert.equal(node.getStatus().isStarted, false);
+    await node.start();
+    assert.equal(node.getStatus().isStarted, true);
+    await node.stop();
+  });
+});
+
+describe('StateManager', async () => {
+  const node = await createNode();
+  const state = node.getStateManager();
+
+  it('writes, reads, has and deletes JSON values', () => {
+    state.write('n', 1.5);
+    state.write('s', 'text');
+    state.write('o', { a: [1, { b: null }], t: true });
+    assert.equal(state.read('n'), 1.5);
+    assert.equal(state.read('s'), 'text');
+    assert.deepEqual(state.read('o'), { a: [1, { b: null }], t: true });
+    assert.equal(state.has('s'), true);
+    assert.equal(state.delete('s'), true);
+    assert.equal(state.has('s'), false);
+    assert.equal(state.read('s'), undefined);
+  });
+
+  it('returns a copy, so mutating a read value does not change the state', () => {
+    state.write('obj', { count: 1 });
+    state.read('obj').count = 99;
+    assert.deepEqual(state.read('obj'), { count: 1 });
+  });
+
+  it('throws an Error that names the problem for bad keys and values, and changes nothing', () => {
+    const before = state.snapshot().data;
+    const cycle = {};
+    cycle.self = cycle;
+    const cases = [
+      [() => state.write('', 1), /key must not be empty/],
+      [() => state.write(42, 1), /key must be a string, got number/],
+      [() => state.write(null, 1), /key must be a string, got null/],
+      [() => state.write('k', () => 1), /function/],
+      [() => state.write('k', { nested: { fn() {} } }), /function at 'nested.fn'/],
+      [() => state.write('k', cycle), /cycle at 'self'/],
+      [() => state.write('k', 10n), /BigInt/],
+      [() => state.write('k', NaN), /non-finite/],
+      [() => state.write('k', { x: Infinity }), /non-finite/],
+      [() => state.write('k', new Map()), /Map/],
+      [() => state.write('k', Symbol('s')), /symbol/],
+      [() => state.write('k', undefined), /undefined/],
+      [() => state.batchWrite({ ok: 1, bad: () => 1 }), /entries\['bad'\]/],
+      [() => state.batchWrite([1, 2]), /entries must be an object/],
+    ];
+    for (const [fn, pattern] of cases) assert.throws(fn, pattern);
+    assert.deepEqual(state.snapshot().data, before);
+  });
+
+  it('rejects a lone surrogate, which is not valid Unicode text, with a clear error', () => {
+    assert.throws(() => state.write('k', '\ud800'), /not valid JSON text/);
+  });
+
+  it('applies batchWrite atomically: subscribers see the whole batch', () => {
+    const seen = [];
+    const unsubscribe = state.subscribe('*', (value, key) => {
+      if (key.startsWith('batch-')) seen.push([key, value, state.read('batch-a'), state.read('batch-b')]);
+    });
+    state.batchWrite({ 'batch-a': 1, 'batch-b': 2 });
+    unsubscribe();
+    assert.deepEqual(seen, [
+      ['batch-a', 1, 1, 2],
+      ['batch-b', 2, 1, 2],
+    ]);
+  });
+
+  it('subscribe to one key, with unsubscribe', () => {
+    const calls = [];
+    const unsubscribe = state.subscribe('watched', (value, key) => calls.push([key, value]));
+    state.write('watched', 1);
+    state.write('other', 1);
+    state.delete('watched');
+    unsubscribe();
+    state.write('watched', 2);
+    assert.deepEqual(calls, [
+      ['watched', 1],
+      ['watched', undefined],
+    ]);
+  });
+
+  it('a subscriber that writes does not disturb the write that triggered it', () => {
+    const unsubscribe = state.subscribe('trigger', (value) => state.write('derived', value * 2));
+    state.write('trigger', 21);
+    unsubscribe();
+    assert.equal(state.read('trigger'), 21);
+    assert.equal(state.read('derived'), 42);
+  });
+
+  it('keys, values, entries, snapshot, getStats and clear', () => {
+    state.clear();
+    assert.deepEqual(state.keys(), []);
+    state.batchWrite({ x: 1, y: [2] });
+    assert.deepEqual(state.keys().sort(), ['x', 'y']);
+    assert.deepEqual(state.values().length, 2);
+    assert.deepEqual(Object.fromEntries(state.entries()), { x: 1, y: [2] });
+    const snap = state.snapshot();
+    assert.deepEqual(snap.data, { x: 1, y: [2] });
+    assert.equal(snap.keyCount, 2);
+    assert.equal(typeof snap.timestamp, 'number');
+    assert.equal(typeof snap.version, 'number');
+    assert.equal(state.getStats().keyCount, 2);
+    assert.equal(state.clear(), 2);
+    assert.equal(state.getStats().keyCount, 0);
+    assert.equal(node.getStatus().state.keyCount, 0);
+  });
+});
+
+describe('NetworkManager', async () => {
+  const node = await createNode();
+  const network = node.getNetworkManager();
+
+  it('has no peers before start and refuses to send with a clear error', () => {
+    assert.deepEqual(network.getConnectedPeers(), []);
+    assert.throws(() => network.sendToPeer('pc-nobody', { a: 1 }), /must be started/);
+    assert.throws(() => network.sendToPeer('', 1), /peerId must be a non-empty string/);
+    assert.throws(() => network.broadcast(() => 1), /broadcast\(message\): message contains a function/);
+  });
+
+  it('refuses to send to a peer that is not connected', async () => {
+    await node.start();
+    assert.throws(() => network.sendToPeer('pc-nobody', { a: 1 }), /pc-nobody is not connected/);
+    assert.equal(network.broadcast({ hello: 1 }), 0);
+    await node.stop();
+  });
+
+  it('reports network statistics', () => {
+    const stats = network.getNetworkStats();
+    assert.equal(stats.peerId, node.nodeId);
+    for (const key of ['peerCount', 'bytesIn', 'bytesOut', 'rejectedFrames', 'rejectedSignals']) {
+      assert.equal(typeof stats[key], 'number', key);
+    }
+  });
+});

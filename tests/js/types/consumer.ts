@@ -1,0 +1,25 @@
+// Compiled with tsc --noEmit against dist/peercompute.d.ts: the declarations
+// must describe the API as an application uses it.
+import { createNode, DEFAULT_CONFIG, NodeKernel, VERSION, type JsonValue, type PeerInfo } from '../../../dist/peercompute.js';
+
+async function main(): Promise<void> {
+  const node: NodeKernel = await createNode({ roomId: 'game-1', iceServers: [{ urls: 'stun:stun.example.org' }] });
+  await node.start();
+  const state = node.getStateManager();
+  state.write('player', { x: 1, y: 2, name: 'ada' });
+  const value: JsonValue | undefined = state.read('player');
+  const stop = state.subscribe('*', (v, key) => console.log(key, v));
+  stop();
+  state.batchWrite({ a: 1, b: undefined });
+  const peers: PeerInfo[] = node.getNetworkManager().getConnectedPeers();
+  const remove = node.getNetworkManager().addMessageHandler((peerId, message) => console.log(peerId, message));
+  remove();
+  node.on('peer-connected', ({ peerId }) => console.log(peerId.toUpperCase()));
+  node.on('state-changed', ({ key, deleted }) => console.log(key, deleted));
+  const status = node.getStatus();
+  const count: number = status.network.peerCount + status.state.keyCount;
+  console.log(VERSION, DEFAULT_CONFIG.topology, value, peers, count, node.getComputeManager());
+  await node.stop();
+}
+
+void main;
