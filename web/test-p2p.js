@@ -1,0 +1,818 @@
+// PeerCompute P2P test bench.
+//
+// A Playwright suite drives this page through fixed ids and texts: #status,
+// #initBtn/#startBtn/#stopBtn, #nodeInfo, #stateKey/#stateValue/#writeBtn,
+// #readKey/#readBtn/#readResult, #snapshotBtn/#stateSnapshot, #log,
+// window.node and window.NodeKernel. Two traps follow from how it selects:
+//  - it clicks `button:has-text("Initialize" | "Start" | "Stop")`, a
+//    case-insensitive substring match, so no other button may contain those words;
+//  - it waits for the text "Node initialized" / "Node stopped", so those phrases
+//    must only appear once the action really succeeded.
+
+import { NodeKernel, VERSION } from '/dist/peercompute.js';
+
+const REFRESH_MS = 500;
+const MAX_LOG_ENTRIES = 500;
+const MAX_CELL_CHARS = 160;
+
+const $ = (id) => document.getElementById(id);
+
+// ---------------------------------------------------------------- helpers
+
+const HTML_ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+// Everything that reaches innerHTML goes through here: peer ids, keys, values
+// and message payloads all come from other tabs and are untrusted.
+function esc(value) {
+  return String(value ?? '').replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+}
+
+function toJson(value, indent) {
+  if (value === undefined) return 'undefined';
+  try {
+    const text = JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v), indent);
+    return text === undefined ? String(value) : text;
+  } catch {
+    // Cyclic or otherwise unserialisable values still deserve a display.
+    return String(value);
+  }
+}
+
+function parseLoose(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function truncate(text, max = MAX_CELL_CHARS) {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function errorText(err) {
+  if (err instanceof Error) return err.message || err.name;
+  return typeof err === 'string' ? err : toJson(err);
+}
+
+function pad(n, width = 2) {
+  return String(n).padStart(width, '0');
+}
+
+function clockTime(date = new Date()) {
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
+}
+
+// The library may hand us epoch ms, Date objects or ISO strings.
+function toMillis(t) {
+  if (t === null || t === undefined || t === '') return NaN;
+  if (t instanceof Date) return t.getTime();
+  return typeof t === 'number' ? t : new Date(t).getTime();
+}
+
+function duration(ms) {
+  if (!Number.isFinite(ms) || ms < 0) return '—';
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${pad(s % 60)}s`;
+  const h = Math.floor(m / 60);
+  return `${h}h ${pad(m % 60)}m`;
+}
+
+function since(t) {
+  const ms = toMillis(t);
+  return Number.isFinite(ms) ? duration(Date.now() - ms) : '—';
+}
+
+function ago(t) {
+  const ms = toMillis(t);
+  return Number.isFinite(ms) ? `${duration(Date.now() - ms)} ago` : '—';
+}
+
+function bytes(n) {
+  if (!Number.isFinite(n)) return '—';
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i += 1;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+function num(n) {
+  return Number.isFinite(n) ? String(n) : '—';
+}
+
+function rtt(ms) {
+  return Number.isFinite(ms) ? `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms` : '—';
+}
+
+// Peer states are library-defined strings; map them onto a fixed set of CSS
+// classes instead of interpolating untrusted text into a class attribute.
+function stateBadgeClass(state) {
+  const s = String(state ?? '').toLowerCase();
+  if (['connected', 'open', 'ready', 'established'].includes(s)) return 'badge-ok';
+  if (['connecting', 'handshaking', 'negotiating', 'new', 'checking'].includes(s)) return 'badge-warn';
+  if (['discovered', 'known', 'idle'].includes(s)) return 'badge-info';
+  if (['failed', 'closed', 'disconnected', 'rejected', 'error'].includes(s)) return 'badge-err';
+  return '';
+}
+
+function isConnectedState(state) {
+  return stateBadgeClass(state) === 'badge-ok';
+}
+
+// Normalises whatever entries() returns (array of pairs, Map, iterator, or a
+// plain object) into [key, value] pairs.
+function toPairs(source) {
+  if (!source) return [];
+  if (typeof source[Symbol.iterator] === 'function') {
+    return Array.from(source, (e) => (Array.isArray(e) ? e : [e?.key, e?.value]));
+  }
+  if (typeof source === 'object') return Object.entries(source);
+  return [];
+}
+
+// Only touch the DOM when the markup actually changed, so text selection and
+// hover states survive the 500 ms refresh.
+const lastHtml = new WeakMap();
+function setHtml(el, html) {
+  if (lastHtml.get(el) === html) return;
+  lastHtml.set(el, html);
+  el.innerHTML = html;
+}
+
+// ---------------------------------------------------------------- event log
+
+const logEl = $('log');
+const LOG_TAGS = { info: 'info', success: 'ok', warn: 'warn', error: 'error', message: 'msg', state: 'state' };
+
+function log(text, kind = 'info') {
+  const nearBottom = logEl.scrollHeight - logEl.scrollTop - logEl.clientHeight < 40;
+
+  const entry = document.createElement('div');
+  entry.className = `log-entry log-${kind}`;
+  const time = document.createElement('time');
+  time.textContent = clockTime();
+  const tag = document.createElement('span');
+  tag.className = 'tag';
+  tag.textContent = LOG_TAGS[kind] ?? kind;
+  const msg = document.createElement('span');
+  msg.className = 'msg';
+  msg.textContent = text; // textContent, never innerHTML: peer data is untrusted
+  entry.append(time, tag, msg);
+  logEl.append(entry);
+
+  while (logEl.childElementCount > MAX_LOG_ENTRIES) logEl.firstElementChild.remove();
+  if (nearBottom) logEl.scrollTop = logEl.scrollHeight;
+
+  const consoleFn = kind === 'error' ? console.error : kind === 'warn' ? console.warn : console.log;
+  consoleFn(`[peercompute-demo] ${text}`);
+}
+
+// ---------------------------------------------------------------- room + node
+
+const params = new URLSearchParams(location.search);
+const roomId = (params.get('room') || '').trim() || 'default';
+
+$('version').textContent = VERSION ?? '?';
+$('roomName').textContent = roomId;
+$('roomInput').value = roomId;
+$('newTabLink').href = `${location.pathname}?room=${encodeURIComponent(roomId)}`;
+document.title = `PeerCompute · ${roomId}`;
+
+window.NodeKernel = NodeKernel;
+
+let node = null;
+try {
+  node = new NodeKernel({ roomId });
+} catch (err) {
+  log(`Could not create NodeKernel: ${errorText(err)}`, 'error');
+}
+window.node = node;
+// Tells the inline watchdog in test-p2p.html that the module (and library) loaded.
+window.__peerDemoReady = true;
+
+// ---------------------------------------------------------------- status
+
+let busyLabel = null; // e.g. 'Starting…' while a lifecycle call is in flight
+let lastError = null; // shown in #status until the next successful lifecycle call
+let hasStopped = false;
+
+function safeStatus() {
+  if (!node) return null;
+  try {
+    return node.getStatus();
+  } catch {
+    return null;
+  }
+}
+
+function renderStatus(st) {
+  let phase;
+  let cls;
+  if (busyLabel) {
+    [phase, cls] = [busyLabel, 'status-busy'];
+  } else if (st?.isStarted) {
+    [phase, cls] = ['Running', 'status-running'];
+  } else if (hasStopped) {
+    [phase, cls] = ['Stopped', 'status-stopped'];
+  } else if (st?.isInitialized) {
+    [phase, cls] = ['Initialized', 'status-ready'];
+  } else {
+    [phase, cls] = ['Not initialized', 'status-idle'];
+  }
+  if (!node) {
+    [phase, cls] = ['Error: node could not be created', 'status-error'];
+  } else if (lastError && !busyLabel) {
+    phase = `${phase} — Error: ${lastError}`;
+    cls = 'status-error';
+  }
+
+  const el = $('status');
+  if (el.textContent !== phase) el.textContent = phase;
+  el.className = `status ${cls}`;
+  document.body.classList.toggle('busy', Boolean(busyLabel));
+}
+
+// ---------------------------------------------------------------- node info
+
+function connectedPeerIds(st) {
+  const nm = safeNetworkManager();
+  try {
+    const peers = nm?.getConnectedPeers?.();
+    if (Array.isArray(peers)) return peers.map((p) => p?.peerId).filter(Boolean);
+  } catch {
+    /* fall through to the status snapshot */
+  }
+  const conns = st?.network?.connections;
+  if (conns && typeof conns === 'object') {
+    return Object.entries(conns)
+      .filter(([, state]) => isConnectedState(state))
+      .map(([id]) => id);
+  }
+  return [];
+}
+
+function flag(v) {
+  const on = v === true;
+  return `<span class="flag flag-${on}">${on}</span>`;
+}
+
+function renderNodeInfo(st) {
+  const net = st?.network ?? {};
+  const state = st?.state ?? {};
+  const compute = st?.compute ?? {};
+  const peers = connectedPeerIds(st);
+  const peersHtml = peers.length
+    ? peers.map((id) => `<span class="peer-chip">${esc(id)}</span>`).join(' ')
+    : '<span class="muted">none</span>';
+  const startedMs = toMillis(st?.startedAt);
+  const lastRejection = net.lastRejection ? truncate(toJson(net.lastRejection)) : '—';
+
+  // A literal space separates each label from its value so textContent reads
+  // "Peer ID: abc" rather than "Peer ID:abc".
+  const row = (label, valueHtml) => `<dt>${label}</dt> <dd>${valueHtml}</dd>`;
+  const html = [
+    row('Node ID:', esc(st?.nodeId ?? '—')),
+    row('Room:', esc(st?.roomId ?? roomId)),
+    row('Topology:', esc(typeof st?.topology === 'object' ? toJson(st.topology) : st?.topology ?? '—')),
+    row('isInitialized:', flag(st?.isInitialized)),
+    row('isStarted:', flag(st?.isStarted)),
+    row('Uptime:', st?.isStarted && Number.isFinite(startedMs) ? esc(duration(Date.now() - startedMs)) : '—'),
+    '<div class="section">Network</div>',
+    row('Peer ID:', esc(net.peerId ?? '—')),
+    row('Peers:', peersHtml),
+    row('Connected:', flag(net.isConnected)),
+    row('Peer count:', esc(num(net.peerCount))),
+    row('Known peers:', esc(num(Array.isArray(net.knownPeers) ? net.knownPeers.length : net.knownPeers))),
+    row('Traffic in:', `${esc(bytes(net.bytesIn))} · ${esc(num(net.messagesIn))} msgs`),
+    row('Traffic out:', `${esc(bytes(net.bytesOut))} · ${esc(num(net.messagesOut))} msgs`),
+    row('Rejected:', `<span class="${net.rejectedFrames || net.rejectedSignals ? 'bad' : ''}">${esc(num(net.rejectedFrames))} frames · ${esc(num(net.rejectedSignals))} signals</span>`),
+    row('Last rejection:', esc(lastRejection)),
+    '<div class="section">State</div>',
+    row('Keys:', esc(num(state.keyCount))),
+    row('Tombstones:', esc(num(state.tombstones))),
+    row('hasPersistence:', flag(state.hasPersistence)),
+    row('hasP2PSync:', flag(state.hasP2PSync)),
+    '<div class="section">Compute</div>',
+    row('Enabled:', flag(compute.enabled)),
+    row('Available:', flag(compute.available)),
+  ].join('\n');
+  setHtml($('nodeInfo'), html);
+}
+
+// ---------------------------------------------------------------- peer table
+
+function safeNetworkManager() {
+  try {
+    return node?.getNetworkManager?.() ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function listPeers() {
+  const nm = safeNetworkManager();
+  if (!nm) return [];
+  try {
+    const peers = typeof nm.getPeers === 'function' ? nm.getPeers() : nm.getConnectedPeers?.();
+    return Array.isArray(peers) ? peers.filter((p) => p && p.peerId) : [];
+  } catch {
+    return [];
+  }
+}
+
+function renderPeers() {
+  const peers = listPeers().sort((a, b) => String(a.peerId).localeCompare(String(b.peerId)));
+  const connected = peers.filter((p) => isConnectedState(p.state));
+
+  $('peerSummary').textContent = `${connected.length} connected · ${peers.length} known`;
+
+  const html = peers.length
+    ? peers.map((p) => {
+      const rejected = Number(p.rejected) || 0;
+      return `<tr class="clickable" data-peer="${esc(p.peerId)}" title="Click to message this peer">
+        <td class="id" title="${esc(p.peerId)}">${esc(p.peerId)}</td>
+        <td><span class="badge ${stateBadgeClass(p.state)}">${esc(p.state ?? 'unknown')}</span>${p.transport ? `<span class="sub">${esc(p.transport)}</span>` : ''}</td>
+        <td class="num">${esc(rtt(p.rttMs))}</td>
+        <td class="num">${esc(bytes(p.bytesIn))} / ${esc(bytes(p.bytesOut))}</td>
+        <td class="num">${esc(num(p.messagesIn))} / ${esc(num(p.messagesOut))}</td>
+        <td class="num${rejected ? ' bad' : ''}">${esc(num(p.rejected))}</td>
+        <td class="num">${esc(since(p.connectedAt))}</td>
+        <td class="num">${esc(ago(p.lastMessageTime))}</td>
+      </tr>`;
+    }).join('')
+    : `<tr class="empty"><td colspan="8">No peers yet. Open this page in another tab with room "${esc(roomId)}".</td></tr>`;
+  setHtml($('peerTableBody'), html);
+
+  syncMessageTargets(connected.map((p) => String(p.peerId)));
+}
+
+// Rebuilding the <select> every tick would reset the user's choice, so only
+// rebuild when the set of connected peers changes.
+let targetIds = '';
+function syncMessageTargets(ids) {
+  const key = ids.join('\n');
+  if (key === targetIds) return;
+  targetIds = key;
+  const select = $('msgTarget');
+  const previous = select.value;
+  const options = ['<option value="*">Everyone (broadcast)</option>']
+    .concat(ids.map((id) => `<option value="${esc(id)}">${esc(id)}</option>`));
+  select.innerHTML = options.join('');
+  select.value = ids.includes(previous) ? previous : '*';
+}
+
+// ---------------------------------------------------------------- live state
+
+let boundStateManager = null;
+let stateUnsubscribe = null;
+const stateMeta = new Map(); // key -> { origin, at } from 'state-changed' events
+const flashKeys = new Set();
+let stateRenderTimer = null;
+let stateRenderGen = 0;
+let renderedKeyCount = 0;
+
+function safeStateManager() {
+  try {
+    return node?.getStateManager?.() ?? null;
+  } catch {
+    return null;
+  }
+}
+
+// The state manager may only exist after initialize() (or be replaced on a
+// restart), so (re)subscribe whenever the instance we see changes.
+function bindStateManager() {
+  const sm = safeStateManager();
+  if (sm === boundStateManager) return;
+  if (stateUnsubscribe) {
+    try { stateUnsubscribe(); } catch { /* old instance already gone */ }
+  }
+  stateUnsubscribe = null;
+  boundStateManager = sm;
+  if (sm && typeof sm.subscribe === 'function') {
+    try {
+      const unsub = sm.subscribe('*', (_value, key) => {
+        if (key !== undefined) flashKeys.add(String(key));
+        scheduleStateRender();
+      });
+      stateUnsubscribe = typeof unsub === 'function' ? unsub : null;
+    } catch (err) {
+      log(`subscribe('*') failed: ${errorText(err)}`, 'warn');
+    }
+  }
+  scheduleStateRender();
+}
+
+// Bursts of remote updates (e.g. batchWrite from a peer) collapse into one render.
+function scheduleStateRender() {
+  if (stateRenderTimer !== null) return;
+  stateRenderTimer = setTimeout(() => {
+    stateRenderTimer = null;
+    renderStateTable();
+  }, 30);
+}
+
+async function readAllEntries(sm) {
+  if (typeof sm.entries === 'function') return toPairs(await sm.entries());
+  if (typeof sm.snapshot === 'function') return toPairs((await sm.snapshot())?.data);
+  return [];
+}
+
+async function renderStateTable() {
+  const gen = ++stateRenderGen;
+  const sm = boundStateManager;
+  let pairs = [];
+  if (sm) {
+    try {
+      pairs = await readAllEntries(sm);
+    } catch {
+      pairs = [];
+    }
+  }
+  if (gen !== stateRenderGen) return; // a newer render superseded this one
+
+  pairs.sort(([a], [b]) => String(a).localeCompare(String(b)));
+  renderedKeyCount = pairs.length;
+  $('stateCount').textContent = `${pairs.length} key${pairs.length === 1 ? '' : 's'}`;
+
+  const html = pairs.length
+    ? pairs.map(([key, value]) => {
+      const k = String(key);
+      const meta = stateMeta.get(k);
+      const json = toJson(value);
+      const origin = meta?.origin ?? '—';
+      return `<tr class="clickable${flashKeys.has(k) ? ' flash' : ''}" data-key="${esc(k)}">
+        <td class="id" title="${esc(k)}">${esc(k)}</td>
+        <td class="val" title="${esc(truncate(json, 2000))}">${esc(truncate(json))}</td>
+        <td class="id" title="${esc(origin)}">${esc(origin)}</td>
+        <td class="num">${meta ? esc(clockTime(new Date(meta.at))) : '—'}</td>
+        <td class="num"><button type="button" class="row-delete" data-delete="${esc(k)}" title="Delete this key" aria-label="Delete key">×</button></td>
+      </tr>`;
+    }).join('')
+    : '<tr class="empty"><td colspan="5">State is empty.</td></tr>';
+  // Rows being flashed must be re-inserted for the animation to replay, even
+  // if the markup is unchanged (e.g. the same value written twice).
+  if (flashKeys.size) lastHtml.delete($('stateTableBody'));
+  flashKeys.clear();
+  setHtml($('stateTableBody'), html);
+}
+
+// ---------------------------------------------------------------- refresh loop
+
+function refreshAll() {
+  const st = safeStatus();
+  renderStatus(st);
+  renderNodeInfo(st);
+  renderPeers();
+  bindStateManager();
+  // Safety net for changes that arrive without a subscribe/event callback
+  // (e.g. state restored from persistence during initialize()).
+  const keyCount = st?.state?.keyCount;
+  if (Number.isFinite(keyCount) && keyCount !== renderedKeyCount) scheduleStateRender();
+}
+
+// ---------------------------------------------------------------- lifecycle
+
+// Lifecycle clicks are queued rather than blocked: a Start clicked while
+// Initialize is still running will run right after it instead of being lost,
+// and buttons are never disabled (so "start before initialize" still reaches
+// the library and shows its error).
+let actionQueue = Promise.resolve();
+function enqueue(fn) {
+  actionQueue = actionQueue.then(fn, fn);
+  return actionQueue;
+}
+
+async function runLifecycle({ action, busy }, call, onSuccess) {
+  if (!node) {
+    lastError = 'NodeKernel was not created (see log)';
+    log(`${action} failed: ${lastError}`, 'error');
+    refreshAll();
+    return;
+  }
+  busyLabel = busy;
+  refreshAll();
+  try {
+    await call();
+    lastError = null;
+    onSuccess();
+  } catch (err) {
+    lastError = errorText(err);
+    log(`${action} failed: ${lastError}`, 'error');
+    console.error(err);
+  } finally {
+    busyLabel = null;
+    refreshAll();
+  }
+}
+
+$('initBtn').addEventListener('click', () => enqueue(() => runLifecycle(
+  { action: 'Initialize', busy: 'Initializing…' },
+  () => node.initialize(),
+  () => {
+    log('Node initialized successfully!', 'success');
+    bindStateManager();
+  },
+)));
+
+$('startBtn').addEventListener('click', () => enqueue(() => runLifecycle(
+  { action: 'Start', busy: 'Starting…' },
+  () => node.start(),
+  () => {
+    hasStopped = false;
+    const peerId = safeStatus()?.network?.peerId;
+    log(`Node started in room "${roomId}"${peerId ? ` as ${peerId}` : ''}; waiting for peers…`, 'success');
+  },
+)));
+
+$('stopBtn').addEventListener('click', () => enqueue(() => runLifecycle(
+  { action: 'Stop', busy: 'Stopping…' },
+  () => node.stop(),
+  () => {
+    hasStopped = true;
+    log('Node stopped', 'info');
+  },
+)));
+
+// ---------------------------------------------------------------- node events
+
+function describeValue(value) {
+  return truncate(toJson(value), 300);
+}
+
+function listen(eventName, handler) {
+  if (!node || typeof node.on !== 'function') return;
+  try {
+    node.on(eventName, (payload) => {
+      try {
+        handler(payload ?? {});
+      } catch (err) {
+        console.error(`handler for '${eventName}' failed`, err);
+      }
+    });
+  } catch (err) {
+    log(`Could not subscribe to '${eventName}': ${errorText(err)}`, 'warn');
+  }
+}
+
+listen('peer-connected', ({ peerId }) => {
+  log(`Peer connected: ${peerId}`, 'success');
+  refreshAll();
+});
+
+listen('peer-disconnected', ({ peerId, reason }) => {
+  log(`Peer disconnected: ${peerId}${reason ? ` (${typeof reason === 'string' ? reason : toJson(reason)})` : ''}`, 'warn');
+  refreshAll();
+});
+
+function isOwnOrigin(origin) {
+  if (origin === 'local') return true;
+  const st = safeStatus();
+  return origin !== 'unknown' && (origin === st?.nodeId || origin === st?.network?.peerId);
+}
+
+listen('state-changed', ({ key, value, deleted, origin }) => {
+  const k = String(key);
+  const originText = origin === undefined || origin === null ? 'unknown' : String(origin);
+  stateMeta.set(k, { origin: originText, at: Date.now() });
+  flashKeys.add(k);
+  // Our own writes are already logged by the Write/Delete handlers.
+  if (!isOwnOrigin(originText)) {
+    log(deleted
+      ? `State deleted by ${originText}: ${k}`
+      : `State changed by ${originText}: ${k} = ${describeValue(value)}`, 'state');
+  }
+  scheduleStateRender();
+});
+
+listen('message', ({ peerId, message }) => {
+  const body = message && typeof message === 'object' && message.type === 'demo-message'
+    ? message.payload
+    : message;
+  log(`Message from ${peerId}: ${describeValue(body)}`, 'message');
+});
+
+listen('started', () => {
+  hasStopped = false;
+  log('Event: started');
+  refreshAll();
+});
+
+listen('stopped', () => {
+  hasStopped = true;
+  log('Event: stopped');
+  refreshAll();
+});
+
+// ---------------------------------------------------------------- state panel
+
+function requireStateManager(action) {
+  const sm = safeStateManager();
+  if (!sm) log(`${action} failed: no state manager (initialize the node first)`, 'error');
+  return sm;
+}
+
+async function writeState() {
+  const key = $('stateKey').value.trim();
+  if (!key) {
+    log('Write: enter a key first', 'warn');
+    return;
+  }
+  const value = parseLoose($('stateValue').value);
+  const sm = requireStateManager('Write');
+  if (!sm) return;
+  try {
+    await sm.write(key, value);
+    stateMeta.set(key, { origin: 'local', at: Date.now() });
+    flashKeys.add(key);
+    log(`Wrote ${key} = ${describeValue(value)}`, 'success');
+    $('readKey').value = key;
+  } catch (err) {
+    log(`Write failed: ${errorText(err)}`, 'error');
+  }
+  scheduleStateRender();
+  refreshAll();
+}
+
+async function deleteKey(key) {
+  if (!key) {
+    log('Delete: enter a key first', 'warn');
+    return;
+  }
+  const sm = requireStateManager('Delete');
+  if (!sm) return;
+  try {
+    await sm.delete(key);
+    stateMeta.set(key, { origin: 'local', at: Date.now() });
+    log(`Deleted ${key}`, 'success');
+  } catch (err) {
+    log(`Delete failed: ${errorText(err)}`, 'error');
+  }
+  scheduleStateRender();
+  refreshAll();
+}
+
+async function readState() {
+  const key = $('readKey').value.trim();
+  if (!key) {
+    log('Read: enter a key first', 'warn');
+    return;
+  }
+  const sm = requireStateManager('Read');
+  if (!sm) return;
+  const out = $('readResult');
+  try {
+    const value = await sm.read(key);
+    // read() of a missing key and of a stored null/undefined look alike;
+    // has() tells them apart when the library provides it.
+    const present = typeof sm.has === 'function' ? await sm.has(key) : value !== undefined;
+    out.classList.toggle('missing', !present);
+    if (present) {
+      out.textContent = toJson(value);
+      $('readCaption').textContent = `Value of "${key}":`;
+      log(`Read ${key} = ${describeValue(value)}`);
+    } else {
+      out.textContent = 'undefined — key not found';
+      $('readCaption').textContent = `"${key}" is not in the state.`;
+      log(`Read ${key}: not found`, 'warn');
+    }
+  } catch (err) {
+    out.classList.add('missing');
+    out.textContent = `Error: ${errorText(err)}`;
+    log(`Read failed: ${errorText(err)}`, 'error');
+  }
+}
+
+async function refreshSnapshot() {
+  const sm = requireStateManager('Snapshot');
+  if (!sm) return;
+  try {
+    const snap = await sm.snapshot();
+    $('stateSnapshot').textContent = toJson(snap, 2);
+    log(`Snapshot refreshed (${snap?.keyCount ?? '?'} keys, version ${toJson(snap?.version)})`);
+  } catch (err) {
+    $('stateSnapshot').textContent = `Error: ${errorText(err)}`;
+    log(`Snapshot failed: ${errorText(err)}`, 'error');
+  }
+}
+
+async function clearState() {
+  const sm = requireStateManager('Clear');
+  if (!sm) return;
+  // clear() replicates to every peer in the room, hence the confirmation.
+  if (!window.confirm(`Delete every key in room "${roomId}" for all peers?`)) return;
+  try {
+    await sm.clear();
+    log('State cleared', 'success');
+  } catch (err) {
+    log(`Clear failed: ${errorText(err)}`, 'error');
+  }
+  scheduleStateRender();
+  refreshAll();
+}
+
+$('writeForm').addEventListener('submit', (e) => {
+  e.preventDefault();
+  writeState();
+});
+$('deleteBtn').addEventListener('click', () => deleteKey($('stateKey').value.trim()));
+$('readForm').addEventListener('submit', (e) => {
+  e.preventDefault();
+  readState();
+});
+$('snapshotBtn').addEventListener('click', refreshSnapshot);
+$('clearStateBtn').addEventListener('click', clearState);
+
+$('stateTableBody').addEventListener('click', async (e) => {
+  const del = e.target.closest('[data-delete]');
+  if (del) {
+    deleteKey(del.dataset.delete);
+    return;
+  }
+  const row = e.target.closest('tr[data-key]');
+  if (!row) return;
+  const key = row.dataset.key;
+  $('stateKey').value = key;
+  $('readKey').value = key;
+  const sm = safeStateManager();
+  try {
+    const value = sm ? await sm.read(key) : undefined;
+    // Raw text only when it would be read back as the same string; otherwise
+    // JSON, so that re-writing "42" (a string) doesn't turn it into 42.
+    $('stateValue').value = typeof value === 'string' && parseLoose(value) === value ? value : toJson(value);
+  } catch {
+    /* leave the value box as it was */
+  }
+});
+
+// ---------------------------------------------------------------- messages
+
+$('peerTableBody').addEventListener('click', (e) => {
+  const row = e.target.closest('tr[data-peer]');
+  if (!row) return;
+  const select = $('msgTarget');
+  const id = row.dataset.peer;
+  if ([...select.options].some((o) => o.value === id)) select.value = id;
+  $('msgText').focus();
+});
+
+$('msgForm').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const raw = $('msgText').value;
+  if (!raw.trim()) {
+    log('Send: type a message first', 'warn');
+    return;
+  }
+  const nm = safeNetworkManager();
+  if (!nm) {
+    log('Send failed: no network manager (initialize and start the node first)', 'error');
+    return;
+  }
+  // Wrapped in a typed envelope so receivers can tell demo chatter apart from
+  // other application messages.
+  const message = { type: 'demo-message', payload: parseLoose(raw), sentAt: Date.now() };
+  const target = $('msgTarget').value;
+  try {
+    if (target === '*') {
+      const result = await nm.broadcast(message);
+      const count = typeof result === 'number' ? ` to ${result} peer${result === 1 ? '' : 's'}` : '';
+      log(`Broadcast${count}: ${describeValue(message.payload)}`, 'message');
+    } else {
+      const result = await nm.sendToPeer(target, message);
+      if (result === false) throw new Error(`peer ${target} is not reachable`);
+      log(`Sent to ${target}: ${describeValue(message.payload)}`, 'message');
+    }
+    $('msgText').value = '';
+  } catch (err) {
+    log(`Send failed: ${errorText(err)}`, 'error');
+  }
+});
+
+// ---------------------------------------------------------------- misc UI
+
+$('clearLogBtn').addEventListener('click', () => {
+  logEl.replaceChildren();
+});
+
+$('roomForm').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const next = $('roomInput').value.trim() || 'default';
+  if (next === roomId) return;
+  // A node is bound to one room for its lifetime, so switching rooms reloads.
+  const url = new URL(location.href);
+  url.searchParams.set('room', next);
+  location.assign(url.toString());
+});
+
+// ---------------------------------------------------------------- boot
+
+log(`PeerCompute ${VERSION ?? ''} loaded; room "${roomId}". Click "Initialize Node", then "Start Node".`);
+refreshAll();
+setInterval(refreshAll, REFRESH_MS);
