@@ -139,7 +139,7 @@ export class NodeKernel {
         isStarted: false,
         startedAt: null,
         topology: this.#config.topology,
-        network: { peerId: this.#nodeId, peerCount: 0, knownPeers: 0, isConnected: false, connections: {} },
+        network: { peerId: this.#nodeId, peerCount: 0, knownPeers: 0, isConnected: false, connections: 0, connectionStates: {} },
         state: { keyCount: 0, hasPersistence: false, hasP2PSync: false },
         compute: { enabled: false, available: false },
       };

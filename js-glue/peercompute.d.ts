@@ -60,7 +60,10 @@ export interface NodeStatus {
     peerCount: number;
     knownPeers: number;
     isConnected: boolean;
-    connections: Record<string, PeerState>;
+    /** Number of open peer connections. */
+    connections: number;
+    /** Every known peer's connection state. */
+    connectionStates: Record<string, PeerState>;
     transports?: string[];
     bytesIn?: number;
     bytesOut?: number;

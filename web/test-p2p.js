@@ -249,7 +249,7 @@ function connectedPeerIds(st) {
   } catch {
     /* fall through to the status snapshot */
   }
-  const conns = st?.network?.connections;
+  const conns = st?.network?.connectionStates;
   if (conns && typeof conns === 'object') {
     return Object.entries(conns)
       .filter(([, state]) => isConnectedState(state))

@@ -398,10 +398,10 @@ json NodeKernel::describePeers() const {
 }
 
 json NodeKernel::describeStatus() const {
-  json connections = json::object();
+  json connectionStates = json::object();
   uint64_t bytesIn = 0, bytesOut = 0, messagesIn = 0, messagesOut = 0;
   for (const auto& [id, p] : peers_) {
-    connections[id] = toString(p.state);
+    connectionStates[id] = toString(p.state);
     bytesIn += p.stats.bytesIn;
     bytesOut += p.stats.bytesOut;
     messagesIn += p.stats.messagesIn;
@@ -419,7 +419,8 @@ json NodeKernel::describeStatus() const {
             {"peerCount", connected},
             {"knownPeers", peers_.size()},
             {"isConnected", connected > 0},
-            {"connections", connections},
+            {"connections", connected},  // a count, as in the original library
+            {"connectionStates", connectionStates},
             {"bytesIn", bytesIn},
             {"bytesOut", bytesOut},
             {"messagesIn", messagesIn},
