@@ -244,22 +244,27 @@ async function rawWaitOpen(timeoutMs = 15000) {
 
 // N sequential round trips over the raw channel with the same JSON text the
 // library would carry; the reply is parsed and its seq checked, as an
-// application would.
-async function rawRoundTrips(n, warmup, pad, timeoutMs = 5000) {
+// application would. binary: send the text as UTF-8 bytes (a Uint8Array, as
+// the library does on its channel) instead of as a string.
+async function rawRoundTrips(n, warmup, pad, binary = false, timeoutMs = 5000) {
   const { channel } = raw ?? {};
   if (!channel || channel.readyState !== 'open') throw new Error('rawRoundTrips(): the raw channel is not open');
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
   let i = 0;
   const dog = watchdog(timeoutMs, () => `raw round trip #${i}`);
   channel.onmessage = (event) => {
     const at = performance.now();
-    if (dog.waiting) dog.deliver(JSON.parse(event.data).seq, at);
+    if (!dog.waiting) return;
+    const text = typeof event.data === 'string' ? event.data : decoder.decode(event.data);
+    dog.deliver(JSON.parse(text).seq, at);
   };
   const samples = [];
   try {
     for (; i < warmup + n; i++) {
       const reply = dog.expect(i);
       const sentAt = performance.now();
-      channel.send(pingText(i, pad));
+      channel.send(binary ? encoder.encode(pingText(i, pad)) : pingText(i, pad));
       const receivedAt = await reply;
       if (i >= warmup) samples.push(receivedAt - sentAt);
     }

@@ -3,7 +3,10 @@
 // against a raw RTCDataChannel, two tabs of one headless Chromium.
 //
 //   npm run bench                      (same as: node bench/run-benchmarks.mjs)
-//   node bench/run-benchmarks.mjs --trials=5 --rounds=5 --n=500 --warmup=50 --pad=32
+//   node bench/run-benchmarks.mjs --trials=5 --rounds=5 --n=500 --warmup=50 --pad=32 [--binary]
+//
+// --binary makes the raw echo send Uint8Array (UTF-8 of the same JSON text)
+// instead of a string; the library always sends bytes.
 //
 // Starts scripts/serve.mjs on a free port, opens bench/connect-rtt.html in two
 // pages of one browser context, prints a summary and writes
@@ -31,12 +34,16 @@ const CHROMIUM_ARGS = [
 const RATIO_TARGET = 1.5;
 
 function parseArgs(argv) {
-  const options = { trials: 5, rounds: 5, n: 500, warmup: 50, pad: 32 };
+  const options = { trials: 5, rounds: 5, n: 500, warmup: 50, pad: 32, binary: false };
   for (const arg of argv) {
+    if (arg === '--binary') {
+      options.binary = true;
+      continue;
+    }
     const m = /^--(trials|rounds|n|warmup|pad)=(\d+)$/.exec(arg);
     if (!m) {
       if (arg === '--help' || arg === '-h') {
-        console.log('usage: node bench/run-benchmarks.mjs [--trials=5] [--rounds=5] [--n=500] [--warmup=50] [--pad=32]');
+        console.log('usage: node bench/run-benchmarks.mjs [--trials=5] [--rounds=5] [--n=500] [--warmup=50] [--pad=32] [--binary]');
         process.exit(0);
       }
       throw new Error(`unknown argument ${arg} (try --help)`);
@@ -224,21 +231,32 @@ async function main() {
     );
     console.log(
       `options: ${options.trials} connect trials; ${options.rounds} rounds x ${options.n} round trips ` +
-        `(+${options.warmup} warm-up) per side, pad ${options.pad} chars`,
+        `(+${options.warmup} warm-up) per side, pad ${options.pad} chars, raw payload as ${options.binary ? 'Uint8Array' : 'string'}`,
     );
 
     const clock = await clockOffset(a, b, runId);
     console.log(`cross-tab clock check: clock(A) - clock(B) = ${ms(clock.offsetMs)} ± ${ms(clock.uncertaintyMs)}`);
 
-    // a. connect time, library and raw reference interleaved trial by trial.
+    // a. connect time. The very first connection in a fresh tab also pays for
+    // bringing up WebRTC in that renderer; it is measured once, reported on its
+    // own line and kept out of the median. Then library and raw reference
+    // trials alternate, each in a fresh room / on a fresh pair.
+    const cold = await libraryConnectTrial(a, b, `bench-connect-${runId}-cold`);
+    console.log(`  cold connect (first WebRTC connection in both fresh tabs, not in the median): ${ms(cold.bothMs, 1)}`);
+    await rawConnectTrial(a, b, `bench-raw-connect-${runId}-warmup`);
+    await Promise.all([call(a, 'rawClose'), call(b, 'rawClose')]);
+
     const libraryTrials = [];
     const rawConnectTrials = [];
     for (let i = 0; i < options.trials; i++) {
+      const rawFirst = i % 2 === 1;
+      let rawTrial = null;
+      if (rawFirst) rawTrial = await rawConnectTrial(a, b, `bench-raw-connect-${runId}-${i}`);
       const lib = await libraryConnectTrial(a, b, `bench-connect-${runId}-${i}`);
-      libraryTrials.push(lib);
-      const rawTrial = await rawConnectTrial(a, b, `bench-raw-connect-${runId}-${i}`);
-      rawConnectTrials.push(rawTrial);
+      if (!rawFirst) rawTrial = await rawConnectTrial(a, b, `bench-raw-connect-${runId}-${i}`);
       await Promise.all([call(a, 'rawClose'), call(b, 'rawClose')]);
+      libraryTrials.push(lib);
+      rawConnectTrials.push(rawTrial);
       console.log(
         `  connect trial ${i + 1}/${options.trials}: library both ${ms(lib.bothMs, 1)} ` +
           `(starting tab ${ms(lib.startingTabMs, 1)}, other tab ${ms(lib.otherTabMs, 1)}); ` +
@@ -269,7 +287,7 @@ async function main() {
         const samples =
           kind === 'library'
             ? await call(a, 'libraryRoundTrips', last.idB, options.n, options.warmup, pad)
-            : await call(a, 'rawRoundTrips', options.n, options.warmup, pad);
+            : await call(a, 'rawRoundTrips', options.n, options.warmup, pad, options.binary);
         (kind === 'library' ? librarySamples : rawSamples).push(...samples);
         result[kind] = summarize(samples);
       }
@@ -299,6 +317,9 @@ async function main() {
     console.log(
       `connect time (start -> peer-connected in both tabs, 2 tabs): median ${ms(connect.median, 1)} ` +
         `(min ${ms(connect.min, 1)}, max ${ms(connect.max, 1)}, n=${connect.n})`,
+    );
+    console.log(
+      `  cold: first connection in fresh tabs (not in the median):   ${ms(cold.bothMs, 1)}`,
     );
     console.log(
       `  starting tab only (same-tab clock):                        median ${ms(connectStartingTab.median, 1)} ` +
@@ -338,6 +359,7 @@ async function main() {
         description: "library: clock() in tab B just before B's start() (A already started) to 'peer-connected' in both tabs",
         bothTabsMs: mapStats(connect),
         startingTabMs: mapStats(connectStartingTab),
+        coldFirstConnectMs: round(cold.bothMs),
         trials: libraryTrials.map((t) => ({
           startingTabMs: round(t.startingTabMs),
           otherTabMs: round(t.otherTabMs),
