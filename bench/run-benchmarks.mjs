@@ -105,6 +105,11 @@ async function startServer() {
   child.stderr.on('data', (d) => (stderr += d));
   child.stdout.resume();
   const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  // Never leave the server behind, even if this process dies on an uncaught
+  // error (an EPIPE on stdout, say) or is interrupted.
+  const killOnExit = () => child.kill('SIGTERM');
+  process.once('exit', killOnExit);
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 15_000;
   for (;;) {
@@ -124,6 +129,7 @@ async function startServer() {
   return {
     base,
     async stop() {
+      process.off('exit', killOnExit);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
     },
