@@ -1,0 +1,159 @@
+// Liveness: a peer that goes silent is dropped within peerTimeoutMs (plus a
+// ping interval); a peer whose timers are throttled but which still answers
+// pings is kept.
+#include <gtest/gtest.h>
+
+#include "support/simulated_network.h"
+
+using namespace pc;
+using namespace pcsim;
+
+namespace {
+
+NodeConfig timing(Millis ping, Millis timeout) {
+  NodeConfig c;
+  c.pingIntervalMs = ping;
+  c.peerTimeoutMs = timeout;
+  return c;
+}
+
+}  // namespace
+
+TEST(Liveness, SilentPeerIsDroppedWithinTheTimeout) {
+  struct Timing {
+    Millis ping, timeout;
+  };
+  for (Timing t : {Timing{1000, 5000}, Timing{500, 3000}, Timing{2000, 2500}}) {
+    for (uint64_t seed = 1; seed <= 10; ++seed) {
+      SCOPED_TRACE("ping " + std::to_string(t.ping) + " timeout " + std::to_string(t.timeout) + " seed " +
+                   std::to_string(seed));
+      NetworkOptions o;
+      o.seed = seed;
+      o.dataDelayMin = 1;
+      o.dataDelayMax = 40;
+      SimulatedNetwork net(o);
+      net.addNode("a", timing(t.ping, t.timeout));
+      net.addNode("b", timing(t.ping, t.timeout));
+      net.start("a");
+      net.start("b");
+      ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
+      Rng rng(seed);
+      net.runFor(10000 + rng.between(0, t.ping));  // crash anywhere in the ping cycle
+      ASSERT_TRUE(net.outputs<PeerDisconnected>("a").empty()) << "a live peer is kept";
+
+      const Millis crashedAt = net.now();
+      net.crash("b", CrashMode::Silent);
+      ASSERT_TRUE(net.runUntil([&] { return !net.outputs<PeerDisconnected>("a").empty(); }, crashedAt + 60000));
+      auto gone = net.outputs<PeerDisconnected>("a");
+      ASSERT_EQ(gone.size(), 1u);
+      EXPECT_EQ(gone[0].second.peerId, "b");
+      EXPECT_EQ(gone[0].second.reason, "timeout");
+      const Millis took = gone[0].first - crashedAt;
+      EXPECT_LE(took, t.timeout + t.ping);
+      // Not before it could know: the last frame it heard left b before the
+      // crash, at most a ping interval and a round trip earlier.
+      EXPECT_GE(took, t.timeout - t.ping - 2 * o.dataDelayMax);
+      EXPECT_EQ(net.kernel("a").peers().find("b"), nullptr);
+      EXPECT_EQ(net.kernel("a").connectedPeerCount(), 0u);
+      auto closes = net.outputs<CloseConnection>("a");
+      ASSERT_FALSE(closes.empty());
+      EXPECT_EQ(closes.back().second.peerId, "b");
+    }
+  }
+}
+
+TEST(Liveness, CrashThatClosesChannelsIsSeenAtOnce) {
+  NetworkOptions o;
+  o.closeDelay = 50;
+  SimulatedNetwork net(o);
+  for (const char* id : {"a", "b", "c"}) {
+    net.addNode(id);
+    net.start(id);
+  }
+  ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
+  net.runFor(3000);
+  const Millis crashedAt = net.now();
+  net.crash("c", CrashMode::ClosesChannels);
+  net.runFor(1000);
+  for (const char* id : {"a", "b"}) {
+    SCOPED_TRACE(id);
+    auto gone = net.outputs<PeerDisconnected>(id);
+    ASSERT_EQ(gone.size(), 1u);
+    EXPECT_EQ(gone[0].second.peerId, "c");
+    EXPECT_EQ(gone[0].second.reason, "channel closed");
+    EXPECT_EQ(gone[0].first, crashedAt + o.closeDelay);
+    EXPECT_EQ(net.kernel(id).connectedPeerCount(), 1u);
+  }
+  EXPECT_TRUE(net.channelOpen("a", "b"));
+}
+
+TEST(Liveness, ThrottledPeerThatAnswersPingsIsKept) {
+  SimulatedNetwork net;
+  net.addNode("a");
+  net.addNode("b");
+  net.start("a");
+  net.start("b");
+  ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
+  net.runFor(5000);
+
+  // b is a background tab now: one timer a minute.
+  net.throttleTimers("b", 60000);
+  const uint64_t bTimers = net.timerCalls("b");
+  const uint64_t aTimers = net.timerCalls("a");
+  const uint64_t pongsBefore = net.kernel("b").peers().find("a")->stats.framesOut;
+  const Millis throttledAt = net.now();
+  net.runFor(5 * 60000);
+
+  EXPECT_LE(net.timerCalls("b") - bTimers, 5u) << "b really was throttled";
+  EXPECT_GE(net.timerCalls("a") - aTimers, 250u) << "a's timers ran";
+  EXPECT_GE(net.kernel("b").peers().find("a")->stats.framesOut - pongsBefore, 250u) << "b answered a's pings";
+  EXPECT_TRUE(net.outputs<PeerDisconnected>("a").empty()) << "a kept b";
+  EXPECT_TRUE(net.outputs<PeerDisconnected>("b").empty()) << "b kept a";
+  EXPECT_EQ(net.kernel("a").peers().find("b")->state, PeerState::Connected);
+  EXPECT_EQ(net.kernel("b").peers().find("a")->state, PeerState::Connected);
+  EXPECT_GE(net.kernel("a").peers().find("b")->lastHeardAt, throttledAt + 5 * 60000 - 2000);
+  ASSERT_TRUE(net.kernel("a").peers().find("b")->rttMs.has_value());
+  EXPECT_LE(*net.kernel("a").peers().find("b")->rttMs, 100);
+
+  // State still flows both ways.
+  ASSERT_TRUE(net.write("a", "from-a", "1").ok);
+  ASSERT_TRUE(net.write("b", "from-b", "2").ok);
+  net.runFor(500);
+  EXPECT_TRUE(net.kernel("b").state().has("from-a"));
+  EXPECT_TRUE(net.kernel("a").state().has("from-b"));
+
+  // And a's liveness check was live all along: once b stops answering, it goes.
+  const Millis crashedAt = net.now();
+  net.crash("b", CrashMode::Silent);
+  net.runFor(10000);
+  auto gone = net.outputs<PeerDisconnected>("a");
+  ASSERT_EQ(gone.size(), 1u);
+  EXPECT_LE(gone[0].first - crashedAt, 5000 + 1000);
+}
+
+TEST(Liveness, PeerThatLeavesIsDroppedAtOnce) {
+  NetworkOptions o;
+  o.closeDelay = 1000;  // the Leave signal, not the closed channel, tells a
+  SimulatedNetwork net(o);
+  net.addNode("a");
+  net.addNode("bee");
+  net.start("a");
+  net.start("bee");
+  ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
+  const Millis stoppedAt = net.now();
+  net.stop("bee");
+  net.runFor(100);
+  auto gone = net.outputs<PeerDisconnected>("a");
+  ASSERT_EQ(gone.size(), 1u);
+  EXPECT_EQ(gone[0].second.peerId, "bee");
+  EXPECT_EQ(gone[0].second.reason, "left");
+  EXPECT_EQ(gone[0].first, stoppedAt + o.signalDelayMin);
+  auto closes = net.outputs<CloseConnection>("a");
+  ASSERT_EQ(closes.size(), 1u);
+  EXPECT_EQ(closes[0].second.peerId, "bee");
+  EXPECT_EQ(net.kernel("a").peers().find("bee"), nullptr);
+  auto own = net.outputs<PeerDisconnected>("bee");
+  ASSERT_EQ(own.size(), 1u);
+  EXPECT_EQ(own[0].second.peerId, "a");
+  EXPECT_EQ(own[0].second.reason, "stopped");
+}
