@@ -1,55 +1,94 @@
-// Turns an application value into JSON text, or throws an Error that names the
-// argument and says why JSON cannot hold it. JSON.stringify alone would drop
-// functions and turn NaN into null without a word.
-
 function describePath(path) {
   return path.length === 0 ? '' : ` at '${path.join('.')}'`;
 }
 
-function check(value, path, seen, where) {
+// Why JSON cannot hold `value`, or null if it can. Checks only this value,
+// not what it contains.
+function problemWith(value) {
   switch (typeof value) {
     case 'string':
     case 'boolean':
-      return;
+      return null;
     case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`${where} is ${value}${describePath(path)}; JSON cannot hold non-finite numbers`);
-      return;
+      return Number.isFinite(value) ? null : `is ${value}`;
     case 'bigint':
-      throw new TypeError(`${where} contains a BigInt${describePath(path)}; JSON cannot hold BigInt (convert it to a string or number)`);
+      return 'contains a BigInt';
     case 'function':
-      throw new TypeError(`${where} contains a function${describePath(path)}; JSON cannot hold functions`);
+      return 'contains a function';
     case 'symbol':
-      throw new TypeError(`${where} contains a symbol${describePath(path)}; JSON cannot hold symbols`);
+      return 'contains a symbol';
     case 'undefined':
-      throw new TypeError(`${where} is undefined${describePath(path)}; use null, or delete the key`);
+      return 'is undefined';
     default:
       break;
   }
-  if (value === null) return;
-  if (seen.has(value)) throw new TypeError(`${where} contains a cycle${describePath(path)}; JSON cannot hold cycles`);
-  if (typeof value.toJSON === 'function') return; // Date and friends choose their own JSON form
-  seen.add(value);
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) check(value[i] === undefined ? null : value[i], [...path, i], seen, where);
-  } else {
-    const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) {
-      const kind = value?.constructor?.name ?? 'object';
-      throw new TypeError(`${where} contains a ${kind}${describePath(path)}; only plain objects, arrays and primitives are JSON`);
-    }
-    for (const key of Object.keys(value)) {
-      const v = value[key];
-      if (v !== undefined) check(v, [...path, key], seen, where); // JSON drops undefined properties
-    }
-  }
-  seen.delete(value);
+  if (value === null || Array.isArray(value) || typeof value.toJSON === 'function') return null;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null ? null : `contains a ${value.constructor?.name ?? 'object'}`;
 }
 
+const HINTS = {
+  'contains a BigInt': 'JSON cannot hold BigInt (convert it to a string or number)',
+  'contains a function': 'JSON cannot hold functions',
+  'contains a symbol': 'JSON cannot hold symbols',
+  'is undefined': 'use null, or delete the key',
+  'contains a cycle': 'JSON cannot hold cycles',
+};
+
+function hint(problem) {
+  if (HINTS[problem]) return HINTS[problem];
+  if (problem.startsWith('is ')) return 'JSON cannot hold non-finite numbers';
+  return 'only plain objects, arrays and primitives are JSON';
+}
+
+// The fast walk: true when every nested value is JSON. It allocates nothing.
+function isJson(value, ancestors) {
+  if (problemWith(value) !== null) return false;
+  if (typeof value !== 'object' || value === null || typeof value.toJSON === 'function') return true;
+  if (ancestors.has(value)) return false;
+  ancestors.add(value);
+  let ok = true;
+  if (Array.isArray(value)) {
+    for (let i = 0; ok && i < value.length; i++) ok = value[i] === undefined || isJson(value[i], ancestors);
+  } else {
+    for (const key in value) {
+      if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+      const v = value[key];
+      if (v !== undefined && !isJson(v, ancestors)) {
+        ok = false;
+        break;
+      }
+    }
+  }
+  ancestors.delete(value);
+  return ok;
+}
+
+// The slow walk, only after the fast one failed: finds where and why.
+function findProblem(value, path, ancestors) {
+  const problem = problemWith(value);
+  if (problem !== null) return { problem, path };
+  if (typeof value !== 'object' || value === null || typeof value.toJSON === 'function') return null;
+  if (ancestors.has(value)) return { problem: 'contains a cycle', path };
+  ancestors.add(value);
+  const entries = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+  for (const [key, v] of entries) {
+    if (v === undefined) continue; // JSON drops undefined properties and nulls array holes
+    const found = findProblem(v, [...path, key], ancestors);
+    if (found) return found;
+  }
+  ancestors.delete(value);
+  return null;
+}
+
+// Turns an application value into JSON text, or throws a TypeError that names
+// the argument and says why JSON cannot hold the value. JSON.stringify alone
+// would drop functions and turn NaN into null without a word.
 export function toJsonText(value, where) {
-  // Primitives need no walk; they are the common case for game state.
-  if (typeof value === 'string' || typeof value === 'boolean' || value === null) return JSON.stringify(value);
-  if (typeof value === 'number' && Number.isFinite(value)) return JSON.stringify(value);
-  check(value, [], new Set(), where);
+  if (!isJson(value, new Set())) {
+    const { problem, path } = findProblem(value, [], new Set());
+    throw new TypeError(`${where} ${problem}${describePath(path)}; ${hint(problem)}`);
+  }
   return JSON.stringify(value);
 }
 

@@ -1,22 +1,31 @@
 // KernelDriver: the one place where JavaScript feeds the C++ kernel. Every
-// input carries the current time; after it, the driver drains the kernel's
-// outputs, hands each to the host, and arms one timer for the kernel's next
-// wake-up. Inputs raised while outputs are being handled (a subscriber that
-// writes, say) queue inside the kernel and go out in order.
+// input carries the current time; after it, the driver takes the kernel's
+// outputs in one crossing, hands each to the host, and arms one timer for the
+// kernel's next wake-up. Inputs raised while outputs are being handled (a
+// subscriber that writes, say) queue inside the kernel and go out in order.
+import { KernelOutputDecoder } from './kernel-output-decoder.js';
+
+const timeOrigin = performance.timeOrigin;
 
 export function now() {
-  return performance.timeOrigin + performance.now();
+  return timeOrigin + performance.now();
 }
 
 export class KernelDriver {
+  #core;
   #kernel;
   #dispatch;
+  #decoder = new KernelOutputDecoder();
   #draining = false;
+  #inputDuringDrain = false;
   #timer = null;
   #timerAt = -1;
+  #inboxPtr = 0;
+  #inboxSize = 0;
   #disposed = false;
 
-  constructor(kernel, dispatch) {
+  constructor(core, kernel, dispatch) {
+    this.#core = core;
     this.#kernel = kernel;
     this.#dispatch = dispatch;
   }
@@ -29,30 +38,48 @@ export class KernelDriver {
   input(fn) {
     if (this.#disposed) return undefined;
     const result = fn(this.#kernel, now());
-    if (!this.#draining) this.#drain();
+    if (this.#draining) this.#inputDuringDrain = true;
+    else this.#drain();
     return result;
+  }
+
+  // Bytes from a peer's channel, copied straight into wasm memory.
+  inputData(peerId, bytes) {
+    const handle = this.#decoder.handleOf(peerId);
+    if (handle === 0) return;
+    this.input((k, t) => {
+      if (bytes.length > this.#inboxSize) {
+        this.#inboxPtr = k.inputBuffer(bytes.length);
+        this.#inboxSize = bytes.length;
+      }
+      this.#core.HEAPU8.set(bytes, this.#inboxPtr);
+      k.handleData(handle, bytes.length, t);
+    });
   }
 
   #drain() {
     this.#draining = true;
+    let timeout = -1;
     try {
-      for (let outputs = this.#kernel.pollOutputs(); outputs.length > 0; outputs = this.#kernel.pollOutputs()) {
-        for (const output of outputs) {
+      do {
+        this.#inputDuringDrain = false;
+        const decoded = this.#decoder.decode(this.#kernel.pollOutputs().slice());
+        timeout = decoded.timeout;
+        for (const output of decoded.outputs) {
           try {
             this.#dispatch(output);
           } catch (error) {
             console.error(`peercompute: handling kernel output '${output.type}' failed`, error);
           }
         }
-      }
+      } while (this.#inputDuringDrain);
     } finally {
       this.#draining = false;
     }
-    this.#arm();
+    this.#arm(timeout);
   }
 
-  #arm() {
-    const at = this.#kernel.pollTimeout();
+  #arm(at) {
     if (at === this.#timerAt) return;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;

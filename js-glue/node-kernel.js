@@ -62,14 +62,14 @@ export class NodeKernel {
       kernel.delete();
       throw new Error(`initialize(): ${error}`);
     }
-    this.#driver = new KernelDriver(kernel, (output) => this.#dispatch(output));
+    this.#driver = new KernelDriver(core, kernel, (output) => this.#dispatch(output));
     this.#pool = new PeerConnectionPool({
       iceServers: this.#config.iceServers,
       events: {
         onLocalSignal: (peerId, json) => this.#driver.input((k, t) => k.handleLocalRtcSignal(peerId, json, t)),
         onOpen: (peerId) => this.#driver.input((k, t) => k.handleChannelOpen(peerId, t)),
         onClose: (peerId) => this.#driver.input((k, t) => k.handleChannelClosed(peerId, t)),
-        onData: (peerId, bytes) => this.#driver.input((k, t) => k.handleData(peerId, bytes, t)),
+        onData: (peerId, bytes) => this.#driver.inputData(peerId, bytes),
       },
     });
     this.#state = new StateManager(this.#driver, this.#emitter);

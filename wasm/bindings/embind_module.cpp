@@ -1,10 +1,11 @@
 // The embind surface of the kernel: the only file that includes Emscripten
-// headers. It converts, and decides nothing. Every output of one drain crosses
-// the boundary in a single pollOutputs() call, and bytes cross as copies.
+// headers. It converts, and decides nothing.
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
+#include <cstring>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "kernel/node_kernel.h"
@@ -13,81 +14,53 @@ namespace {
 
 using emscripten::val;
 
-val bytesToJs(const std::vector<uint8_t>& bytes) {
-  // new Uint8Array(view) copies, so the result outlives wasm memory growth.
-  return val::global("Uint8Array").new_(emscripten::typed_memory_view(bytes.size(), bytes.data()));
-}
-
-val stringOrNull(const std::string* s) { return s ? val(*s) : val::null(); }
-
 std::string errorOf(const pc::Result& r) { return r.ok ? std::string() : r.error; }
 
-struct OutputToJs {
-  val operator()(const pc::SendSignal& o) const {
-    val v = object("signal");
-    v.set("to", o.to);
-    v.set("text", o.text);
-    return v;
-  }
-  val operator()(const pc::OpenConnection& o) const {
-    val v = object("open");
-    v.set("peerId", o.peerId);
-    v.set("initiator", o.initiator);
-    return v;
-  }
-  val operator()(const pc::DeliverRtcSignal& o) const {
-    val v = object("rtc");
-    v.set("peerId", o.peerId);
-    v.set("data", o.data);
-    return v;
-  }
-  val operator()(const pc::CloseConnection& o) const {
-    val v = object("close");
-    v.set("peerId", o.peerId);
-    return v;
-  }
-  val operator()(const pc::SendData& o) const {
-    val v = object("send");
-    v.set("peerId", o.peerId);
-    v.set("bytes", bytesToJs(o.bytes));
-    return v;
-  }
-  val operator()(const pc::PeerConnected& o) const {
-    val v = object("peer-connected");
-    v.set("peerId", o.peerId);
-    return v;
-  }
-  val operator()(const pc::PeerDisconnected& o) const {
-    val v = object("peer-disconnected");
-    v.set("peerId", o.peerId);
-    v.set("reason", o.reason);
-    return v;
-  }
-  val operator()(const pc::StateChanged& o) const {
-    val v = object("state");
-    v.set("origin", o.origin);
-    val changes = val::array();
-    for (const pc::KeyChange& c : o.changes) {
-      val change = val::object();
-      change.set("key", c.key);
-      change.set("value", c.value ? val(*c.value) : val::null());
-      changes.call<void>("push", change);
-    }
-    v.set("changes", changes);
-    return v;
-  }
-  val operator()(const pc::MessageReceived& o) const {
-    val v = object("message");
-    v.set("peerId", o.peerId);
-    v.set("json", o.json);
-    return v;
-  }
+// Outputs cross to JavaScript as one little-endian byte stream per drain,
+// decoded by js-glue/kernel-output-decoder.js. Building a JS object per output
+// field by field costs a boundary crossing per field; this costs one.
+//
+//   f64 nextTimeout (-1: none), then records: u8 kind, fields
+//   str = u32 length + UTF-8 bytes; peer = u32 handle (0 = this node)
+enum class Record : uint8_t {
+  Intern = 0,            // u32 handle, str peerId: names a handle before its first use
+  Signal = 1,            // str to, str text
+  Open = 2,              // peer, u8 initiator
+  Rtc = 3,               // peer, str data
+  Close = 4,             // peer
+  Send = 5,              // peer, str bytes
+  PeerConnected = 6,     // peer
+  PeerDisconnected = 7,  // peer, str reason
+  State = 8,             // peer origin, u32 n, n x (str key, u8 hasValue, [str value])
+  Message = 9,           // peer, str json
+};
 
-  static val object(const char* type) {
-    val v = val::object();
-    v.set("type", std::string(type));
-    return v;
+class OutputEncoder {
+ public:
+  void reset(double timeout) {
+    buf_.clear();
+    f64(timeout);
   }
+  void kind(Record r) { buf_.push_back(static_cast<uint8_t>(r)); }
+  void u8(uint8_t v) { buf_.push_back(v); }
+  void u32(uint32_t v) {
+    for (int i = 0; i < 4; ++i) buf_.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  void str(const void* data, size_t n) {
+    u32(static_cast<uint32_t>(n));
+    const auto* b = static_cast<const uint8_t*>(data);
+    buf_.insert(buf_.end(), b, b + n);
+  }
+  void str(const std::string& s) { str(s.data(), s.size()); }
+  const std::vector<uint8_t>& bytes() const { return buf_; }
+
+ private:
+  void f64(double v) {
+    uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    for (int i = 0; i < 8; ++i) buf_.push_back(static_cast<uint8_t>(bits >> (8 * i)));
+  }
+  std::vector<uint8_t> buf_;
 };
 
 // Owns one kernel. Results come back as an error string, empty on success,
@@ -109,9 +82,17 @@ class KernelBinding {
   }
   void handleChannelOpen(const std::string& peerId, double now) { kernel_.handleChannelOpen(peerId, now); }
   void handleChannelClosed(const std::string& peerId, double now) { kernel_.handleChannelClosed(peerId, now); }
-  // embind copies a Uint8Array argument into a std::string's bytes.
-  void handleData(const std::string& peerId, const std::string& bytes, double now) {
-    kernel_.handleData(peerId, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), now);
+
+  // Bytes arrive through a buffer in wasm memory that JavaScript fills with
+  // HEAPU8.set: inputBuffer(n) returns its address, valid until the next call
+  // that asks for more room.
+  uintptr_t inputBuffer(size_t size) {
+    if (inbox_.size() < size) inbox_.resize(size);
+    return reinterpret_cast<uintptr_t>(inbox_.data());
+  }
+  void handleData(uint32_t peer, size_t size, double now) {
+    if (peer == 0 || peer > ids_.size() || size > inbox_.size()) return;
+    kernel_.handleData(ids_[peer - 1], inbox_.data(), size, now);
   }
   void handleTimeout(double now) { kernel_.handleTimeout(now); }
 
@@ -133,34 +114,85 @@ class KernelBinding {
   }
   std::string broadcast(const std::string& json, double now) { return errorOf(kernel_.broadcast(json, now)); }
 
+  // Every output queued since the last call, and the next timeout, as a view
+  // of wasm memory that the caller copies before calling in again.
   val pollOutputs() {
-    val out = val::array();
-    while (std::optional<pc::Output> o = kernel_.pollOutput()) out.call<void>("push", std::visit(OutputToJs{}, *o));
-    return out;
-  }
-  double pollTimeout() const {
-    std::optional<double> t = kernel_.pollTimeout();
-    return t ? *t : -1;
+    std::optional<double> timeout = kernel_.pollTimeout();
+    out_.reset(timeout ? *timeout : -1);
+    while (std::optional<pc::Output> o = kernel_.pollOutput()) std::visit([this](auto& x) { encode(x); }, *o);
+    return val(emscripten::typed_memory_view(out_.bytes().size(), out_.bytes().data()));
   }
 
-  val read(const std::string& key) const { return stringOrNull(kernel_.state().get(key)); }
+  val read(const std::string& key) const {
+    const std::string* s = kernel_.state().get(key);
+    return s ? val(*s) : val::null();
+  }
   std::string status() const { return kernel_.describeStatus().dump(); }
   std::string peers() const { return kernel_.describePeers().dump(); }
-  // Every live entry as [[key, jsonText], ...], to fill the JS read cache.
-  val entries() const {
-    val out = val::array();
-    kernel_.state().forEach([&](const std::string& key, const std::string& value) {
-      val pair = val::array();
-      pair.call<void>("push", key);
-      pair.call<void>("push", value);
-      out.call<void>("push", pair);
-    });
-    return out;
-  }
 
  private:
+  uint32_t handle(const std::string& peerId) {
+    if (peerId.empty()) return 0;
+    auto [it, inserted] = handles_.try_emplace(peerId, static_cast<uint32_t>(ids_.size() + 1));
+    if (inserted) {
+      ids_.push_back(peerId);
+      out_.kind(Record::Intern);
+      out_.u32(it->second);
+      out_.str(peerId);
+    }
+    return it->second;
+  }
+  // Interning may itself write a record, so it happens before the record
+  // that uses the handle.
+  void peerRecord(Record kind, const std::string& peerId) {
+    uint32_t h = handle(peerId);
+    out_.kind(kind);
+    out_.u32(h);
+  }
+
+  void encode(const pc::SendSignal& o) {
+    out_.kind(Record::Signal);
+    out_.str(o.to);
+    out_.str(o.text);
+  }
+  void encode(const pc::OpenConnection& o) {
+    peerRecord(Record::Open, o.peerId);
+    out_.u8(o.initiator ? 1 : 0);
+  }
+  void encode(const pc::DeliverRtcSignal& o) {
+    peerRecord(Record::Rtc, o.peerId);
+    out_.str(o.data);
+  }
+  void encode(const pc::CloseConnection& o) { peerRecord(Record::Close, o.peerId); }
+  void encode(const pc::SendData& o) {
+    peerRecord(Record::Send, o.peerId);
+    out_.str(o.bytes.data(), o.bytes.size());
+  }
+  void encode(const pc::PeerConnected& o) { peerRecord(Record::PeerConnected, o.peerId); }
+  void encode(const pc::PeerDisconnected& o) {
+    peerRecord(Record::PeerDisconnected, o.peerId);
+    out_.str(o.reason);
+  }
+  void encode(const pc::StateChanged& o) {
+    peerRecord(Record::State, o.origin);
+    out_.u32(static_cast<uint32_t>(o.changes.size()));
+    for (const pc::KeyChange& c : o.changes) {
+      out_.str(c.key);
+      out_.u8(c.value ? 1 : 0);
+      if (c.value) out_.str(*c.value);
+    }
+  }
+  void encode(const pc::MessageReceived& o) {
+    peerRecord(Record::Message, o.peerId);
+    out_.str(o.json);
+  }
+
   pc::NodeKernel kernel_;
   std::vector<pc::Operation> staged_;
+  std::vector<uint8_t> inbox_;
+  OutputEncoder out_;
+  std::unordered_map<std::string, uint32_t> handles_;
+  std::vector<std::string> ids_;  // handle h names ids_[h - 1]
 };
 
 }  // namespace
@@ -175,6 +207,7 @@ EMSCRIPTEN_BINDINGS(peercompute) {
       .function("handleLocalRtcSignal", &KernelBinding::handleLocalRtcSignal)
       .function("handleChannelOpen", &KernelBinding::handleChannelOpen)
       .function("handleChannelClosed", &KernelBinding::handleChannelClosed)
+      .function("inputBuffer", &KernelBinding::inputBuffer)
       .function("handleData", &KernelBinding::handleData)
       .function("handleTimeout", &KernelBinding::handleTimeout)
       .function("write", &KernelBinding::write)
@@ -186,9 +219,7 @@ EMSCRIPTEN_BINDINGS(peercompute) {
       .function("sendToPeer", &KernelBinding::sendToPeer)
       .function("broadcast", &KernelBinding::broadcast)
       .function("pollOutputs", &KernelBinding::pollOutputs)
-      .function("pollTimeout", &KernelBinding::pollTimeout)
       .function("read", &KernelBinding::read)
       .function("status", &KernelBinding::status)
-      .function("peers", &KernelBinding::peers)
-      .function("entries", &KernelBinding::entries);
+      .function("peers", &KernelBinding::peers);
 }
