@@ -157,3 +157,31 @@ TEST(Liveness, PeerThatLeavesIsDroppedAtOnce) {
   EXPECT_EQ(own[0].second.peerId, "a");
   EXPECT_EQ(own[0].second.reason, "stopped");
 }
+
+TEST(Liveness, UnansweredDialTimesOut) {
+  // A forged announce from a node that does not exist: a dials it, nobody
+  // answers, and after connectTimeoutMs a gives up on it.
+  NodeConfig c;
+  c.connectTimeoutMs = 7000;
+  SimulatedNetwork net;
+  net.addNode("a", c);
+  net.start("a");
+  const std::string ghostAnnounce = R"({"v":1,"t":"announce","room":"default","from":"ghost"})";
+  net.input("a", [&](NodeKernel& k, Millis now) { k.handleSignal(ghostAnnounce, now); });
+  const Millis dialedAt = net.now();
+  ASSERT_NE(net.kernel("a").peers().find("ghost"), nullptr);
+  EXPECT_EQ(net.kernel("a").peers().find("ghost")->state, PeerState::Connecting);
+  ASSERT_TRUE(net.kernel("a").pollTimeout().has_value());
+  EXPECT_LE(*net.kernel("a").pollTimeout(), dialedAt + c.connectTimeoutMs);
+
+  net.runUntil(dialedAt + c.connectTimeoutMs - 1);
+  EXPECT_NE(net.kernel("a").peers().find("ghost"), nullptr) << "not before the timeout";
+  net.runUntil(dialedAt + c.connectTimeoutMs);
+  EXPECT_EQ(net.kernel("a").peers().find("ghost"), nullptr);
+  auto closes = net.outputs<CloseConnection>("a");
+  ASSERT_EQ(closes.size(), 1u);
+  EXPECT_EQ(closes[0].second.peerId, "ghost");
+  EXPECT_EQ(closes[0].first, dialedAt + c.connectTimeoutMs);
+  EXPECT_TRUE(net.outputs<PeerConnected>("a").empty());
+  EXPECT_TRUE(net.outputs<PeerDisconnected>("a").empty()) << "it never was connected";
+}
