@@ -72,7 +72,7 @@ export class NodeKernel {
         onData: (peerId, bytes) => this.#driver.inputData(peerId, bytes),
       },
     });
-    this.#state = new StateManager(this.#driver, this.#emitter);
+    this.#state = new StateManager(this.#driver, this.#emitter, () => this.#started);
     this.#network = new NetworkManager(this.#driver, this.#pool, this.#emitter);
     this.#emitter.emit('initialized', { nodeId: this.#nodeId });
     return this;

@@ -92,11 +92,15 @@ export interface StateSnapshot {
 }
 
 export interface StateStats {
+  isInitialized: boolean;
   keyCount: number;
+  subscriberCount: number;
+  globalSubscriberCount: number;
+  hasPersistence: boolean;
+  hasP2PSync: boolean;
   version: number;
   localTransactions: number;
   remoteTransactions: number;
-  subscriptions: number;
 }
 
 export type Unsubscribe = () => void;

@@ -22,13 +22,16 @@ export class StateManager {
   #cache = new Map(); // key -> {value} for primitives, {text} for objects and arrays
   #subscribers = new Map(); // key or '*' -> Set<callback>
   #emitter;
+  #isSyncing;
   #version = 0;
   #localTransactions = 0;
   #remoteTransactions = 0;
 
-  constructor(driver, emitter) {
+  // isSyncing(): whether the node is started, so the state syncs with peers.
+  constructor(driver, emitter, isSyncing) {
     this.#driver = driver;
     this.#emitter = emitter;
+    this.#isSyncing = isSyncing;
   }
 
   // Called by the node for each StateChanged output of the kernel. The whole
@@ -154,14 +157,19 @@ export class StateManager {
   }
 
   getStats() {
-    let subscriptions = 0;
-    for (const set of this.#subscribers.values()) subscriptions += set.size;
+    let subscriberCount = 0;
+    for (const [channel, set] of this.#subscribers) if (channel !== '*') subscriberCount += set.size;
+    const globalSubscriberCount = this.#subscribers.get('*')?.size ?? 0;
     return {
+      isInitialized: true,
       keyCount: this.#cache.size,
       version: this.#version,
       localTransactions: this.#localTransactions,
       remoteTransactions: this.#remoteTransactions,
-      subscriptions,
+      subscriberCount, // the original library's names
+      globalSubscriberCount,
+      hasPersistence: false,
+      hasP2PSync: this.#isSyncing(),
     };
   }
 }

@@ -184,6 +184,14 @@ describe('StateManager', async () => {
     assert.equal(typeof snap.timestamp, 'number');
     assert.equal(typeof snap.version, 'number');
     assert.equal(state.getStats().keyCount, 2);
+    const stop = state.subscribe('x', () => {});
+    const stopAll = state.subscribe('*', () => {});
+    assert.deepEqual(
+      [state.getStats().subscriberCount, state.getStats().globalSubscriberCount, state.getStats().hasP2PSync],
+      [1, 1, false],
+    );
+    stop();
+    stopAll();
     assert.equal(state.clear(), 2);
     assert.equal(state.getStats().keyCount, 0);
     assert.equal(node.getStatus().state.keyCount, 0);
