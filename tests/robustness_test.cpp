@@ -126,7 +126,7 @@ TEST(Robustness, DataFromStrangersIsCounted) {
   EXPECT_EQ(net.kernel("a").counters().rejectedFrames, 1u);
   EXPECT_FALSE(net.kernel("a").state().has("evil"));
   EXPECT_EQ(net.kernel("a").peers().size(), 0u);
-  EXPECT_TRUE(net.log("a").size() == 1u) << "only the start announce";
+  EXPECT_EQ(net.log("a").size(), 1u) << "only the start announce";
 }
 
 TEST(Robustness, MalformedSignalsAreCounted) {

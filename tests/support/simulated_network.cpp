@@ -176,6 +176,7 @@ void SimulatedNetwork::handle(Node& n, const pc::Output& o) {
       });
     }
   } else if (const auto* open = std::get_if<pc::OpenConnection>(&o)) {
+    // A new connection to a peer replaces whatever endpoint was there.
     Endpoint ep;
     ep.initiator = open->initiator;
     if (open->initiator) ep.conn = nextConn_++;
