@@ -1,5 +1,7 @@
 #include "wire/frame_codec.h"
 
+#include <algorithm>
+
 #include "state/json_text.h"
 #include "wire/byte_codec.h"
 
@@ -89,7 +91,9 @@ class BodyReader {
     std::vector<Write> out;
     uint64_t n = r_.varuint();
     if (n > r_.remaining() / kMinWriteBytes) return reject<std::vector<Write>>(DecodeError::BadLength);
-    out.reserve(static_cast<size_t>(n));
+    // Reserve for what a modest frame holds; a larger count grows as it is
+    // read, so a forged count cannot reserve far more than the input's size.
+    out.reserve(static_cast<size_t>(std::min<uint64_t>(n, 1024)));
     for (uint64_t i = 0; i < n && ok(); ++i) {
       Write w;
       w.key = text();
