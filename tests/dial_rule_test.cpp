@@ -7,6 +7,7 @@
 
 #include "support/simulated_network.h"
 
+using namespace pc;
 using namespace pcsim;
 
 namespace {
@@ -119,4 +120,54 @@ TEST(DialRule, SixNodeFullMesh) {
     EXPECT_EQ(net.openConnections(), kConnections);
     EXPECT_TRUE(net.fullMesh());
   }
+}
+
+// Signals travel with independent delays, so a peer's Announce can arrive
+// after the Leave it sent later. The dial that this stale Announce starts
+// must not block the peer's next run: its new incarnation resets the record.
+TEST(DialRule, RestartedPeerIsRedialledDespiteAStaleAnnounce) {
+  NodeKernel a;
+  NodeConfig config;
+  config.nodeId = "a";
+  config.replicaId = 1;
+  ASSERT_TRUE(a.initialize(config, 0).ok);
+  ASSERT_TRUE(a.start(0).ok);
+  auto signal = [](SignalType type, uint64_t incarnation) {
+    Signal s;
+    s.type = type;
+    s.room = "default";
+    s.from = "b";
+    s.incarnation = incarnation;
+    return encodeSignal(s);
+  };
+  auto drain = [&a] {
+    std::vector<Output> out;
+    while (auto o = a.pollOutput()) out.push_back(std::move(*o));
+    return out;
+  };
+  auto opens = [](const std::vector<Output>& out) {
+    return std::count_if(out.begin(), out.end(), [](const Output& o) {
+      auto* open = std::get_if<OpenConnection>(&o);
+      return open && open->peerId == "b" && open->initiator;
+    });
+  };
+  auto closes = [](const std::vector<Output>& out) {
+    return std::count_if(out.begin(), out.end(), [](const Output& o) { return std::holds_alternative<CloseConnection>(o); });
+  };
+  drain();
+
+  a.handleSignal(signal(SignalType::Leave, 1), 10);  // b's leave overtook its announce
+  a.handleSignal(signal(SignalType::Announce, 1), 20);
+  EXPECT_EQ(opens(drain()), 1) << "a dials b, which is no longer there";
+  ASSERT_EQ(a.peers().find("b")->state, PeerState::Connecting);
+
+  a.handleSignal(signal(SignalType::Announce, 2), 500);  // b starts again
+  std::vector<Output> out = drain();
+  EXPECT_EQ(closes(out), 1) << "the dead attempt is closed";
+  EXPECT_EQ(opens(out), 1) << "and b is dialled again at once, not after the connect timeout";
+  EXPECT_EQ(a.peers().find("b")->incarnation, 2u);
+
+  a.handleSignal(signal(SignalType::Leave, 1), 600);  // a stale leave from b's first run
+  EXPECT_EQ(closes(drain()), 0);
+  EXPECT_EQ(a.peers().find("b")->state, PeerState::Connecting);
 }

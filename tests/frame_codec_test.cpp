@@ -95,7 +95,7 @@ bool same(const Frame& x, const Frame& y) {
         const T& b = std::get<T>(y);
         if constexpr (std::is_same_v<T, Hello>) {
           return a.nodeId == b.nodeId && a.replica == b.replica && a.room == b.room;
-        } else if constexpr (std::is_same_v<T, SyncRequest>) {
+        } else if constexpr (std::is_same_v<T, SyncRequest> || std::is_same_v<T, StateAck>) {
           return a.seen == b.seen;
         } else if constexpr (std::is_same_v<T, SyncResponse>) {
           return a.seen == b.seen && sameWrites(a.writes, b.writes);
@@ -125,6 +125,7 @@ std::vector<Sample> samples() {
       {"Hello utf8 room", Hello{"n", (uint64_t{1} << 53) - 1, "r\xc3\xa9union \xf0\x9f\x8e\x89"}},
       {"SyncRequest empty", SyncRequest{}},
       {"SyncRequest", SyncRequest{{{1, 5}, {2, 1}, {300, 70000}, {kMax, kMax}}}},
+      {"StateAck", StateAck{{{1, 5}, {kMax, 2}}}},
       {"SyncResponse empty", SyncResponse{{{1, 3}}, {}}},
       {"SyncResponse",
        SyncResponse{{{1, 3}, {7, 9}},
@@ -275,7 +276,7 @@ TEST(FrameCodec, RejectsBadMagicVersionAndType) {
       expectRejected(b, DecodeError::UnsupportedVersion);
     }
   }
-  for (int type : {0, 9, 10, 0x7F, 0xFF}) expectRejected(rawFrame(static_cast<uint8_t>(type), {0}), DecodeError::UnknownType);
+  for (int type : {0, 10, 11, 0x7F, 0xFF}) expectRejected(rawFrame(static_cast<uint8_t>(type), {0}), DecodeError::UnknownType);
 }
 
 TEST(FrameCodec, RejectsTrailingBytes) {

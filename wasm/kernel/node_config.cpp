@@ -48,6 +48,8 @@ std::optional<NodeConfig> NodeConfig::fromJson(std::string_view text, std::strin
             readNumber(j, "connectTimeoutMs", &c.connectTimeoutMs, error) &&
             readNumber(j, "pingIntervalMs", &c.pingIntervalMs, error) &&
             readNumber(j, "peerTimeoutMs", &c.peerTimeoutMs, error) &&
+            readNumber(j, "gcIntervalMs", &c.gcIntervalMs, error) &&
+            readNumber(j, "replicaExpiryMs", &c.replicaExpiryMs, error) &&
             readNumber(j, "maxChannelMessageBytes", &c.maxChannelMessageBytes, error) &&
             readNumber(j, "maxFrameBytes", &c.maxFrameBytes, error);
   if (!ok) return std::nullopt;
@@ -61,7 +63,8 @@ std::string NodeConfig::validate() const {
   if (replicaId == 0 || replicaId > kMaxSafeInteger) return "replicaId must be an integer in 1..2^53-1";
   if (roomId.empty() || roomId.size() > 256) return "roomId must be 1-256 characters";
   if (topology != "mesh") return "topology '" + topology + "' is not supported; use 'mesh'";
-  if (announceIntervalMs <= 0 || connectTimeoutMs <= 0 || pingIntervalMs <= 0 || peerTimeoutMs <= 0)
+  if (announceIntervalMs <= 0 || connectTimeoutMs <= 0 || pingIntervalMs <= 0 || peerTimeoutMs <= 0 ||
+      gcIntervalMs <= 0 || replicaExpiryMs <= 0)
     return "intervals and timeouts must be positive";
   if (peerTimeoutMs <= pingIntervalMs) return "peerTimeoutMs must be longer than pingIntervalMs";
   if (maxChannelMessageBytes < 1024) return "maxChannelMessageBytes must be at least 1024";

@@ -20,6 +20,8 @@ struct NodeConfig {
   Millis connectTimeoutMs = 15000;
   Millis pingIntervalMs = 1000;
   Millis peerTimeoutMs = 5000;
+  Millis gcIntervalMs = 1000;          // how often stable tombstones are collected
+  Millis replicaExpiryMs = 600'000;    // a replica silent this long no longer pins tombstones
   size_t maxChannelMessageBytes = 64 * 1024;  // larger frames travel as fragments
   size_t maxFrameBytes = 64 * 1024 * 1024;    // largest frame accepted after reassembly
 

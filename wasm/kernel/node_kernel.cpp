@@ -17,6 +17,7 @@ Result NodeKernel::initialize(const NodeConfig& config, Millis) {
   config_ = config;
   clock_.setReplica(config.replicaId);
   map_ = ReplicatedMap(config.replicaId);
+  stability_ = StabilityTracker(config.replicaId, config.replicaExpiryMs);
   lifecycle_ = Lifecycle::Initialized;
   return Result::success();
 }
@@ -25,9 +26,11 @@ Result NodeKernel::start(Millis now) {
   if (lifecycle_ == Lifecycle::Created) return Result::failure("node must be initialized before start()");
   if (lifecycle_ == Lifecycle::Started) return Result::success();
   lifecycle_ = Lifecycle::Started;
+  ++incarnation_;
   startedAt_ = now;
   sendSignal(SignalType::Announce, "", now);
   nextAnnounceAt_ = now + config_.announceIntervalMs;
+  nextGcAt_ = now + config_.gcIntervalMs;
   return Result::success();
 }
 
@@ -45,7 +48,7 @@ Result NodeKernel::stop(Millis now) {
 // ---- signaling ---------------------------------------------------------------
 
 void NodeKernel::sendSignal(SignalType type, const std::string& to, Millis, std::string data) {
-  Signal s{type, config_.roomId, config_.nodeId, to, std::move(data)};
+  Signal s{type, config_.roomId, config_.nodeId, to, std::move(data), incarnation_};
   emit(SendSignal{to, encodeSignal(s)});
 }
 
@@ -63,10 +66,18 @@ void NodeKernel::handleSignal(std::string_view text, Millis now) {
   if (!s->to.empty() && s->to != config_.nodeId) return;
 
   PeerRecord* peer = peers_.find(s->from);
+  if (peer && s->incarnation != peer->incarnation) {
+    // A signal from an earlier run of the peer is stale. One from a later run
+    // means the peer restarted: whatever we had with it is gone.
+    if (s->incarnation < peer->incarnation) return;
+    dropPeer(peer->id, "peer restarted", true);
+    peer = nullptr;
+  }
   switch (s->type) {
     case SignalType::Announce: {
       if (!peer) {
         peer = &peers_.add(s->from, config_.maxFrameBytes, now);
+        peer->incarnation = s->incarnation;
         // A newcomer announces to everyone; answer it directly so it learns
         // of this node without waiting for the next periodic announce.
         if (s->to.empty()) sendSignal(SignalType::Announce, s->from, now);
@@ -83,6 +94,7 @@ void NodeKernel::handleSignal(std::string_view text, Millis now) {
         // connection this node should dial itself is stale and ignored.
         if (!PeerTable::shouldDial(s->from, config_.nodeId)) return;
         if (!peer) peer = &peers_.add(s->from, config_.maxFrameBytes, now);
+        peer->incarnation = s->incarnation;
         peer->initiator = false;
         peers_.setState(*peer, PeerState::Connecting, now);
         emit(OpenConnection{peer->id, false});
@@ -165,6 +177,7 @@ void NodeKernel::handleData(const std::string& peerId, const uint8_t* data, size
   if (!d.frame) return reject(*peer, wire::describe(d.error));
   ++peer->stats.framesIn;
   peer->lastHeardAt = now;
+  if (peer->state == PeerState::Connected) stability_.onHeardOf(peer->replica, now);
 
   if (auto* f = std::get_if<wire::Fragment>(&*d.frame)) {
     std::vector<uint8_t> whole;
@@ -192,7 +205,10 @@ void NodeKernel::dispatchFrame(PeerRecord& peer, wire::Frame&& frame, Millis now
         if constexpr (std::is_same_v<T, wire::Hello>) {
           reject(peer, "duplicate Hello");
         } else if constexpr (std::is_same_v<T, wire::SyncRequest>) {
+          stability_.onAck(peer.replica, f.seen, now);
           sendFrame(peer, wire::SyncResponse{map_.stateVector(), map_.writesMissingFrom(f.seen)});
+        } else if constexpr (std::is_same_v<T, wire::StateAck>) {
+          stability_.onAck(peer.replica, f.seen, now);
         } else if constexpr (std::is_same_v<T, wire::SyncResponse>) {
           peer.syncOutstanding = false;
           applyRemoteWrites(peer, f.writes, true, now);
@@ -223,16 +239,23 @@ void NodeKernel::onHello(PeerRecord& peer, const wire::Hello& hello, Millis now)
     return;
   }
   peer.replica = hello.replica;
+  stability_.onHeardOf(peer.replica, now);
   peers_.setState(peer, PeerState::Connected, now);
   peer.connectedAt = now;
   peer.lastPingAt = now;
   emit(PeerConnected{peer.id});
   peer.syncOutstanding = true;
+  peer.ackedVectorVersion = map_.vectorVersion();
   sendFrame(peer, wire::SyncRequest{map_.stateVector()});
 }
 
 void NodeKernel::applyRemoteWrites(PeerRecord& peer, const std::vector<Write>& writes, bool fromSync, Millis now) {
-  for (const Write& w : writes) clock_.observe(w.stamp, now);
+  for (const Write& w : writes) {
+    clock_.observe(w.stamp, now);
+    // A writer counts as heard of when it wrote, not when its write arrived
+    // second-hand, so old writes relayed by others do not keep it a member.
+    stability_.onHeardOf(w.stamp.replica, std::min<Millis>(now, static_cast<Millis>(w.stamp.wall)));
+  }
   ReplicatedMap::ApplyResult r = map_.applyRemote(writes);
   if (!r.changes.empty()) emit(StateChanged{peer.id, std::move(r.changes)});
   if (r.gap && !fromSync && !peer.syncOutstanding) {
@@ -248,6 +271,10 @@ void NodeKernel::handleTimeout(Millis now) {
   if (now >= nextAnnounceAt_) {
     sendSignal(SignalType::Announce, "", now);
     nextAnnounceAt_ = now + config_.announceIntervalMs;
+  }
+  if (now >= nextGcAt_) {
+    collectGarbage(now);
+    nextGcAt_ = now + config_.gcIntervalMs;
   }
   std::vector<std::pair<std::string, const char*>> expired;
   for (auto& [id, peer] : peers_) {
@@ -265,6 +292,10 @@ void NodeKernel::handleTimeout(Millis now) {
           peer.lastPingAt = now;
           peer.pingNonce = nextPingNonce_++;
           sendFrame(peer, wire::Ping{peer.pingNonce});
+          if (peer.ackedVectorVersion != map_.vectorVersion()) {
+            peer.ackedVectorVersion = map_.vectorVersion();
+            sendFrame(peer, wire::StateAck{map_.stateVector()});
+          }
         }
         break;
     }
@@ -275,6 +306,7 @@ void NodeKernel::handleTimeout(Millis now) {
 std::optional<Millis> NodeKernel::pollTimeout() const {
   if (!isStarted()) return std::nullopt;
   Millis next = nextAnnounceAt_;
+  if (map_.tombstones() > 0) next = std::min(next, nextGcAt_);
   for (const auto& [id, peer] : peers_) {
     switch (peer.state) {
       case PeerState::Discovered:
@@ -296,6 +328,13 @@ std::optional<Output> NodeKernel::pollOutput() {
   Output o = std::move(outputs_.front());
   outputs_.pop_front();
   return o;
+}
+
+void NodeKernel::collectGarbage(Millis now) {
+  if (map_.tombstones() == 0) return;
+  StateVector seen = map_.stateVector();
+  counters_.tombstonesCollected += map_.collectTombstones(
+      [&](uint64_t writer, uint64_t seq) { return stability_.isStable(writer, seq, seen, now); });
 }
 
 // ---- application inputs -----------------------------------------------------------
@@ -342,6 +381,8 @@ Result NodeKernel::commit(const std::vector<Operation>& ops, Millis now) {
   std::vector<KeyChange> changes;
   std::vector<Write> writes = map_.commitLocal(ops, clock_.tick(now), &changes);
   if (!changes.empty()) emit(StateChanged{"", std::move(changes)});
+  // With nobody else to wait for, a delete's tombstone can go at once.
+  if (stability_.alone(now)) collectGarbage(now);
   if (isStarted()) {
     wire::Frame update = wire::Update{std::move(writes)};
     for (auto& [id, peer] : peers_)
@@ -431,6 +472,7 @@ json NodeKernel::describeStatus() const {
           {"state",
            {{"keyCount", map_.size()},
             {"tombstones", map_.tombstones()},
+            {"tombstonesCollected", counters_.tombstonesCollected},
             {"replicaId", config_.replicaId},
             {"rejectedWrites", counters_.rejectedWrites}}}};
 }

@@ -19,6 +19,7 @@
 #include "signaling/signal_codec.h"
 #include "state/hybrid_logical_clock.h"
 #include "state/replicated_map.h"
+#include "state/stability_tracker.h"
 #include "wire/frame_codec.h"
 
 namespace pc {
@@ -29,6 +30,7 @@ struct NodeCounters {
   uint64_t rejectedFrames = 0;   // malformed or out-of-protocol bytes from peers
   uint64_t rejectedSignals = 0;  // malformed signaling messages
   uint64_t rejectedWrites = 0;   // app writes refused for bad input
+  uint64_t tombstonesCollected = 0;
   std::string lastRejection;
 };
 
@@ -87,6 +89,7 @@ class NodeKernel {
   void dispatchFrame(PeerRecord& peer, wire::Frame&& frame, Millis now);
   void onHello(PeerRecord& peer, const wire::Hello& hello, Millis now);
   void applyRemoteWrites(PeerRecord& peer, const std::vector<Write>& writes, bool fromSync, Millis now);
+  void collectGarbage(Millis now);
   Result requireInitialized(const char* operation) const;
   Result validateKey(const std::string& key) const;
   Result validateJson(const std::string& json, const char* what) const;
@@ -95,11 +98,14 @@ class NodeKernel {
   NodeConfig config_;
   HybridLogicalClock clock_;
   ReplicatedMap map_;
+  StabilityTracker stability_;
   PeerTable peers_;
   NodeCounters counters_;
   std::deque<Output> outputs_;
   Millis startedAt_ = 0;
   Millis nextAnnounceAt_ = 0;
+  Millis nextGcAt_ = 0;
+  uint64_t incarnation_ = 0;  // number of start() calls
   uint64_t nextFragmentId_ = 1;
   uint64_t nextPingNonce_ = 1;
 };

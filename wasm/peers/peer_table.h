@@ -32,6 +32,7 @@ struct PeerRecord {
   PeerState state = PeerState::Discovered;
   bool initiator = false;
   uint64_t replica = 0;
+  uint64_t incarnation = 0;  // of the peer, from its signals
   Millis discoveredAt = 0;
   Millis stateSince = 0;
   Millis connectedAt = 0;
@@ -41,6 +42,7 @@ struct PeerRecord {
   std::optional<double> rttMs;
   uint64_t pingNonce = 0;
   bool syncOutstanding = false;
+  uint64_t ackedVectorVersion = 0;  // our vector version last sent to this peer
   PeerStats stats;
   wire::FragmentAssembler assembler;
 

@@ -35,7 +35,7 @@ bool isValidNodeId(std::string_view id) {
 }
 
 std::string encodeSignal(const Signal& s) {
-  json j = {{"v", 1}, {"t", typeName(s.type)}, {"room", s.room}, {"from", s.from}};
+  json j = {{"v", 1}, {"t", typeName(s.type)}, {"room", s.room}, {"from", s.from}, {"inc", s.incarnation}};
   if (!s.to.empty()) j["to"] = s.to;
   if (s.type == SignalType::Rtc) j["data"] = json::parse(s.data, nullptr, false);
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -64,6 +64,11 @@ std::optional<Signal> decodeSignal(std::string_view text, std::string* error) {
   if (!stringField(j, "from", &s.from, true) || !isValidNodeId(s.from)) return fail("signal has an invalid sender id");
   if (!stringField(j, "to", &s.to, false) || (!s.to.empty() && !isValidNodeId(s.to)))
     return fail("signal has an invalid recipient id");
+  auto inc = j.find("inc");
+  if (inc != j.end()) {
+    if (!inc->is_number_unsigned()) return fail("signal has an invalid incarnation");
+    s.incarnation = inc->get<uint64_t>();
+  }
   if (s.type == SignalType::Rtc) {
     auto d = j.find("data");
     if (d == j.end() || !d->is_object()) return fail("rtc signal has no data object");

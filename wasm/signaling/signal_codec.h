@@ -17,6 +17,9 @@ struct Signal {
   std::string from;
   std::string to;    // empty: addressed to every node in the room
   std::string data;  // Rtc only: the WebRTC payload as JSON text
+  // Counts the sender's starts. Signals travel with independent delays, so
+  // this is how a receiver tells a restarted peer from a stale message.
+  uint64_t incarnation = 0;
 };
 
 constexpr size_t kMaxSignalBytes = 64 * 1024;

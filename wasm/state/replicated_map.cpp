@@ -15,6 +15,7 @@ std::vector<Write> ReplicatedMap::commitLocal(const std::vector<Operation>& ops,
   for (size_t i = 0; i < ops.size(); ++i) {
     if (lastIndex[ops[i].first] != i) continue;
     Write w{ops[i].first, ops[i].second, stamp, ++lastLocalSeq_};
+    ++vectorVersion_;
     w.stamp.replica = replica_;
     if (merge(w) && changes) changes->push_back({w.key, w.value});
     writes.push_back(std::move(w));
@@ -42,6 +43,10 @@ bool ReplicatedMap::merge(const Write& w) {
   slot.seq = w.seq;
   live_ += slot.value.has_value();
   live_ -= wasLive;
+  if (!slot.value && !slot.listed) {
+    slot.listed = true;
+    tombstoneKeys_.push_back(w.key);
+  }
   return visible;
 }
 
@@ -49,6 +54,7 @@ void ReplicatedMap::noteSeen(uint64_t replica, uint64_t seq, bool* gap) {
   uint64_t& high = seen_[replica];
   if (seq == high + 1) {
     high = seq;
+    ++vectorVersion_;
   } else if (seq > high + 1) {
     *gap = true;
   }
@@ -64,8 +70,37 @@ void ReplicatedMap::mergeStateVector(const StateVector& seen) {
   for (const auto& [replica, seq] : seen) {
     if (replica == replica_) continue;
     uint64_t& high = seen_[replica];
-    high = std::max(high, seq);
+    if (seq > high) {
+      high = seq;
+      ++vectorVersion_;
+    }
   }
+}
+
+size_t ReplicatedMap::collectTombstones(const std::function<bool(uint64_t, uint64_t)>& isStable) {
+  size_t collected = 0;
+  size_t kept = 0;
+  for (size_t i = 0; i < tombstoneKeys_.size(); ++i) {
+    auto it = slots_.find(tombstoneKeys_[i]);
+    if (it == slots_.end()) continue;
+    if (it->second.value) {  // written again since
+      it->second.listed = false;
+      continue;
+    }
+    if (isStable(it->second.stamp.replica, it->second.seq)) {
+      slots_.erase(it);
+      ++collected;
+    } else {
+      if (kept != i) tombstoneKeys_[kept] = std::move(tombstoneKeys_[i]);  // a self-move would empty it
+      ++kept;
+    }
+  }
+  tombstoneKeys_.resize(kept);
+  if (tombstoneKeys_.capacity() > 4 * kept + 64) tombstoneKeys_.shrink_to_fit();
+  // A hash table keeps its buckets after erasures; give them back when the
+  // table is mostly empty, so memory follows the live keys.
+  if (collected > 0 && slots_.bucket_count() > 8 * (slots_.size() + 16)) slots_.rehash(0);
+  return collected;
 }
 
 std::vector<Write> ReplicatedMap::writesMissingFrom(const StateVector& theirs) const {

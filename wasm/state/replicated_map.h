@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -67,6 +68,12 @@ class ReplicatedMap {
   void mergeStateVector(const StateVector& seen);
   std::vector<Write> writesMissingFrom(const StateVector& theirs) const;
 
+  // Forgets the tombstones for which isStable(writer, seq) holds, and gives
+  // the memory back. Returns how many were forgotten.
+  size_t collectTombstones(const std::function<bool(uint64_t writer, uint64_t seq)>& isStable);
+  // Grows by one whenever the state vector may have changed.
+  uint64_t vectorVersion() const { return vectorVersion_; }
+
   const std::string* get(const std::string& key) const;
   bool has(const std::string& key) const { return get(key) != nullptr; }
   size_t size() const { return live_; }
@@ -84,6 +91,7 @@ class ReplicatedMap {
     std::optional<std::string> value;
     Stamp stamp;
     uint64_t seq = 0;
+    bool listed = false;  // in tombstoneKeys_
   };
 
   // Returns true when the write changed what a reader sees.
@@ -95,6 +103,9 @@ class ReplicatedMap {
   std::unordered_map<std::string, Slot> slots_;
   size_t live_ = 0;
   StateVector seen_;
+  uint64_t vectorVersion_ = 0;
+  // Keys whose slot was a tombstone when listed; it may since have been written again.
+  std::vector<std::string> tombstoneKeys_;
 };
 
 }  // namespace pc

@@ -24,6 +24,7 @@ enum class FrameType : uint8_t {
   Ping = 6,
   Pong = 7,
   Fragment = 8,
+  StateAck = 9,
 };
 
 struct Hello {
@@ -57,7 +58,11 @@ struct Fragment {  // a piece of one frame too large for one channel message
   std::string bytes;
 };
 
-using Frame = std::variant<Hello, SyncRequest, SyncResponse, Update, AppMessage, Ping, Pong, Fragment>;
+struct StateAck {  // what the sender has seen; lets peers collect tombstones
+  StateVector seen;
+};
+
+using Frame = std::variant<Hello, SyncRequest, SyncResponse, Update, AppMessage, Ping, Pong, Fragment, StateAck>;
 
 enum class DecodeError {
   None,
