@@ -167,25 +167,31 @@ std::vector<uint8_t> bodyOf(const std::vector<uint8_t>& frame) {
   return {frame.end() - static_cast<std::ptrdiff_t>(r.remaining()), frame.end()};
 }
 
-// One write as the wire has it, with every field free to be wrong.
+// One write as the wire has it, in a run of its own, with every field free
+// to be wrong. Clock and sequence are the deltas the wire carries.
 struct RawWrite {
   std::string key = "k";
-  uint8_t hasValue = 1;
-  std::string value = "1";
-  uint64_t wall = 1, logical = 0, replica = 1, seq = 1;
+  std::optional<std::string> value = "1";
+  uint64_t wallZigzag = 2;  // +1
+  uint64_t logical = 0, replica = 1, seqDelta = 1;
 };
 
 std::vector<uint8_t> updateBody(const std::vector<RawWrite>& writes) {
   ByteWriter w;
   w.varuint(writes.size());
   for (const RawWrite& x : writes) {
-    w.bytes(x.key);
-    w.u8(x.hasValue);
-    if (x.hasValue) w.bytes(x.value);
-    w.varuint(x.wall);
-    w.varuint(x.logical);
     w.varuint(x.replica);
-    w.varuint(x.seq);
+    w.varuint(1);
+    w.bytes(x.key);
+    if (x.value) {
+      w.varuint(x.value->size() + 1);
+      w.raw(x.value->data(), x.value->size());
+    } else {
+      w.varuint(0);
+    }
+    w.varuint(x.wallZigzag);
+    w.varuint(x.logical);
+    w.varuint(x.seqDelta);
   }
   return w.take();
 }
@@ -334,9 +340,9 @@ TEST(FrameCodec, ForgedLengthsAndCountsAllocateNothingLarge) {
        DecodeError::BadLength},
       {"update writes count 10000 in 60 bytes",
        rawFrame(FrameType::Update, cat({varint(10000), std::vector<uint8_t>(60, 1)})), DecodeError::BadLength},
-      {"key length 2^50", rawFrame(FrameType::Update, cat({{1}, varint(uint64_t{1} << 50), {'k', 1}})),
+      {"key length 2^50", rawFrame(FrameType::Update, cat({{1, 1, 1}, varint(uint64_t{1} << 50), {'k', 1}})),
        DecodeError::Truncated},
-      {"value length 2^31", rawFrame(FrameType::Update, cat({{1, 1, 'k', 1}, varint(uint64_t{1} << 31), {'1'}})),
+      {"value length 2^31", rawFrame(FrameType::Update, cat({{1, 1, 1, 1, 'k'}, varint(uint64_t{1} << 31), {'1'}})),
        DecodeError::Truncated},
       {"message length 2^63", rawFrame(FrameType::AppMessage, cat({varint(uint64_t{1} << 63), {'1'}})),
        DecodeError::Truncated},
@@ -411,15 +417,13 @@ TEST(FrameCodec, RejectsInvalidJsonValues) {
 TEST(FrameCodec, RejectsForbiddenFieldValues) {
   RawWrite emptyKey;
   emptyKey.key = "";
-  RawWrite badFlag;
-  badFlag.hasValue = 2;
   RawWrite zeroSeq;
-  zeroSeq.seq = 0;
+  zeroSeq.seqDelta = 0;
   RawWrite wideLogical;
   wideLogical.logical = uint64_t{UINT32_MAX} + 1;
   RawWrite fine;
   expectRejected(rawFrame(FrameType::Update, updateBody({emptyKey})), DecodeError::InvalidField);
-  expectRejected(rawFrame(FrameType::Update, updateBody({fine, badFlag})), DecodeError::InvalidField);
+  expectRejected(rawFrame(FrameType::Update, bytesOf({1, 1, 0, 0, 0})), DecodeError::InvalidField);  // a run of no writes
   expectRejected(rawFrame(FrameType::Update, updateBody({zeroSeq})), DecodeError::InvalidField);
   expectRejected(rawFrame(FrameType::Update, updateBody({wideLogical})), DecodeError::InvalidField);
   expectRejected(rawFrame(FrameType::Update, updateBody({})), DecodeError::InvalidField);  // an empty transaction
@@ -431,7 +435,7 @@ TEST(FrameCodec, RejectsForbiddenFieldValues) {
   // The same fields at their limits are fine.
   RawWrite edge;
   edge.logical = UINT32_MAX;
-  edge.hasValue = 0;
+  edge.value = std::nullopt;
   EXPECT_TRUE(decode(rawFrame(FrameType::Update, updateBody({edge}))).frame.has_value());
 }
 

@@ -86,6 +86,14 @@ class ByteReader {
     return s;
   }
 
+  // `n` bytes with no length prefix; the caller has the length from elsewhere.
+  std::string_view raw(size_t n) {
+    if (n > remaining()) return failed<std::string_view>();
+    std::string_view s(reinterpret_cast<const char*>(p_), n);
+    p_ += n;
+    return s;
+  }
+
   double f64() {
     if (remaining() < 8) return failed<double>();
     uint64_t bits = 0;

@@ -11,8 +11,12 @@ namespace {
 
 // Smallest encodings, used to refuse a count that the remaining bytes could
 // not possibly hold before anything is reserved for it.
-constexpr size_t kMinWriteBytes = 6;
+constexpr size_t kMinRunBytes = 3;
+constexpr size_t kMinEntryBytes = 5;
 constexpr size_t kMinVectorEntryBytes = 2;
+
+uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 
 void putVector(ByteWriter& w, const StateVector& v) {
   w.varuint(v.size());
@@ -22,16 +26,38 @@ void putVector(ByteWriter& w, const StateVector& v) {
   }
 }
 
+// Writes travel in runs of one writer with rising sequence numbers, so the
+// writer is named once and clocks and sequence numbers are sent as
+// differences: a delta sync of a single writer's keys costs little more than
+// the keys and values themselves.
 void putWrites(ByteWriter& w, const std::vector<Write>& writes) {
-  w.varuint(writes.size());
-  for (const Write& x : writes) {
-    w.bytes(x.key);
-    w.u8(x.value ? 1 : 0);
-    if (x.value) w.bytes(*x.value);
-    w.varuint(x.stamp.wall);
-    w.varuint(x.stamp.logical);
-    w.varuint(x.stamp.replica);
-    w.varuint(x.seq);
+  std::vector<std::pair<size_t, size_t>> runs;  // [begin, end)
+  for (size_t i = 0; i < writes.size(); ++i) {
+    bool extends = !runs.empty() && writes[i].stamp.replica == writes[i - 1].stamp.replica &&
+                   writes[i].seq > writes[i - 1].seq;
+    if (extends) runs.back().second = i + 1;
+    else runs.emplace_back(i, i + 1);
+  }
+  w.varuint(runs.size());
+  for (auto [begin, end] : runs) {
+    w.varuint(writes[begin].stamp.replica);
+    w.varuint(end - begin);
+    uint64_t wall = 0, seq = 0;
+    for (size_t i = begin; i < end; ++i) {
+      const Write& x = writes[i];
+      w.bytes(x.key);
+      if (x.value) {
+        w.varuint(x.value->size() + 1);
+        w.raw(x.value->data(), x.value->size());
+      } else {
+        w.varuint(0);
+      }
+      w.varuint(zigzag(static_cast<int64_t>(x.stamp.wall - wall)));
+      w.varuint(x.stamp.logical);
+      w.varuint(x.seq - seq);
+      wall = x.stamp.wall;
+      seq = x.seq;
+    }
   }
 }
 
@@ -77,6 +103,12 @@ class BodyReader {
     return std::string(s);
   }
 
+  std::string json(size_t length) {
+    std::string_view s = r_.raw(length);
+    if (r_.ok() && !isJsonText(s)) reject(DecodeError::InvalidJson);
+    return std::string(s);
+  }
+
   StateVector vector() {
     StateVector v;
     uint64_t n = r_.varuint();
@@ -90,26 +122,37 @@ class BodyReader {
 
   std::vector<Write> writes() {
     std::vector<Write> out;
-    uint64_t n = r_.varuint();
-    if (n > r_.remaining() / kMinWriteBytes) return reject<std::vector<Write>>(DecodeError::BadLength);
-    // Reserve for what a modest frame holds; a larger count grows as it is
-    // read, so a forged count cannot reserve far more than the input's size.
-    out.reserve(static_cast<size_t>(std::min<uint64_t>(n, 1024)));
-    for (uint64_t i = 0; i < n && ok(); ++i) {
-      Write w;
-      w.key = text();
-      if (ok() && w.key.empty()) reject(DecodeError::InvalidField);
-      uint8_t hasValue = r_.u8();
-      if (hasValue > 1) reject(DecodeError::InvalidField);
-      if (hasValue) w.value = json();
-      w.stamp.wall = r_.varuint();
-      uint64_t logical = r_.varuint();
-      if (logical > UINT32_MAX) reject(DecodeError::InvalidField);
-      w.stamp.logical = static_cast<uint32_t>(logical);
-      w.stamp.replica = r_.varuint();
-      w.seq = r_.varuint();
-      if (ok() && w.seq == 0) reject(DecodeError::InvalidField);
-      out.push_back(std::move(w));
+    uint64_t runs = r_.varuint();
+    if (runs > r_.remaining() / kMinRunBytes) return reject<std::vector<Write>>(DecodeError::BadLength);
+    for (uint64_t run = 0; run < runs && ok(); ++run) {
+      uint64_t replica = r_.varuint();
+      uint64_t n = r_.varuint();
+      if (ok() && n == 0) reject(DecodeError::InvalidField);
+      if (n > r_.remaining() / kMinEntryBytes) return reject<std::vector<Write>>(DecodeError::BadLength);
+      // Reserve for what a modest frame holds; a larger count grows as it is
+      // read, so a forged count cannot reserve far more than the input's size.
+      out.reserve(out.size() + static_cast<size_t>(std::min<uint64_t>(n, 1024)));
+      uint64_t wall = 0, seq = 0;
+      for (uint64_t i = 0; i < n && ok(); ++i) {
+        Write w;
+        w.key = text();
+        if (ok() && w.key.empty()) reject(DecodeError::InvalidField);
+        uint64_t valueLength = r_.varuint();
+        if (ok() && valueLength > 0) {
+          if (valueLength - 1 > r_.remaining()) return reject<std::vector<Write>>(DecodeError::Truncated);
+          w.value = json(static_cast<size_t>(valueLength - 1));
+        }
+        // Deltas are taken modulo 2^64, so every wall value round-trips.
+        wall += static_cast<uint64_t>(unzigzag(r_.varuint()));
+        uint64_t logical = r_.varuint();
+        if (logical > UINT32_MAX) reject(DecodeError::InvalidField);
+        uint64_t seqDelta = r_.varuint();
+        if (ok() && (seqDelta == 0 || UINT64_MAX - seq < seqDelta)) reject(DecodeError::InvalidField);
+        seq += seqDelta;
+        w.stamp = Stamp{wall, static_cast<uint32_t>(logical), replica};
+        w.seq = seq;
+        out.push_back(std::move(w));
+      }
     }
     return out;
   }
