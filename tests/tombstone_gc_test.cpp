@@ -36,7 +36,7 @@ TEST(TombstoneGc, OneMillionWritesAndDeletesLeaveNothingBehind) {
   ReplicatedMap map(1);
   StabilityTracker alone(1);
   StateVector seen;
-  auto stable = [&](uint64_t writer, uint64_t seq) { return alone.isStable(writer, seq, seen, 0); };
+  auto stable = [&](const Stamp& stamp, uint64_t seq) { return alone.isStable(stamp.replica, seq, seen, 0); };
   size_t heapBefore = heapInUse();
 
   for (int i = 0; i < kKeys; ++i) map.commitLocal({{"key-" + std::to_string(i), "1"}}, at(i + 1, 1), nullptr);
@@ -65,7 +65,7 @@ TEST(TombstoneGc, WaitsUntilEveryMemberHasAcknowledged) {
   tracker.onHeardOf(3, 100);
   auto collect = [&](Millis now) {
     StateVector local = map.stateVector();
-    return map.collectTombstones([&](uint64_t w, uint64_t s) { return tracker.isStable(w, s, local, now); });
+    return map.collectTombstones([&](const Stamp& st, uint64_t s) { return tracker.isStable(st.replica, s, local, now); });
   };
 
   EXPECT_EQ(collect(200), 0u) << "no member has acknowledged yet";
@@ -87,7 +87,7 @@ TEST(TombstoneGc, ASilentReplicaStopsPinningTombstonesAfterTheExpiry) {
   tracker.onHeardOf(2, 0);
   StateVector local = map.stateVector();
   auto stable = [&](Millis now) {
-    return [&, now](uint64_t w, uint64_t s) { return tracker.isStable(w, s, local, now); };
+    return [&, now](const Stamp& st, uint64_t s) { return tracker.isStable(st.replica, s, local, now); };
   };
   EXPECT_EQ(map.collectTombstones(stable(9'999)), 0u);
   EXPECT_EQ(map.collectTombstones(stable(10'000)), 1u);
@@ -97,7 +97,7 @@ TEST(TombstoneGc, AWriteAfterTheDeleteRevivesTheKeyAndIsNotCollected) {
   ReplicatedMap map(1);
   map.commitLocal({{"k", std::nullopt}}, at(1, 1), nullptr);
   map.commitLocal({{"k", "2"}}, at(2, 1), nullptr);
-  EXPECT_EQ(map.collectTombstones([](uint64_t, uint64_t) { return true; }), 0u);
+  EXPECT_EQ(map.collectTombstones([](const Stamp&, uint64_t) { return true; }), 0u);
   ASSERT_NE(map.get("k"), nullptr);
   EXPECT_EQ(*map.get("k"), "2");
 }
@@ -112,8 +112,10 @@ TEST(TombstoneGc, KernelsInAMeshCollectAndStillConverge) {
     SimulatedNetwork net(o);
     Rng rng(seed * 31 + 5);
     const std::vector<std::string> ids = {"n0", "n1", "n2"};
+    NodeConfig config;
+    config.tombstoneGraceMs = 2000;
     for (const auto& id : ids) {
-      net.addNode(id);
+      net.addNode(id, config);
       net.start(id);
     }
     ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
@@ -124,7 +126,8 @@ TEST(TombstoneGc, KernelsInAMeshCollectAndStillConverge) {
       else ASSERT_TRUE(net.write(id, key, std::to_string(step)).ok);
       net.runFor(rng.between(0, 30));
     }
-    net.runFor(5000);  // acks flow on the ping tick; collection runs every second
+    for (const auto& id : ids) EXPECT_GT(net.kernel(id).state().tombstones(), 0u) << id << " keeps young tombstones";
+    net.runFor(5000);  // past the grace; acks flow on the ping tick; collection runs every second
     for (const auto& id : ids) {
       EXPECT_EQ(contents(net.kernel(id).state()), contents(net.kernel(ids[0]).state())) << id;
       EXPECT_EQ(net.kernel(id).state().tombstones(), 0u) << id << " collected every tombstone";

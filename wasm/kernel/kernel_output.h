@@ -44,7 +44,9 @@ struct PeerDisconnected {
 };
 // One transaction's visible changes, raised after all of it is applied.
 struct StateChanged {
-  std::string origin;  // empty: this node; else the peer it came from
+  // Empty: this node. A peer id: that peer. "(update)": applyUpdate().
+  // "(storage)": restored from storage. Parentheses never occur in node ids.
+  std::string origin;
   std::vector<KeyChange> changes;
 };
 struct MessageReceived {
@@ -52,8 +54,18 @@ struct MessageReceived {
   std::string json;
 };
 
+// Store these bytes (with persistence on): the writes of one transaction
+// that changed the state, as a frame that applyUpdate() takes back.
+struct PersistRecord {
+  std::vector<uint8_t> bytes;
+};
+// The stored records have grown well past the state they describe: replace
+// them with one snapshot (encodeStateAsUpdate()).
+struct CompactStorage {};
+
 using Output = std::variant<SendSignal, OpenConnection, DeliverRtcSignal, CloseConnection, SendData,
-                            PeerConnected, PeerDisconnected, StateChanged, MessageReceived>;
+                            PeerConnected, PeerDisconnected, StateChanged, MessageReceived, PersistRecord,
+                            CompactStorage>;
 
 struct Result {
   bool ok = true;

@@ -23,6 +23,17 @@ bool readNumber(const json& j, const char* name, T* out, std::string* error) {
   return true;
 }
 
+bool readBool(const json& j, const char* name, bool* out, std::string* error) {
+  auto it = j.find(name);
+  if (it == j.end()) return true;
+  if (!it->is_boolean()) {
+    *error = std::string(name) + " must be a boolean";
+    return false;
+  }
+  *out = it->get<bool>();
+  return true;
+}
+
 bool readString(const json& j, const char* name, std::string* out, std::string* error) {
   auto it = j.find(name);
   if (it == j.end()) return true;
@@ -50,8 +61,9 @@ std::optional<NodeConfig> NodeConfig::fromJson(std::string_view text, std::strin
             readNumber(j, "peerTimeoutMs", &c.peerTimeoutMs, error) &&
             readNumber(j, "gcIntervalMs", &c.gcIntervalMs, error) &&
             readNumber(j, "replicaExpiryMs", &c.replicaExpiryMs, error) &&
+            readNumber(j, "tombstoneGraceMs", &c.tombstoneGraceMs, error) &&
             readNumber(j, "maxChannelMessageBytes", &c.maxChannelMessageBytes, error) &&
-            readNumber(j, "maxFrameBytes", &c.maxFrameBytes, error);
+            readNumber(j, "maxFrameBytes", &c.maxFrameBytes, error) && readBool(j, "persist", &c.persist, error);
   if (!ok) return std::nullopt;
   *error = c.validate();
   if (!error->empty()) return std::nullopt;

@@ -22,6 +22,10 @@ struct NodeConfig {
   Millis peerTimeoutMs = 5000;
   Millis gcIntervalMs = 1000;          // how often stable tombstones are collected
   Millis replicaExpiryMs = 600'000;    // a replica silent this long no longer pins tombstones
+  // A tombstone younger than this is kept even when every known replica has
+  // seen it, for replicas not yet heard of that may hold concurrent writes.
+  Millis tombstoneGraceMs = 60'000;
+  bool persist = false;  // emit PersistRecord outputs for the host to store
   size_t maxChannelMessageBytes = 64 * 1024;  // larger frames travel as fragments
   size_t maxFrameBytes = 64 * 1024 * 1024;    // largest frame accepted after reassembly
 

@@ -211,8 +211,8 @@ void NodeKernel::dispatchFrame(PeerRecord& peer, wire::Frame&& frame, Millis now
           stability_.onAck(peer.replica, f.seen, now);
         } else if constexpr (std::is_same_v<T, wire::SyncResponse>) {
           peer.syncOutstanding = false;
-          applyRemoteWrites(peer, f.writes, true, now);
           map_.mergeStateVector(f.seen);
+          applyRemoteWrites(peer, f.writes, true, now);
         } else if constexpr (std::is_same_v<T, wire::Update>) {
           applyRemoteWrites(peer, f.writes, false, now);
         } else if constexpr (std::is_same_v<T, wire::AppMessage>) {
@@ -257,6 +257,10 @@ void NodeKernel::applyRemoteWrites(PeerRecord& peer, const std::vector<Write>& w
     stability_.onHeardOf(w.stamp.replica, std::min<Millis>(now, static_cast<Millis>(w.stamp.wall)));
   }
   ReplicatedMap::ApplyResult r = map_.applyRemote(writes);
+  if (!r.won.empty()) {
+    if (fromSync) persist(wire::SyncResponse{map_.stateVector(), std::move(r.won)});
+    else persist(wire::Update{std::move(r.won)});
+  }
   if (!r.changes.empty()) emit(StateChanged{peer.id, std::move(r.changes)});
   if (r.gap && !fromSync && !peer.syncOutstanding) {
     peer.syncOutstanding = true;
@@ -333,8 +337,10 @@ std::optional<Output> NodeKernel::pollOutput() {
 void NodeKernel::collectGarbage(Millis now) {
   if (map_.tombstones() == 0) return;
   StateVector seen = map_.stateVector();
-  counters_.tombstonesCollected += map_.collectTombstones(
-      [&](uint64_t writer, uint64_t seq) { return stability_.isStable(writer, seq, seen, now); });
+  counters_.tombstonesCollected += map_.collectTombstones([&](const Stamp& stamp, uint64_t seq) {
+    return static_cast<Millis>(stamp.wall) + config_.tombstoneGraceMs <= now &&
+           stability_.isStable(stamp.replica, seq, seen, now);
+  });
 }
 
 // ---- application inputs -----------------------------------------------------------
@@ -381,12 +387,77 @@ Result NodeKernel::commit(const std::vector<Operation>& ops, Millis now) {
   std::vector<KeyChange> changes;
   std::vector<Write> writes = map_.commitLocal(ops, clock_.tick(now), &changes);
   if (!changes.empty()) emit(StateChanged{"", std::move(changes)});
-  // With nobody else to wait for, a delete's tombstone can go at once.
-  if (stability_.alone(now)) collectGarbage(now);
-  if (isStarted()) {
-    wire::Frame update = wire::Update{std::move(writes)};
-    for (auto& [id, peer] : peers_)
-      if (peer.state == PeerState::Connected) sendFrame(peer, update);
+  // Rate-limited, so a node that never starts (and has no timer) still collects.
+  if (now >= nextGcAt_) {
+    collectGarbage(now);
+    nextGcAt_ = now + config_.gcIntervalMs;
+  }
+  persist(wire::Update{writes});
+  broadcastWrites(writes);
+  return Result::success();
+}
+
+void NodeKernel::broadcastWrites(const std::vector<Write>& writes) {
+  if (!isStarted() || writes.empty()) return;
+  wire::Frame update = wire::Update{writes};
+  for (auto& [id, peer] : peers_)
+    if (peer.state == PeerState::Connected) sendFrame(peer, update);
+}
+
+void NodeKernel::persist(const wire::Frame& frame) {
+  if (!config_.persist) return;
+  std::vector<uint8_t> bytes = wire::encode(frame);
+  storedBytes_ += bytes.size();
+  emit(PersistRecord{std::move(bytes)});
+  // Compact once the records are several times the state they describe, so
+  // storage stays proportional to the state and no write rewrites it all.
+  if (!compactionRequested_ && storedBytes_ > std::max<size_t>(1 << 20, 2 * snapshotBytes_)) {
+    compactionRequested_ = true;
+    emit(CompactStorage{});
+  }
+}
+
+std::vector<uint8_t> NodeKernel::snapshotForStorage() {
+  std::vector<uint8_t> bytes = wire::encode(wire::SyncResponse{map_.stateVector(), map_.writesMissingFrom({})});
+  snapshotBytes_ = bytes.size();
+  storedBytes_ = 0;
+  compactionRequested_ = false;
+  return bytes;
+}
+
+std::vector<uint8_t> NodeKernel::encodeStateVector() const { return wire::encode(wire::StateAck{map_.stateVector()}); }
+
+Result NodeKernel::encodeStateAsUpdate(const uint8_t* vector, size_t size, std::vector<uint8_t>* update) const {
+  StateVector since;
+  if (size > 0) {
+    wire::Decoded d = wire::decode(vector, size);
+    auto* ack = d.frame ? std::get_if<wire::StateAck>(&*d.frame) : nullptr;
+    if (!ack) return Result::failure(std::string("not a state vector: ") + (d.frame ? "wrong frame type" : wire::describe(d.error)));
+    since = std::move(ack->seen);
+  }
+  *update = wire::encode(wire::SyncResponse{map_.stateVector(), map_.writesMissingFrom(since)});
+  return Result::success();
+}
+
+Result NodeKernel::applyUpdate(const uint8_t* data, size_t size, bool fromStorage, Millis now) {
+  if (Result r = requireInitialized("applyUpdate()"); !r.ok) return r;
+  wire::Decoded d = wire::decode(data, size);
+  if (!d.frame) return Result::failure(std::string("not an update: ") + wire::describe(d.error));
+  std::vector<Write>* writes = nullptr;
+  if (auto* sync = std::get_if<wire::SyncResponse>(&*d.frame)) {
+    map_.mergeStateVector(sync->seen);
+    writes = &sync->writes;
+  } else if (auto* update = std::get_if<wire::Update>(&*d.frame)) {
+    writes = &update->writes;
+  } else {
+    return Result::failure("not an update: wrong frame type");
+  }
+  for (const Write& w : *writes) clock_.observe(w.stamp, now);
+  ReplicatedMap::ApplyResult r = map_.applyRemote(*writes);
+  if (!r.changes.empty()) emit(StateChanged{fromStorage ? "(storage)" : "(update)", std::move(r.changes)});
+  if (!fromStorage && !r.won.empty()) {
+    persist(wire::Update{r.won});
+    broadcastWrites(r.won);
   }
   return Result::success();
 }

@@ -60,6 +60,19 @@ class NodeKernel {
   Result sendToPeer(const std::string& peerId, const std::string& json, Millis now);
   Result broadcast(const std::string& json, Millis now);
 
+  // Updates as bytes, for storage and for apps that move state themselves.
+  // A state vector travels as a StateAck frame, an update as a SyncResponse.
+  std::vector<uint8_t> encodeStateVector() const;
+  // Every write that a replica with the given vector (StateAck bytes) lacks;
+  // empty bytes mean it has nothing.
+  Result encodeStateAsUpdate(const uint8_t* vector, size_t size, std::vector<uint8_t>* update) const;
+  // Merges an update (SyncResponse or Update frame) as if a peer had sent it.
+  // fromStorage: it came from this node's own store, so it is not stored again
+  // nor sent to peers.
+  Result applyUpdate(const uint8_t* data, size_t size, bool fromStorage, Millis now);
+  // A snapshot for storage that replaces every record so far.
+  std::vector<uint8_t> snapshotForStorage();
+
   // Outputs.
   std::optional<Output> pollOutput();
   std::optional<Millis> pollTimeout() const;
@@ -90,6 +103,8 @@ class NodeKernel {
   void onHello(PeerRecord& peer, const wire::Hello& hello, Millis now);
   void applyRemoteWrites(PeerRecord& peer, const std::vector<Write>& writes, bool fromSync, Millis now);
   void collectGarbage(Millis now);
+  void persist(const wire::Frame& frame);
+  void broadcastWrites(const std::vector<Write>& writes);
   Result requireInitialized(const char* operation) const;
   Result validateKey(const std::string& key) const;
   Result validateJson(const std::string& json, const char* what) const;
@@ -106,6 +121,9 @@ class NodeKernel {
   Millis nextAnnounceAt_ = 0;
   Millis nextGcAt_ = 0;
   uint64_t incarnation_ = 0;  // number of start() calls
+  size_t storedBytes_ = 0;    // in records since the last snapshot
+  size_t snapshotBytes_ = 0;
+  bool compactionRequested_ = false;
   uint64_t nextFragmentId_ = 1;
   uint64_t nextPingNonce_ = 1;
 };

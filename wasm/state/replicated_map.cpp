@@ -17,7 +17,7 @@ std::vector<Write> ReplicatedMap::commitLocal(const std::vector<Operation>& ops,
     Write w{ops[i].first, ops[i].second, stamp, ++lastLocalSeq_};
     ++vectorVersion_;
     w.stamp.replica = replica_;
-    if (merge(w) && changes) changes->push_back({w.key, w.value});
+    if (merge(w) == Merge::Visible && changes) changes->push_back({w.key, w.value});
     writes.push_back(std::move(w));
   }
   return writes;
@@ -26,16 +26,18 @@ std::vector<Write> ReplicatedMap::commitLocal(const std::vector<Operation>& ops,
 ReplicatedMap::ApplyResult ReplicatedMap::applyRemote(const std::vector<Write>& writes) {
   ApplyResult result;
   for (const Write& w : writes) {
-    if (merge(w)) result.changes.push_back({w.key, w.value});
+    Merge m = merge(w);
+    if (m == Merge::Visible) result.changes.push_back({w.key, w.value});
+    if (m != Merge::Lost) result.won.push_back(w);
     if (w.stamp.replica != replica_) noteSeen(w.stamp.replica, w.seq, &result.gap);
   }
   return result;
 }
 
-bool ReplicatedMap::merge(const Write& w) {
+ReplicatedMap::Merge ReplicatedMap::merge(const Write& w) {
   auto [it, inserted] = slots_.try_emplace(w.key);
   Slot& slot = it->second;
-  if (!inserted && !(slot.stamp < w.stamp)) return false;
+  if (!inserted && !(slot.stamp < w.stamp)) return Merge::Lost;
   bool wasLive = slot.value.has_value();
   bool visible = wasLive || w.value.has_value();
   slot.value = w.value;
@@ -47,7 +49,7 @@ bool ReplicatedMap::merge(const Write& w) {
     slot.listed = true;
     tombstoneKeys_.push_back(w.key);
   }
-  return visible;
+  return visible ? Merge::Visible : Merge::Hidden;
 }
 
 void ReplicatedMap::noteSeen(uint64_t replica, uint64_t seq, bool* gap) {
@@ -77,7 +79,7 @@ void ReplicatedMap::mergeStateVector(const StateVector& seen) {
   }
 }
 
-size_t ReplicatedMap::collectTombstones(const std::function<bool(uint64_t, uint64_t)>& isStable) {
+size_t ReplicatedMap::collectTombstones(const std::function<bool(const Stamp&, uint64_t)>& isStable) {
   size_t collected = 0;
   size_t kept = 0;
   for (size_t i = 0; i < tombstoneKeys_.size(); ++i) {
@@ -87,7 +89,7 @@ size_t ReplicatedMap::collectTombstones(const std::function<bool(uint64_t, uint6
       it->second.listed = false;
       continue;
     }
-    if (isStable(it->second.stamp.replica, it->second.seq)) {
+    if (isStable(it->second.stamp, it->second.seq)) {
       slots_.erase(it);
       ++collected;
     } else {

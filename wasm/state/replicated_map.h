@@ -59,6 +59,7 @@ class ReplicatedMap {
 
   struct ApplyResult {
     std::vector<KeyChange> changes;
+    std::vector<Write> won;  // the writes that replaced what a slot held
     bool gap = false;  // a write skipped sequence numbers: ask the sender to sync
   };
   // Applies writes from a peer. Idempotent and order-insensitive.
@@ -68,9 +69,9 @@ class ReplicatedMap {
   void mergeStateVector(const StateVector& seen);
   std::vector<Write> writesMissingFrom(const StateVector& theirs) const;
 
-  // Forgets the tombstones for which isStable(writer, seq) holds, and gives
+  // Forgets the tombstones for which isStable(stamp, seq) holds, and gives
   // the memory back. Returns how many were forgotten.
-  size_t collectTombstones(const std::function<bool(uint64_t writer, uint64_t seq)>& isStable);
+  size_t collectTombstones(const std::function<bool(const Stamp& stamp, uint64_t seq)>& isStable);
   // Grows by one whenever the state vector may have changed.
   uint64_t vectorVersion() const { return vectorVersion_; }
 
@@ -94,8 +95,8 @@ class ReplicatedMap {
     bool listed = false;  // in tombstoneKeys_
   };
 
-  // Returns true when the write changed what a reader sees.
-  bool merge(const Write& w);
+  enum class Merge { Lost, Hidden, Visible };  // Hidden: a tombstone replaced a tombstone
+  Merge merge(const Write& w);
   void noteSeen(uint64_t replica, uint64_t seq, bool* gap);
 
   uint64_t replica_;

@@ -36,8 +36,6 @@ bool StabilityTracker::isStable(uint64_t writer, uint64_t seq, const StateVector
   return true;
 }
 
-bool StabilityTracker::alone(Millis now) const { return memberCount(now) == 0; }
-
 size_t StabilityTracker::memberCount(Millis now) const {
   size_t n = 0;
   for (const auto& [replica, m] : members_) n += isMember(m.lastHeard, now);
