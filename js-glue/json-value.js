@@ -1,3 +1,6 @@
+const encoder = new TextEncoder();
+const MAX_KEY_BYTES = 65_536; // the kernel's limit (NodeKernel::kMaxKeyBytes)
+
 function describePath(path) {
   return path.length === 0 ? '' : ` at '${path.join('.')}'`;
 }
@@ -7,6 +10,7 @@ function describePath(path) {
 function problemWith(value) {
   switch (typeof value) {
     case 'string':
+      return value.isWellFormed() ? null : 'contains a lone surrogate';
     case 'boolean':
       return null;
     case 'number':
@@ -28,6 +32,8 @@ function problemWith(value) {
 }
 
 const HINTS = {
+  'contains a lone surrogate': 'the string is not well-formed Unicode, so it has no UTF-8 form',
+  'has a property name with a lone surrogate': 'the name is not well-formed Unicode, so it has no UTF-8 form',
   'contains a BigInt': 'JSON cannot hold BigInt (convert it to a string or number)',
   'contains a function': 'JSON cannot hold functions',
   'contains a symbol': 'JSON cannot hold symbols',
@@ -53,6 +59,10 @@ function isJson(value, ancestors) {
   } else {
     for (const key in value) {
       if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+      if (!key.isWellFormed()) {
+        ok = false;
+        break;
+      }
       const v = value[key];
       if (v !== undefined && !isJson(v, ancestors)) {
         ok = false;
@@ -73,6 +83,7 @@ function findProblem(value, path, ancestors) {
   ancestors.add(value);
   const entries = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
   for (const [key, v] of entries) {
+    if (typeof key === 'string' && !key.isWellFormed()) return { problem: 'has a property name with a lone surrogate', path };
     if (v === undefined) continue; // JSON drops undefined properties and nulls array holes
     const found = findProblem(v, [...path, key], ancestors);
     if (found) return found;
@@ -95,5 +106,9 @@ export function toJsonText(value, where) {
 export function requireKey(key, where) {
   if (typeof key !== 'string') throw new TypeError(`${where}: key must be a string, got ${key === null ? 'null' : typeof key}`);
   if (key.length === 0) throw new TypeError(`${where}: key must not be empty`);
+  if (!key.isWellFormed()) throw new TypeError(`${where}: key contains a lone surrogate; it must be well-formed Unicode`);
+  if (key.length > 21_845 && encoder.encode(key).length > MAX_KEY_BYTES) {
+    throw new TypeError(`${where}: key is longer than ${MAX_KEY_BYTES} bytes of UTF-8`);
+  }
   return key;
 }

@@ -22,6 +22,7 @@ export class KernelDriver {
   #timerAt = -1;
   #inboxPtr = 0;
   #inboxSize = 0;
+  #beforeInput = null;
   #disposed = false;
 
   constructor(core, kernel, dispatch) {
@@ -34,9 +35,16 @@ export class KernelDriver {
     return this.#kernel;
   }
 
+  // Runs before every input: the state manager commits the operations it
+  // queued, so the kernel sees them before anything that came after them.
+  setBeforeInput(fn) {
+    this.#beforeInput = fn;
+  }
+
   // Runs fn(kernel, now) and then processes whatever it asked for.
   input(fn) {
     if (this.#disposed) return undefined;
+    this.#beforeInput?.();
     const result = fn(this.#kernel, now());
     if (this.#draining) this.#inputDuringDrain = true;
     else this.#drain();
@@ -47,14 +55,27 @@ export class KernelDriver {
   inputData(peerId, bytes) {
     const handle = this.#decoder.handleOf(peerId);
     if (handle === 0) return;
-    this.input((k, t) => {
-      if (bytes.length > this.#inboxSize) {
-        this.#inboxPtr = k.inputBuffer(bytes.length);
-        this.#inboxSize = bytes.length;
-      }
-      this.#core.HEAPU8.set(bytes, this.#inboxPtr);
-      k.handleData(handle, bytes.length, t);
+    this.inputBytes(bytes, (k, size, t) => k.handleData(handle, size, t));
+  }
+
+  // Copies bytes into the kernel's input buffer, then runs fn(kernel, size, now).
+  inputBytes(bytes, fn) {
+    return this.input((k, t) => {
+      const { ptr, heap } = this.reserveInput(bytes.length);
+      heap.set(bytes, ptr);
+      return fn(k, bytes.length, t);
     });
+  }
+
+  // Room for `size` bytes in the kernel's input buffer, to fill in place.
+  // Call it inside input(): asking for room may grow wasm memory, so the heap
+  // view it returns is the one to use.
+  reserveInput(size) {
+    if (size > this.#inboxSize) {
+      this.#inboxPtr = this.#kernel.inputBuffer(size);
+      this.#inboxSize = size;
+    }
+    return { ptr: this.#inboxPtr, heap: this.#core.HEAPU8 };
   }
 
   #drain() {

@@ -13,6 +13,8 @@ const RECORD = Object.freeze({
   PeerDisconnected: 7,
   State: 8,
   Message: 9,
+  Persist: 10,
+  Compact: 11,
 });
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
@@ -80,6 +82,10 @@ export class KernelOutputDecoder {
       }
       case RECORD.Message:
         return { type: 'message', peerId: this.#peer(), json: this.#str() };
+      case RECORD.Persist:
+        return { type: 'persist', bytes: this.#blob() };
+      case RECORD.Compact:
+        return { type: 'compact' };
       default:
         throw new Error(`kernel output stream: unknown record kind ${kind}`);
     }

@@ -6,6 +6,7 @@ import { EventEmitter } from './event-emitter.js';
 import { KernelDriver, now } from './kernel-driver.js';
 import { NetworkManager } from './network-manager.js';
 import { StateManager } from './state-manager.js';
+import { IndexedDbStore } from './storage/indexeddb-store.js';
 import { BroadcastChannelTransport } from './transports/broadcast-channel-transport.js';
 import { assertSignalingTransport } from './transports/signaling-transport.js';
 import { loadCore } from './wasm-loader.js';
@@ -20,6 +21,8 @@ export class NodeKernel {
   #state = null;
   #network = null;
   #transports = [];
+  #storage = null;
+  #persistenceError = null;
   #initializing = null;
   #started = false;
   #onPageHide = () => this.stop();
@@ -55,8 +58,13 @@ export class NodeKernel {
 
   async #initialize() {
     const core = await loadCore();
+    if (this.#config.enablePersistence) {
+      const opened = await IndexedDbStore.open(this.#config.roomId);
+      this.#storage = opened.store ?? null;
+      this.#persistenceError = opened.error ?? null;
+    }
     const kernel = new core.Kernel();
-    const settings = kernelConfig(this.#config, this.#nodeId, generateReplicaId());
+    const settings = { ...kernelConfig(this.#config, this.#nodeId, generateReplicaId()), persist: this.#storage !== null };
     const error = kernel.initialize(JSON.stringify(settings), now());
     if (error) {
       kernel.delete();
@@ -74,6 +82,11 @@ export class NodeKernel {
     });
     this.#state = new StateManager(this.#driver, this.#emitter, () => this.#started);
     this.#network = new NetworkManager(this.#driver, this.#pool, this.#emitter);
+    if (this.#storage) {
+      this.#state.attachStorage(this.#storage);
+      // The state is back before initialize() resolves.
+      for (const record of await this.#storage.loadAll()) this.#restore(record);
+    }
     this.#emitter.emit('initialized', { nodeId: this.#nodeId });
     return this;
   }
@@ -125,6 +138,12 @@ export class NodeKernel {
     return this.#network;
   }
 
+  // Empties this room's store; the state in memory, and at peers, stays.
+  async clearPersistence() {
+    this.#requireInitialized('clearPersistence()');
+    await this.#storage?.clear();
+  }
+
   // Distributed compute is not part of this version.
   getComputeManager() {
     return null;
@@ -144,12 +163,19 @@ export class NodeKernel {
         compute: { enabled: false, available: false },
       };
     }
+    this.#state.flush();
     const status = JSON.parse(this.#driver.kernel.status());
     status.network.transports = this.#transports.map((t) => t.name);
-    status.state.hasPersistence = false;
+    status.state.hasPersistence = this.#storage !== null;
+    status.state.persistenceError = this.#persistenceError;
     status.state.hasP2PSync = status.isStarted;
     status.compute = { enabled: false, available: false };
     return status;
+  }
+
+  #restore(record) {
+    const error = this.#driver.inputBytes(record, (k, size, t) => k.applyUpdate(size, true, t));
+    if (error) console.warn(`peercompute: skipped a stored record: ${error}`);
   }
 
   #requireInitialized(where) {
@@ -195,6 +221,17 @@ export class NodeKernel {
         break;
       case 'message':
         this.#network.deliverMessage(output.peerId, output.json);
+        break;
+      case 'persist':
+        this.#storage?.append(output.bytes);
+        break;
+      case 'compact':
+        this.#storage
+          ?.compact((records) => {
+            for (const record of records) this.#restore(record);
+            return this.#driver.input((k) => k.snapshotForStorage().slice());
+          })
+          .catch((error) => console.error('peercompute: compacting storage failed', error));
         break;
       default:
         console.warn(`peercompute: unknown kernel output '${output.type}'`);

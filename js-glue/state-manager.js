@@ -1,28 +1,42 @@
 // StateManager: the replicated key/value state as an application sees it.
 //
 // The C++ kernel holds the state and decides every merge. This class keeps a
-// read cache that the kernel's change events keep exact, so reads never cross
-// into WebAssembly. Objects are cached as JSON text and parsed on each read,
-// so a caller that mutates what it read cannot change the state behind the
-// kernel's back.
+// read cache that is exact: a local operation is applied to it at once (a
+// local write always wins where it is made), and the kernel's change events
+// bring in what peers, storage and imported updates changed. Local operations
+// queue here and reach the kernel in one crossing per tick, or before any
+// other input to the kernel, so the kernel sees everything in order.
+//
+// Objects and arrays are cached as JSON text and parsed on each read, so a
+// caller that mutates what it read cannot change the state behind the
+// kernel's back. Primitives are cached as they are.
 import { requireKey, toJsonText } from './json-value.js';
 
-function decode(text) {
-  return JSON.parse(text);
+class JsonText {
+  constructor(text) {
+    this.text = text;
+  }
 }
 
-function cacheable(text) {
+function cacheValue(text) {
   const c = text.charCodeAt(0);
-  // '{' and '[' start mutable values; everything else parses to a primitive.
-  return c === 0x7b || c === 0x5b ? { text } : { value: decode(text) };
+  return c === 0x7b || c === 0x5b ? new JsonText(text) : JSON.parse(text);
 }
+
+const encoder = new TextEncoder();
+const DELETE = 0xffffffff;
 
 export class StateManager {
   #driver;
-  #cache = new Map(); // key -> {value} for primitives, {text} for objects and arrays
-  #subscribers = new Map(); // key or '*' -> Set<callback>
   #emitter;
   #isSyncing;
+  #storage = null; // {whenStored(): Promise, hasPersistence: boolean}
+  #cache = new Map(); // key -> primitive, or JsonText for objects and arrays
+  #subscribers = new Map(); // key or '*' -> Set<callback>
+  #queued = []; // flat [key, text or null, ...] not yet committed to the kernel
+  #flushScheduled = false;
+  #settle = null; // resolves the promise of the queued operations
+  #settled = null;
   #version = 0;
   #localTransactions = 0;
   #remoteTransactions = 0;
@@ -32,101 +46,30 @@ export class StateManager {
     this.#driver = driver;
     this.#emitter = emitter;
     this.#isSyncing = isSyncing;
+    driver.setBeforeInput(() => this.flush());
   }
 
-  // Called by the node for each StateChanged output of the kernel. The whole
-  // transaction is in the cache before any subscriber runs, so no subscriber
-  // ever sees half of a batch.
-  applyKernelChanges(origin, changes) {
-    for (const { key, value } of changes) {
-      if (value === null) this.#cache.delete(key);
-      else this.#cache.set(key, cacheable(value));
-    }
-    this.#version++;
-    if (origin === '') this.#localTransactions++;
-    else this.#remoteTransactions++;
-    for (const { key, value } of changes) {
-      const parsed = value === null ? undefined : decode(value);
-      this.#notify(key, parsed, key);
-      this.#notify('*', parsed, key);
-      this.#emitter.emit('state-changed', { key, value: parsed, deleted: value === null, origin: origin || null });
-    }
+  attachStorage(storage) {
+    this.#storage = storage;
   }
 
-  #notify(channel, value, key) {
-    const set = this.#subscribers.get(channel);
-    if (!set) return;
-    for (const callback of [...set]) {
-      try {
-        callback(value, key);
-      } catch (error) {
-        console.error(`peercompute: a subscriber of '${channel}' threw`, error);
-      }
-    }
+  // Empties the room's store; the state in memory, and at peers, stays.
+  async clearPersistence() {
+    this.flush();
+    await this.#storage?.clear();
   }
 
-  #run(where, fn) {
-    const error = this.#driver.input(fn);
-    if (error) throw new Error(`${where}: ${error}`);
-  }
+  // ---- reading --------------------------------------------------------------
 
   read(key) {
     requireKey(key, 'read(key)');
-    const slot = this.#cache.get(key);
-    if (slot === undefined) return undefined;
-    return 'value' in slot ? slot.value : decode(slot.text);
+    const v = this.#cache.get(key);
+    return v instanceof JsonText ? JSON.parse(v.text) : v;
   }
 
   has(key) {
     requireKey(key, 'has(key)');
     return this.#cache.has(key);
-  }
-
-  write(key, value) {
-    requireKey(key, 'write(key, value)');
-    const text = toJsonText(value, 'write(key, value): value');
-    this.#run('write(key, value)', (k, t) => k.write(key, text, t));
-    return true;
-  }
-
-  delete(key) {
-    requireKey(key, 'delete(key)');
-    const existed = this.#cache.has(key);
-    this.#run('delete(key)', (k, t) => k.remove(key, t));
-    return existed;
-  }
-
-  // Applies every entry as one atomic transaction: peers apply all or none,
-  // and subscribers run only after all of it is applied. A value of undefined
-  // deletes its key.
-  batchWrite(entries) {
-    if (entries === null || typeof entries !== 'object' || Array.isArray(entries)) {
-      throw new TypeError('batchWrite(entries): entries must be an object of key/value pairs');
-    }
-    const ops = Object.entries(entries).map(([key, value]) => {
-      requireKey(key, 'batchWrite(entries)');
-      return [key, value === undefined ? null : toJsonText(value, `batchWrite(entries): entries['${key}']`)];
-    });
-    this.#run('batchWrite(entries)', (k, t) => {
-      for (const [key, text] of ops) {
-        if (text === null) k.stageDelete(key);
-        else k.stageWrite(key, text);
-      }
-      return k.commitStaged(t);
-    });
-    return ops.length;
-  }
-
-  subscribe(key, callback) {
-    if (key !== '*') requireKey(key, 'subscribe(key, callback)');
-    if (typeof callback !== 'function') throw new TypeError('subscribe(key, callback): callback must be a function');
-    if (!this.#subscribers.has(key)) this.#subscribers.set(key, new Set());
-    this.#subscribers.get(key).add(callback);
-    return () => {
-      const set = this.#subscribers.get(key);
-      set?.delete(callback);
-      if (set?.size === 0) this.#subscribers.delete(key);
-    };
   }
 
   keys() {
@@ -150,10 +93,134 @@ export class StateManager {
     };
   }
 
+  // ---- writing ----------------------------------------------------------------
+  // Each operation takes effect at once. The promise it returns resolves
+  // once the operation is durable in storage (at once when there is none).
+
+  write(key, value) {
+    requireKey(key, 'write(key, value)');
+    const text = toJsonText(value, 'write(key, value): value');
+    const settled = this.#pendingPromise();
+    this.#applyLocal([key, text]);
+    return settled;
+  }
+
+  delete(key) {
+    requireKey(key, 'delete(key)');
+    const existed = this.#cache.has(key);
+    const settled = this.#pendingPromise();
+    this.#applyLocal([key, null]);
+    return settled.then(() => existed);
+  }
+
+  // Applies every entry as one atomic transaction: peers apply all or none,
+  // and subscribers run only after all of it is applied. A value of undefined
+  // deletes its key.
+  batchWrite(entries) {
+    if (entries === null || typeof entries !== 'object' || Array.isArray(entries)) {
+      throw new TypeError('batchWrite(entries): entries must be an object of key/value pairs');
+    }
+    const ops = [];
+    for (const [key, value] of Object.entries(entries)) {
+      requireKey(key, 'batchWrite(entries)');
+      ops.push(key, value === undefined ? null : toJsonText(value, `batchWrite(entries): entries['${key}']`));
+    }
+    return this.#applyLocalSettled(ops);
+  }
+
   clear() {
-    const count = this.#cache.size;
-    this.#run('clear()', (k, t) => k.clear(t));
-    return count;
+    const ops = [];
+    for (const key of this.#cache.keys()) ops.push(key, null);
+    return this.#applyLocalSettled(ops);
+  }
+
+  #applyLocalSettled(ops) {
+    const settled = this.#pendingPromise();
+    if (ops.length > 0) this.#applyLocal(ops);
+    else this.#scheduleFlush();
+    return settled.then(() => ops.length / 2);
+  }
+
+  // Commits the queued operations to the kernel now.
+  flush() {
+    if (this.#queued.length === 0) {
+      const settle = this.#settle;
+      this.#settle = this.#settled = null;
+      if (settle) (this.#storage?.whenStored() ?? Promise.resolve()).then(settle, settle);
+      return;
+    }
+    const queued = this.#queued;
+    this.#queued = [];
+    const settle = this.#settle;
+    this.#settle = this.#settled = null;
+    let bound = 4;
+    for (let i = 0; i < queued.length; i += 2) bound += 8 + 3 * queued[i].length + (queued[i + 1] === null ? 0 : 3 * queued[i + 1].length);
+    const error = this.#driver.input((k, t) => {
+      const { ptr, heap } = this.#driver.reserveInput(bound);
+      const view = new DataView(heap.buffer);
+      let pos = ptr + 4;
+      const put = (text) => {
+        const { written } = encoder.encodeInto(text, heap.subarray(pos + 4, pos + 4 + 3 * text.length));
+        view.setUint32(pos, written, true);
+        pos += 4 + written;
+      };
+      view.setUint32(ptr, queued.length / 2, true);
+      for (let i = 0; i < queued.length; i += 2) {
+        put(queued[i]);
+        if (queued[i + 1] === null) {
+          view.setUint32(pos, DELETE, true);
+          pos += 4;
+        } else {
+          put(queued[i + 1]);
+        }
+      }
+      return k.commitEncoded(pos - ptr, t);
+    });
+    // Every operation was checked before it was queued, so the kernel takes them.
+    if (error) console.error(`peercompute: the kernel refused queued operations: ${error}`);
+    if (settle) (this.#storage?.whenStored() ?? Promise.resolve()).then(settle, settle);
+  }
+
+  // ---- state as bytes -----------------------------------------------------------
+
+  // What this replica has seen, for encodeStateAsUpdate() elsewhere.
+  encodeStateVector() {
+    return this.#driver.input((k) => k.encodeStateVector().slice());
+  }
+
+  // Every write a replica with the given state vector lacks (all of the state
+  // when none is given), as bytes that applyUpdate() takes.
+  encodeStateAsUpdate(stateVector = new Uint8Array(0)) {
+    if (!(stateVector instanceof Uint8Array)) {
+      throw new TypeError('encodeStateAsUpdate(stateVector): stateVector must be a Uint8Array from encodeStateVector()');
+    }
+    const result = this.#driver.inputBytes(stateVector, (k, size) => {
+      const r = k.encodeStateAsUpdate(size);
+      return typeof r === 'string' ? r : r.slice();
+    });
+    if (typeof result === 'string') throw new Error(`encodeStateAsUpdate(stateVector): ${result}`);
+    return result;
+  }
+
+  // Merges an update from encodeStateAsUpdate(), as if a peer had sent it.
+  applyUpdate(update) {
+    if (!(update instanceof Uint8Array)) throw new TypeError('applyUpdate(update): update must be a Uint8Array');
+    const error = this.#driver.inputBytes(update, (k, size, t) => k.applyUpdate(size, false, t));
+    if (error) throw new Error(`applyUpdate(update): ${error}`);
+  }
+
+  // ---- subscriptions ---------------------------------------------------------------
+
+  subscribe(key, callback) {
+    if (key !== '*') requireKey(key, 'subscribe(key, callback)');
+    if (typeof callback !== 'function') throw new TypeError('subscribe(key, callback): callback must be a function');
+    if (!this.#subscribers.has(key)) this.#subscribers.set(key, new Set());
+    this.#subscribers.get(key).add(callback);
+    return () => {
+      const set = this.#subscribers.get(key);
+      set?.delete(callback);
+      if (set?.size === 0) this.#subscribers.delete(key);
+    };
   }
 
   getStats() {
@@ -168,8 +235,87 @@ export class StateManager {
       remoteTransactions: this.#remoteTransactions,
       subscriberCount, // the original library's names
       globalSubscriberCount,
-      hasPersistence: false,
+      hasPersistence: this.#storage?.hasPersistence ?? false,
       hasP2PSync: this.#isSyncing(),
     };
+  }
+
+  // ---- changes ---------------------------------------------------------------------
+
+  // A change the kernel made: from a peer, from storage, or from applyUpdate().
+  // The whole transaction is in the cache before any subscriber runs, so no
+  // subscriber ever sees half of a batch.
+  applyKernelChanges(origin, changes) {
+    const ops = new Array(changes.length * 2);
+    for (let i = 0; i < changes.length; i++) {
+      const { key, value } = changes[i];
+      if (value === null) this.#cache.delete(key);
+      else this.#cache.set(key, cacheValue(value));
+      ops[2 * i] = key;
+      ops[2 * i + 1] = value;
+    }
+    this.#version++;
+    this.#remoteTransactions++;
+    this.#notify(ops, origin);
+  }
+
+  #applyLocal(ops) {
+    for (let i = 0; i < ops.length; i += 2) {
+      const key = ops[i];
+      const text = ops[i + 1];
+      if (text === null) this.#cache.delete(key);
+      else this.#cache.set(key, cacheValue(text));
+      this.#queued.push(key, text);
+    }
+    this.#version++;
+    this.#localTransactions++;
+    this.#scheduleFlush();
+    this.#notify(ops, null);
+  }
+
+  #scheduleFlush() {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  // The promise of the operations queued now; it resolves to true once they
+  // are durable. One promise serves every operation queued before the next
+  // flush. Taken before an operation is queued, because a subscriber the
+  // operation notifies may flush it at once.
+  #pendingPromise() {
+    this.#settled ??= new Promise((resolve) => {
+      this.#settle = () => resolve(true);
+    });
+    return this.#settled;
+  }
+
+  #notify(ops, origin) {
+    const all = this.#subscribers.get('*');
+    const listening = this.#emitter.listenerCount('state-changed') > 0;
+    for (let i = 0; i < ops.length; i += 2) {
+      const key = ops[i];
+      const own = this.#subscribers.get(key);
+      if (!own && !all && !listening) continue;
+      const text = ops[i + 1];
+      const cached = text === null ? undefined : this.#cache.get(key);
+      const value = cached instanceof JsonText ? JSON.parse(cached.text) : cached;
+      if (own) this.#call(own, value, key);
+      if (all) this.#call(all, value, key);
+      if (listening) this.#emitter.emit('state-changed', { key, value, deleted: text === null, origin });
+    }
+  }
+
+  #call(set, value, key) {
+    for (const callback of set) {
+      try {
+        callback(value, key);
+      } catch (error) {
+        console.error(`peercompute: a subscriber of '${key}' threw`, error);
+      }
+    }
   }
 }

@@ -89,7 +89,7 @@ describe('StateManager', async () => {
   const node = await createNode();
   const state = node.getStateManager();
 
-  it('writes, reads, has and deletes JSON values', () => {
+  it('writes, reads, has and deletes JSON values', async () => {
     state.write('n', 1.5);
     state.write('s', 'text');
     state.write('o', { a: [1, { b: null }], t: true });
@@ -97,7 +97,7 @@ describe('StateManager', async () => {
     assert.equal(state.read('s'), 'text');
     assert.deepEqual(state.read('o'), { a: [1, { b: null }], t: true });
     assert.equal(state.has('s'), true);
-    assert.equal(state.delete('s'), true);
+    assert.equal(await state.delete('s'), true);
     assert.equal(state.has('s'), false);
     assert.equal(state.read('s'), undefined);
   });
@@ -133,7 +133,10 @@ describe('StateManager', async () => {
   });
 
   it('rejects a lone surrogate, which is not valid Unicode text, with a clear error', () => {
-    assert.throws(() => state.write('k', '\ud800'), /not valid JSON text/);
+    assert.throws(() => state.write('k', '\ud800'), /lone surrogate/);
+    assert.throws(() => state.write('k', { '\udc00': 1 }), /property name with a lone surrogate/);
+    assert.throws(() => state.write('\ud800', 1), /key contains a lone surrogate/);
+    assert.throws(() => state.write('x'.repeat(70_000), 1), /longer than 65536 bytes/);
   });
 
   it('applies batchWrite atomically: subscribers see the whole batch', () => {
@@ -163,6 +166,17 @@ describe('StateManager', async () => {
     ]);
   });
 
+  it('write resolves even when a subscriber flushes it at once (getStatus reads the kernel)', async () => {
+    const stop = state.subscribe('flushed', () => node.getStatus());
+    const outcome = await Promise.race([
+      state.write('flushed', 1),
+      new Promise((resolve) => setTimeout(() => resolve('never settled'), 1000)),
+    ]);
+    stop();
+    assert.equal(outcome, true);
+    assert.equal(node.getStatus().state.keyCount, state.keys().length);
+  });
+
   it('a subscriber that writes does not disturb the write that triggered it', () => {
     const unsubscribe = state.subscribe('trigger', (value) => state.write('derived', value * 2));
     state.write('trigger', 21);
@@ -171,8 +185,8 @@ describe('StateManager', async () => {
     assert.equal(state.read('derived'), 42);
   });
 
-  it('keys, values, entries, snapshot, getStats and clear', () => {
-    state.clear();
+  it('keys, values, entries, snapshot, getStats and clear', async () => {
+    await state.clear();
     assert.deepEqual(state.keys(), []);
     state.batchWrite({ x: 1, y: [2] });
     assert.deepEqual(state.keys().sort(), ['x', 'y']);
@@ -192,7 +206,7 @@ describe('StateManager', async () => {
     );
     stop();
     stopAll();
-    assert.equal(state.clear(), 2);
+    assert.equal(await state.clear(), 2);
     assert.equal(state.getStats().keyCount, 0);
     assert.equal(node.getStatus().state.keyCount, 0);
   });

@@ -3,6 +3,7 @@
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <unordered_map>
@@ -33,6 +34,8 @@ enum class Record : uint8_t {
   PeerDisconnected = 7,  // peer, str reason
   State = 8,             // peer origin, u32 n, n x (str key, u8 hasValue, [str value])
   Message = 9,           // peer, str json
+  Persist = 10,          // str bytes
+  Compact = 11,          // (no fields)
 };
 
 class OutputEncoder {
@@ -96,19 +99,54 @@ class KernelBinding {
   }
   void handleTimeout(double now) { kernel_.handleTimeout(now); }
 
-  std::string write(const std::string& key, const std::string& json, double now) {
-    return errorOf(kernel_.write(key, json, now));
-  }
-  std::string remove(const std::string& key, double now) { return errorOf(kernel_.remove(key, now)); }
-  std::string clear(double now) { return errorOf(kernel_.clear(now)); }
-  // A batch is staged one operation per call, then committed as one transaction.
-  void stageWrite(const std::string& key, const std::string& json) { staged_.emplace_back(key, json); }
-  void stageDelete(const std::string& key) { staged_.emplace_back(key, std::nullopt); }
-  std::string commitStaged(double now) {
+  // Local operations, queued in JavaScript and committed in one crossing.
+  // The input buffer holds: u32 count, then per operation u32 key length,
+  // key, u32 value length (0xFFFFFFFF: a delete), value.
+  std::string commitEncoded(size_t size, double now) {
+    const uint8_t* p = inbox_.data();
+    const uint8_t* end = p + std::min(size, inbox_.size());
+    auto u32 = [&](uint32_t* v) {
+      if (end - p < 4) return false;
+      *v = uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+      p += 4;
+      return true;
+    };
+    auto text = [&](uint32_t n, std::string* out) {
+      if (static_cast<size_t>(end - p) < n) return false;
+      out->assign(reinterpret_cast<const char*>(p), n);
+      p += n;
+      return true;
+    };
+    uint32_t count = 0;
+    if (!u32(&count)) return "malformed operation batch";
     std::vector<pc::Operation> ops;
-    ops.swap(staged_);
+    ops.reserve(std::min<uint32_t>(count, 1 << 16));
+    for (uint32_t i = 0; i < count; ++i) {
+      uint32_t keyLength = 0, valueLength = 0;
+      std::string key, value;
+      if (!u32(&keyLength) || !text(keyLength, &key) || !u32(&valueLength)) return "malformed operation batch";
+      if (valueLength == 0xFFFFFFFFu) {
+        ops.emplace_back(std::move(key), std::nullopt);
+      } else {
+        if (!text(valueLength, &value)) return "malformed operation batch";
+        ops.emplace_back(std::move(key), std::move(value));
+      }
+    }
     return errorOf(kernel_.commit(ops, now));
   }
+
+  // State as bytes. Results are views of wasm memory, valid until the next call.
+  val encodeStateVector() { return view(bytes_ = kernel_.encodeStateVector()); }
+  // The vector (StateAck bytes) is in the input buffer; size 0 means none.
+  val encodeStateAsUpdate(size_t size) {
+    pc::Result r = kernel_.encodeStateAsUpdate(inbox_.data(), std::min(size, inbox_.size()), &bytes_);
+    return r.ok ? view(bytes_) : val(r.error);
+  }
+  std::string applyUpdate(size_t size, bool fromStorage, double now) {
+    return errorOf(kernel_.applyUpdate(inbox_.data(), std::min(size, inbox_.size()), fromStorage, now));
+  }
+  val snapshotForStorage() { return view(bytes_ = kernel_.snapshotForStorage()); }
+
   std::string sendToPeer(const std::string& peerId, const std::string& json, double now) {
     return errorOf(kernel_.sendToPeer(peerId, json, now));
   }
@@ -174,6 +212,8 @@ class KernelBinding {
     out_.str(o.reason);
   }
   void encode(const pc::StateChanged& o) {
+    // JavaScript applied its own operations when it queued them.
+    if (o.origin.empty()) return;
     peerRecord(Record::State, o.origin);
     out_.u32(static_cast<uint32_t>(o.changes.size()));
     for (const pc::KeyChange& c : o.changes) {
@@ -186,10 +226,17 @@ class KernelBinding {
     peerRecord(Record::Message, o.peerId);
     out_.str(o.json);
   }
+  void encode(const pc::PersistRecord& o) {
+    out_.kind(Record::Persist);
+    out_.str(o.bytes.data(), o.bytes.size());
+  }
+  void encode(const pc::CompactStorage&) { out_.kind(Record::Compact); }
+
+  static val view(const std::vector<uint8_t>& b) { return val(emscripten::typed_memory_view(b.size(), b.data())); }
 
   pc::NodeKernel kernel_;
-  std::vector<pc::Operation> staged_;
   std::vector<uint8_t> inbox_;
+  std::vector<uint8_t> bytes_;  // the last encoded state, returned as a view
   OutputEncoder out_;
   std::unordered_map<std::string, uint32_t> handles_;
   std::vector<std::string> ids_;  // handle h names ids_[h - 1]
@@ -210,12 +257,11 @@ EMSCRIPTEN_BINDINGS(peercompute) {
       .function("inputBuffer", &KernelBinding::inputBuffer)
       .function("handleData", &KernelBinding::handleData)
       .function("handleTimeout", &KernelBinding::handleTimeout)
-      .function("write", &KernelBinding::write)
-      .function("remove", &KernelBinding::remove)
-      .function("clear", &KernelBinding::clear)
-      .function("stageWrite", &KernelBinding::stageWrite)
-      .function("stageDelete", &KernelBinding::stageDelete)
-      .function("commitStaged", &KernelBinding::commitStaged)
+      .function("commitEncoded", &KernelBinding::commitEncoded)
+      .function("encodeStateVector", &KernelBinding::encodeStateVector)
+      .function("encodeStateAsUpdate", &KernelBinding::encodeStateAsUpdate)
+      .function("applyUpdate", &KernelBinding::applyUpdate)
+      .function("snapshotForStorage", &KernelBinding::snapshotForStorage)
       .function("sendToPeer", &KernelBinding::sendToPeer)
       .function("broadcast", &KernelBinding::broadcast)
       .function("pollOutputs", &KernelBinding::pollOutputs)
