@@ -60,6 +60,8 @@ const server = createServer(async (req, res) => {
   res.writeHead(200, {
     'content-type': types[extname(file)] ?? 'application/octet-stream',
     'cache-control': 'no-store',
+    // Lets pages of other origins (sandboxed frames among them) import the package.
+    'access-control-allow-origin': '*',
   });
   createReadStream(file).pipe(res);
 });

@@ -128,14 +128,6 @@ function isConnectedState(state) {
 
 // Normalises whatever entries() returns (array of pairs, Map, iterator, or a
 // plain object) into [key, value] pairs.
-function toPairs(source) {
-  if (!source) return [];
-  if (typeof source[Symbol.iterator] === 'function') {
-    return Array.from(source, (e) => (Array.isArray(e) ? e : [e?.key, e?.value]));
-  }
-  if (typeof source === 'object') return Object.entries(source);
-  return [];
-}
 
 // Only touch the DOM when the markup actually changed, so text selection and
 // hover states survive the 500 ms refresh.
@@ -399,7 +391,7 @@ function bindStateManager() {
   if (sm && typeof sm.subscribe === 'function') {
     try {
       const unsub = sm.subscribe('*', (_value, key) => {
-        if (key !== undefined) flashKeys.add(String(key));
+        if (key !== undefined && flashKeys.size < MAX_STATE_ROWS) flashKeys.add(String(key));
         scheduleStateRender();
       });
       stateUnsubscribe = typeof unsub === 'function' ? unsub : null;
@@ -419,28 +411,32 @@ function scheduleStateRender() {
   }, 30);
 }
 
-async function readAllEntries(sm) {
-  if (typeof sm.entries === 'function') return toPairs(await sm.entries());
-  if (typeof sm.snapshot === 'function') return toPairs((await sm.snapshot())?.data);
-  return [];
+// The table shows the first MAX_STATE_ROWS keys in order; only those are read,
+// so a state of 100,000 keys renders as fast as one of 200.
+const MAX_STATE_ROWS = 200;
+
+function readVisibleEntries(sm) {
+  const keys = typeof sm.keys === 'function' ? sm.keys() : Object.keys(sm.snapshot?.()?.data ?? {});
+  keys.sort();
+  return { total: keys.length, pairs: keys.slice(0, MAX_STATE_ROWS).map((k) => [k, sm.read(k)]) };
 }
 
 async function renderStateTable() {
   const gen = ++stateRenderGen;
   const sm = boundStateManager;
-  let pairs = [];
+  let view = { total: 0, pairs: [] };
   if (sm) {
     try {
-      pairs = await readAllEntries(sm);
+      view = readVisibleEntries(sm);
     } catch {
-      pairs = [];
+      view = { total: 0, pairs: [] };
     }
   }
   if (gen !== stateRenderGen) return; // a newer render superseded this one
 
-  pairs.sort(([a], [b]) => String(a).localeCompare(String(b)));
-  renderedKeyCount = pairs.length;
-  $('stateCount').textContent = `${pairs.length} key${pairs.length === 1 ? '' : 's'}`;
+  const { pairs, total } = view;
+  renderedKeyCount = total;
+  $('stateCount').textContent = `${total} key${total === 1 ? '' : 's'}${total > pairs.length ? ` (first ${pairs.length} shown)` : ''}`;
 
   const html = pairs.length
     ? pairs.map(([key, value]) => {
@@ -572,22 +568,39 @@ listen('peer-disconnected', ({ peerId, reason }) => {
   refreshAll();
 });
 
-function isOwnOrigin(origin) {
-  if (origin === 'local') return true;
-  const st = safeStatus();
-  return origin !== 'unknown' && (origin === st?.nodeId || origin === st?.network?.peerId);
+
+// A burst of remote changes (a sync of thousands of keys) is logged as one
+// line per tick, not one line each.
+const pendingStateLog = [];
+let stateLogScheduled = false;
+
+function flushStateLog() {
+  stateLogScheduled = false;
+  const entries = pendingStateLog.splice(0);
+  if (entries.length <= 3) {
+    for (const { k, deleted, value, originText } of entries) {
+      log(deleted
+        ? `State deleted by ${originText}: ${k}`
+        : `State changed by ${originText}: ${k} = ${describeValue(value)}`, 'state');
+    }
+    return;
+  }
+  const origins = [...new Set(entries.map((e) => e.originText))].join(', ');
+  log(`State: ${entries.length} keys changed by ${origins}`, 'state');
 }
 
 listen('state-changed', ({ key, value, deleted, origin }) => {
   const k = String(key);
-  const originText = origin === undefined || origin === null ? 'unknown' : String(origin);
+  // origin is null for this node's own writes, which the Write/Delete handlers log.
+  const originText = origin === null || origin === undefined ? 'local' : String(origin);
   stateMeta.set(k, { origin: originText, at: Date.now() });
-  flashKeys.add(k);
-  // Our own writes are already logged by the Write/Delete handlers.
-  if (!isOwnOrigin(originText)) {
-    log(deleted
-      ? `State deleted by ${originText}: ${k}`
-      : `State changed by ${originText}: ${k} = ${describeValue(value)}`, 'state');
+  if (flashKeys.size < MAX_STATE_ROWS) flashKeys.add(k);
+  if (originText !== 'local') {
+    pendingStateLog.push({ k, deleted, value, originText });
+    if (!stateLogScheduled) {
+      stateLogScheduled = true;
+      queueMicrotask(flushStateLog);
+    }
   }
   scheduleStateRender();
 });
