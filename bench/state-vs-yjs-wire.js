@@ -1,15 +1,21 @@
-// An independent encoder for PeerCompute's Update frame, written from
-// wasm/wire/PROTOCOL.md (version 1), byte for byte. The state benchmark uses
-// it to compute the size of one replica's update, and to send real frames to
-// a connected peer with NetworkManager.sendRaw(), which checks the encoding
-// against the kernel's decoder: a frame it could not decode would be counted
-// in the peer's `rejected`.
+// An independent codec for the frames that carry PeerCompute's replicated
+// state, written from wasm/wire/PROTOCOL.md (version 1), byte for byte. The
+// state benchmark uses it to cross-check what state.encodeStateAsUpdate()
+// returns: each update is decoded here, re-encoded here, and must come out
+// identical; and the size of one replica's update is also computed from
+// scratch (analytically), as before the library had that hook.
 //
-// Frame:  0xC5, 0x01, type, varuint body length, body
-// Update: writes = varuint n, then n x write
-// write:  text key, u8 hasValue, json value (if hasValue), varuint wall,
-//         varuint logical, varuint replicaId, varuint seq
-// text/json = varuint byte length, then the UTF-8 bytes.
+// Frame:        0xC5, 0x01, type, varuint body length, body
+// Update:       writes (runCount >= 1)
+// SyncResponse: vector, writes       (what encodeStateAsUpdate() returns)
+// StateAck:     vector               (what encodeStateVector() returns)
+// vector = varuint n, then n x (varuint replicaId, varuint seq)
+// writes = varuint runCount, then runCount x run
+// run    = varuint replicaId, varuint n (>= 1), then n x entry (rising seq)
+// entry  = text key, varuint valueLength (0: delete, else 1 + JSON length),
+//          JSON bytes, zigzag varint wallDelta, varuint logical, varuint seqDelta
+//          (deltas from the previous entry of the run; the first from 0)
+// text   = varuint byte length, then the UTF-8 bytes.
 
 export const FRAME_MAGIC = 0xc5;
 export const PROTOCOL_VERSION = 0x01;
@@ -22,9 +28,11 @@ export const FrameType = Object.freeze({
   Ping: 6,
   Pong: 7,
   Fragment: 8,
+  StateAck: 9,
 });
 
 const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
 // Unsigned LEB128 of a non-negative safe integer (wall clocks and 53-bit
 // replica ids do not fit the 32-bit bitwise operators).
@@ -45,28 +53,58 @@ export function varuintSize(value) {
   return n;
 }
 
+// zigzag of a signed safe integer: 0, -1, 1, -2, 2 ... -> 0, 1, 2, 3, 4 ...
+const zigzag = (v) => (v >= 0 ? 2 * v : -2 * v - 1);
+const unzigzag = (u) => (u % 2 === 0 ? u / 2 : -(u + 1) / 2);
+
 function pushBytes(out, bytes) {
   varuintBytes(bytes.length, out);
   for (const b of bytes) out.push(b);
 }
 
-// writes: [{ key, value /* JSON text, or null for a delete */, wall, logical, replicaId, seq }]
+function encodeVector(vector, out) {
+  varuintBytes(vector.length, out);
+  for (const { replicaId, seq } of vector) {
+    varuintBytes(replicaId, out);
+    varuintBytes(seq, out);
+  }
+  return out;
+}
+
+// writes: [{ key, value /* JSON text, or null for a delete */, wall, logical, replicaId, seq }],
+// grouped into runs as the kernel does: a run continues while the writer is
+// the same and seq rises.
 export function encodeWrites(writes, out = []) {
-  varuintBytes(writes.length, out);
-  for (const w of writes) {
+  const runs = [];
+  for (let i = 0; i < writes.length; i++) {
+    const w = writes[i];
     if (typeof w.key !== 'string' || w.key === '') throw new TypeError('write.key must be a non-empty string');
     if (!(w.seq >= 1)) throw new RangeError('write.seq must be >= 1');
-    pushBytes(out, utf8.encode(w.key));
-    if (w.value === null || w.value === undefined) {
-      out.push(0);
-    } else {
-      out.push(1);
-      pushBytes(out, utf8.encode(w.value));
+    const prev = writes[i - 1];
+    if (prev && prev.replicaId === w.replicaId && w.seq > prev.seq) runs[runs.length - 1].push(w);
+    else runs.push([w]);
+  }
+  varuintBytes(runs.length, out);
+  for (const run of runs) {
+    varuintBytes(run[0].replicaId, out);
+    varuintBytes(run.length, out);
+    let wall = 0;
+    let seq = 0;
+    for (const w of run) {
+      pushBytes(out, utf8.encode(w.key));
+      if (w.value === null || w.value === undefined) {
+        out.push(0);
+      } else {
+        const bytes = utf8.encode(w.value);
+        varuintBytes(bytes.length + 1, out);
+        for (const b of bytes) out.push(b);
+      }
+      varuintBytes(zigzag(w.wall - wall), out);
+      varuintBytes(w.logical, out);
+      varuintBytes(w.seq - seq, out);
+      wall = w.wall;
+      seq = w.seq;
     }
-    varuintBytes(w.wall, out);
-    varuintBytes(w.logical, out);
-    varuintBytes(w.replicaId, out);
-    varuintBytes(w.seq, out);
   }
   return out;
 }
@@ -82,6 +120,107 @@ export function encodeFrame(type, body) {
 export function encodeUpdateFrame(writes) {
   if (writes.length === 0) throw new RangeError('an Update carries at least one write');
   return encodeFrame(FrameType.Update, encodeWrites(writes));
+}
+
+// What encodeStateAsUpdate() returns: a SyncResponse of the holder's vector
+// ([{replicaId, seq}], in the kernel's order) and the writes.
+export function encodeSyncResponseFrame(vector, writes) {
+  return encodeFrame(FrameType.SyncResponse, encodeWrites(writes, encodeVector(vector, [])));
+}
+
+// ---- decoding ----------------------------------------------------------------------
+
+class Reader {
+  constructor(bytes, pos = 0, end = bytes.length) {
+    this.bytes = bytes;
+    this.pos = pos;
+    this.end = end;
+  }
+  varuint() {
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new RangeError('varuint: truncated');
+      const b = this.bytes[this.pos++];
+      value += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        if (!Number.isSafeInteger(value)) throw new RangeError('varuint: above 2^53');
+        return value;
+      }
+      scale *= 0x80;
+    }
+    throw new RangeError('varuint: longer than 10 bytes');
+  }
+  take(n) {
+    if (n > this.end - this.pos) throw new RangeError('bytes: truncated');
+    const out = this.bytes.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+  text() {
+    return utf8Decoder.decode(this.take(this.varuint()));
+  }
+}
+
+function decodeVector(r) {
+  const n = r.varuint();
+  const vector = [];
+  for (let i = 0; i < n; i++) vector.push({ replicaId: r.varuint(), seq: r.varuint() });
+  return vector;
+}
+
+function decodeWrites(r) {
+  const runs = r.varuint();
+  const writes = [];
+  for (let k = 0; k < runs; k++) {
+    const replicaId = r.varuint();
+    const n = r.varuint();
+    if (n < 1) throw new RangeError('run: empty');
+    let wall = 0;
+    let seq = 0;
+    for (let i = 0; i < n; i++) {
+      const key = r.text();
+      const valueLength = r.varuint();
+      const value = valueLength === 0 ? null : utf8Decoder.decode(r.take(valueLength - 1));
+      wall += unzigzag(r.varuint());
+      const logical = r.varuint();
+      const seqDelta = r.varuint();
+      if (seqDelta < 1) throw new RangeError('entry: seq delta 0');
+      seq += seqDelta;
+      writes.push({ key, value, wall, logical, replicaId, seq });
+    }
+  }
+  return writes;
+}
+
+// Decodes a whole frame of type SyncResponse, Update or StateAck.
+export function decodeStateFrame(bytes) {
+  if (bytes.length < 4 || bytes[0] !== FRAME_MAGIC || bytes[1] !== PROTOCOL_VERSION) throw new RangeError('not a frame');
+  const type = bytes[2];
+  const header = new Reader(bytes, 3);
+  const length = header.varuint();
+  if (length !== bytes.length - header.pos) throw new RangeError('frame: body length does not match');
+  const r = new Reader(bytes, header.pos);
+  let frame;
+  if (type === FrameType.SyncResponse) frame = { type, vector: decodeVector(r), writes: decodeWrites(r) };
+  else if (type === FrameType.Update) frame = { type, writes: decodeWrites(r) };
+  else if (type === FrameType.StateAck) frame = { type, vector: decodeVector(r) };
+  else throw new RangeError(`frame type ${type} is not a state frame`);
+  if (r.pos !== r.end) throw new RangeError('frame: trailing bytes');
+  return frame;
+}
+
+export function reencodeStateFrame(frame) {
+  if (frame.type === FrameType.SyncResponse) return encodeSyncResponseFrame(frame.vector, frame.writes);
+  if (frame.type === FrameType.Update) return encodeUpdateFrame(frame.writes);
+  return encodeFrame(FrameType.StateAck, encodeVector(frame.vector, []));
+}
+
+// The merge rule: the greatest (wall, logical, replicaId) wins.
+export function stampGreater(a, b) {
+  if (a.wall !== b.wall) return a.wall > b.wall;
+  if (a.logical !== b.logical) return a.logical > b.logical;
+  return a.replicaId > b.replicaId;
 }
 
 // A random replica id as the library makes them (js-glue/config.js): 53 bits, never 0.

@@ -9,7 +9,15 @@
 // into the page (it serves them from node_modules; scripts/serve.mjs does not).
 import { createNode, VERSION } from '/dist/peercompute.js';
 import * as Y from 'yjs';
-import { encodeUpdateFrame, randomReplicaId } from './state-vs-yjs-wire.js';
+import {
+  FrameType,
+  decodeStateFrame,
+  encodeSyncResponseFrame,
+  encodeUpdateFrame,
+  randomReplicaId,
+  reencodeStateFrame,
+  stampGreater,
+} from './state-vs-yjs-wire.js';
 
 const clock = () => performance.timeOrigin + performance.now();
 const statusEl = document.getElementById('status');
@@ -49,31 +57,58 @@ const expectedSum = (n) => (n * (n - 1)) / 2;
 // ---- 1. n writes to distinct keys, then n reads ----------------------------------
 //
 // kinds:
-//   ours-write     state.write(key, i) per key (node initialized, not started)
-//   ours-batch     one state.batchWrite({...}) of all keys; the object is built
-//                  before the clock starts
+//   ours-write     state.write(key, i) per key (node initialized, not started,
+//                  enablePersistence: false), then state.flush() — the commit
+//                  of all queued writes to the kernel — inside the timing. No
+//                  write is awaited (each returns the same pending promise).
+//   ours-batch     one state.batchWrite({...}) of all keys, then state.flush();
+//                  the object is built before the clock starts
+//   ours-persist   as ours-write, on a node with enablePersistence: true (the
+//                  library's default); writeMs stops after flush(), durableMs
+//                  after awaiting the last write's promise (IndexedDB)
 //   yjs-plain      ymap.set(key, i) per key, each its own implicit transaction
 //   yjs-transact   the same sets inside one doc.transact()
 // Reads are state.read(key) / ymap.get(key) for every key, summed and checked.
 
-async function makeWriter(kind, n) {
-  if (kind === 'ours-write' || kind === 'ours-batch') {
-    const node = await createNode({ roomId: freshRoom('rw') });
+async function makeWriter(kind) {
+  if (kind.startsWith('ours-')) {
+    const enablePersistence = kind === 'ours-persist';
+    const node = await createNode({ roomId: freshRoom('rw'), enablePersistence });
     const state = node.getStateManager();
     const read = (key) => state.read(key);
-    if (kind === 'ours-write') {
-      return { write: (keys) => { for (let i = 0; i < keys.length; i++) state.write(keys[i], i); }, read, count: () => state.getStats().keyCount };
+    const count = () => state.keys().length;
+    if (kind === 'ours-write' || kind === 'ours-persist') {
+      const w = {
+        write: (keys) => {
+          let last;
+          for (let i = 0; i < keys.length; i++) last = state.write(keys[i], i);
+          w.loopEnd = performance.now();
+          state.flush();
+          return last;
+        },
+        read,
+        count,
+        persistent: () => state.getStats().hasPersistence,
+      };
+      return w;
     }
-    return {
+    const w = {
       prepare: (keys) => {
         const entries = {};
         for (let i = 0; i < keys.length; i++) entries[keys[i]] = i;
         return entries;
       },
-      write: (keys, entries) => state.batchWrite(entries),
+      write: (keys, entries) => {
+        const done = state.batchWrite(entries);
+        w.loopEnd = performance.now();
+        state.flush();
+        return done;
+      },
       read,
-      count: () => state.getStats().keyCount,
+      count,
+      persistent: () => state.getStats().hasPersistence,
     };
+    return w;
   }
   const doc = new Y.Doc();
   const ymap = doc.getMap('map');
@@ -94,16 +129,19 @@ async function makeWriter(kind, n) {
 async function writeRead(kind, n, warmup = 2000) {
   // Warm up the same code path on a throwaway instance with other keys.
   if (warmup > 0) {
-    const w = await makeWriter(kind, warmup);
+    const w = await makeWriter(kind);
     const keys = keysFor(warmup, 'w');
-    w.write(keys, w.prepare?.(keys));
+    await w.write(keys, w.prepare?.(keys));
     for (const key of keys) w.read(key);
   }
-  const target = await makeWriter(kind, n);
+  const target = await makeWriter(kind);
+  if (target.persistent && target.persistent() !== (kind === 'ours-persist')) {
+    throw new Error(`${kind}: hasPersistence is ${target.persistent()}`);
+  }
   const keys = keysFor(n);
   const prepared = target.prepare?.(keys);
   const t0 = performance.now();
-  target.write(keys, prepared);
+  const durable = target.write(keys, prepared);
   const t1 = performance.now();
   let sum = 0;
   for (let i = 0; i < keys.length; i++) sum += target.read(keys[i]);
@@ -111,8 +149,18 @@ async function writeRead(kind, n, warmup = 2000) {
   if (sum !== expectedSum(n)) throw new Error(`${kind}: read back sum ${sum}, expected ${expectedSum(n)}`);
   const count = target.count();
   if (count !== n) throw new Error(`${kind}: ${count} keys after ${n} writes`);
+  // Durable: the promise of the last write (with persistence, once IndexedDB
+  // has it; without, at once). Measured from t0, after the reads, so it does
+  // not disturb them; the reads take a few ms.
+  let durableMs = null;
+  if (durable instanceof Promise) {
+    await durable;
+    durableMs = performance.now() - t0;
+  }
   setStatus(`${kind}: ${n} writes ${(t1 - t0).toFixed(1)} ms, reads ${(t2 - t1).toFixed(1)} ms`);
-  return { kind, n, writeMs: t1 - t0, readMs: t2 - t1, totalMs: t2 - t0 };
+  // Ours: the part of writeMs spent in flush(), committing to the kernel.
+  const flushMs = target.loopEnd === undefined ? null : t1 - target.loopEnd;
+  return { kind, n, writeMs: t1 - t0, readMs: t2 - t1, totalMs: t2 - t0, durableMs, flushMs };
 }
 
 // ---- 2. B3.1 of dmonad/crdt-benchmarks: 20*floor(sqrt(N)) replicas set key 'v' ---
@@ -173,38 +221,164 @@ function b3Yjs(replicas) {
   };
 }
 
-// Ours, size: one Update frame per replica, each carrying one write of key 'v'
-// with the replica's index as JSON text, HLC wall = now (the same for all: the
-// writes are concurrent), logical 0, a random 53-bit replica id, seq 1 —
-// exactly what a replica's kernel sends after state.write('v', i). Computed
-// with the encoder in state-vs-yjs-wire.js, which follows PROTOCOL.md.
-let b3Frames = null; // the last frames made in this page, for b3Send
-
-function b3Make(replicas) {
-  const wall = Date.now();
-  const writers = [];
-  const ids = new Set();
-  while (writers.length < replicas) {
-    const replicaId = randomReplicaId();
-    if (ids.has(replicaId)) continue;
-    ids.add(replicaId);
-    writers.push({ key: 'v', value: JSON.stringify(writers.length), wall, logical: 0, replicaId, seq: 1 });
-  }
+// Ours: `replicas` real nodes in this page (each its own kernel in the one
+// shared wasm module, enablePersistence: false, never started), each writes
+// 'v' = its index; then each one's state.encodeStateAsUpdate() is its update.
+// The time is applying all of them with applyUpdate() to one fresh node (the
+// same as Yjs's V1 fresh-doc method, one call per update since there is no
+// transaction to wrap them in), then applying them all again (no change).
+//
+// Cross-checks: every update is decoded and re-encoded with the codec in
+// state-vs-yjs-wire.js (written from PROTOCOL.md) and must come back byte for
+// byte; the merged node must hold the winner that the merge rule picks from
+// the decoded stamps; and the size of the same update is also computed from
+// scratch with that codec (random 53-bit replica id, wall = now, logical 0,
+// seq 1, the holder's vector), as the bench did before the hooks existed.
+// For reference, the size of each write as the Update frame that a started
+// node broadcasts to its peers when it writes (no state vector) is reported too.
+async function b3Ours(replicas) {
+  const room = freshRoom('b3');
   const t0 = performance.now();
-  const frames = writers.map((w) => encodeUpdateFrame([w]));
+  const nodes = [];
+  for (let i = 0; i < replicas; i++) nodes.push(await createNode({ roomId: room, enablePersistence: false }));
   const t1 = performance.now();
-  // The merge rule: greatest (wall, logical, replicaId) wins.
-  let best = writers[0];
-  for (const w of writers) if (w.replicaId > best.replicaId) best = w;
-  b3Frames = { frames, winner: Number(best.value) };
-  const sizes = frames.map((f) => f.length);
+  for (let i = 0; i < replicas; i++) nodes[i].getStateManager().write('v', i);
+  const t2 = performance.now();
+  const updates = nodes.map((node) => node.getStateManager().encodeStateAsUpdate());
+  const t3 = performance.now();
+
+  // Cross-checks, off the clock.
+  let best = null;
+  const replicaIds = new Set();
+  const updateFrames = []; // the same write as the Update frame a started node broadcasts
+  for (let i = 0; i < replicas; i++) {
+    const frame = decodeStateFrame(updates[i]);
+    if (frame.type !== FrameType.SyncResponse) throw new Error(`B3 ours: update ${i} is frame type ${frame.type}`);
+    if (frame.writes.length !== 1 || frame.writes[0].key !== 'v' || frame.writes[0].value !== JSON.stringify(i)) {
+      throw new Error(`B3 ours: update ${i} does not carry exactly 'v' = ${i}`);
+    }
+    const again = reencodeStateFrame(frame);
+    if (again.length !== updates[i].length || again.some((b, j) => b !== updates[i][j])) {
+      throw new Error(`B3 ours: update ${i} does not re-encode to the same bytes with the PROTOCOL.md codec`);
+    }
+    const w = frame.writes[0];
+    updateFrames.push(encodeUpdateFrame(frame.writes).length);
+    replicaIds.add(w.replicaId);
+    if (best === null || stampGreater(w, best)) best = w;
+  }
+  if (replicaIds.size !== replicas) throw new Error(`B3 ours: only ${replicaIds.size} distinct replica ids among ${replicas} nodes`);
+  const winner = Number(best.value);
+  const wall = Date.now();
+  const analytic = [];
+  for (let i = 0; i < replicas; i++) {
+    const replicaId = randomReplicaId();
+    const write = { key: 'v', value: JSON.stringify(i), wall, logical: 0, replicaId, seq: 1 };
+    analytic.push(encodeSyncResponseFrame([{ replicaId, seq: 1 }], [write]).length);
+  }
+
+  const target = await createNode({ roomId: room, enablePersistence: false });
+  const state = target.getStateManager();
+  let changes = 0;
+  const off = state.subscribe('v', () => changes++);
+  const t4 = performance.now();
+  for (const u of updates) state.applyUpdate(u);
+  const t5 = performance.now();
+  const changesFirst = changes;
+  for (const u of updates) state.applyUpdate(u);
+  const t6 = performance.now();
+  off();
+  if (state.read('v') !== winner) throw new Error(`B3 ours: 'v' = ${state.read('v')} after the merge, expected ${winner}`);
+  if (changes !== changesFirst) throw new Error(`B3 ours: re-applying the updates changed 'v' ${changes - changesFirst} time(s)`);
+  const sizes = updates.map((u) => u.length);
+  const sum = (list) => list.reduce((s, x) => s + x, 0);
+  setStatus(`b3 ours: ${replicas} nodes, ${sum(sizes)} B, merge ${(t5 - t4).toFixed(1)} ms`);
   return {
     replicas,
-    bytes: sizes.reduce((s, x) => s + x, 0),
-    minFrame: Math.min(...sizes),
-    maxFrame: Math.max(...sizes),
+    bytes: sum(sizes),
+    minUpdate: Math.min(...sizes),
+    maxUpdate: Math.max(...sizes),
+    analyticBytes: sum(analytic),
+    updateFrameBytes: sum(updateFrames),
+    createMs: t1 - t0,
+    writeMs: t2 - t1,
+    encodeMs: t3 - t2,
+    mergeMs: t5 - t4,
+    reapplyMs: t6 - t5,
+    changes: changesFirst,
+    winner,
+  };
+}
+
+// ---- 3a. sync in one page: encodeStateAsUpdate + applyUpdate ----------------------
+//
+// Ours: node A (enablePersistence: false) holds n keys written with
+// state.write; node B is a fresh node (created before the clock starts; for
+// `persistB`, with enablePersistence: true). Timed: A.encodeStateAsUpdate(),
+// B.applyUpdate(update), and B.keys().length (must be n). Yjs: the same with
+// a Y.Doc holding the same keys, Y.encodeStateAsUpdate + Y.applyUpdate into a
+// fresh doc, and its map's size (also a count of all keys); V2 too.
+
+async function syncOursLocal(n, { persistB = false } = {}) {
+  const a = await createNode({ roomId: freshRoom('sync-a'), enablePersistence: false });
+  const stateA = a.getStateManager();
+  const keys = keysFor(n);
+  const s0 = performance.now();
+  for (let i = 0; i < n; i++) stateA.write(keys[i], i);
+  stateA.flush();
+  const s1 = performance.now();
+  const b = await createNode({ roomId: freshRoom('sync-b'), enablePersistence: persistB });
+  const stateB = b.getStateManager();
+  if (stateB.getStats().hasPersistence !== persistB) throw new Error(`sync ours: B hasPersistence is ${stateB.getStats().hasPersistence}`);
+  const t0 = performance.now();
+  const update = stateA.encodeStateAsUpdate();
+  const t1 = performance.now();
+  stateB.applyUpdate(update);
+  const count = stateB.keys().length;
+  const t2 = performance.now();
+  if (count !== n) throw new Error(`sync ours: B has ${count} keys, expected ${n}`);
+  for (const i of [0, 1, Math.floor(n / 2), n - 1]) {
+    if (stateB.read(`k${i}`) !== i) throw new Error(`sync ours: k${i} = ${stateB.read(`k${i}`)}, expected ${i}`);
+  }
+  // B's own vector now covers A: a delta from A for B is empty.
+  const delta = stateA.encodeStateAsUpdate(stateB.encodeStateVector());
+  const deltaWrites = decodeStateFrame(delta).writes.length;
+  if (deltaWrites !== 0) throw new Error(`sync ours: after the sync A still has ${deltaWrites} writes for B`);
+  setStatus(`sync ours (in page): ${n} keys, ${update.length} B, ${(t2 - t0).toFixed(1)} ms`);
+  return { n, bytes: update.length, encodeMs: t1 - t0, applyMs: t2 - t1, totalMs: t2 - t0, seedWriteMs: s1 - s0, deltaBytes: delta.length, persistB };
+}
+
+function syncYjs(n) {
+  const doc = new Y.Doc();
+  const ymap = doc.getMap('map');
+  const keys = keysFor(n);
+  doc.transact(() => {
+    for (let i = 0; i < n; i++) ymap.set(keys[i], i);
+  });
+  const t0 = performance.now();
+  const update = Y.encodeStateAsUpdate(doc);
+  const t1 = performance.now();
+  const fresh = new Y.Doc();
+  Y.applyUpdate(fresh, update);
+  const size = fresh.getMap('map').size;
+  const t2 = performance.now();
+  const updateV2 = Y.encodeStateAsUpdateV2(doc);
+  const freshV2 = new Y.Doc();
+  Y.applyUpdateV2(freshV2, updateV2);
+  const sizeV2 = freshV2.getMap('map').size;
+  const t3 = performance.now();
+  if (size !== n || sizeV2 !== n) throw new Error(`sync yjs: the fresh docs have ${size} / ${sizeV2} keys, expected ${n}`);
+  for (const d of [fresh, freshV2]) {
+    const m = d.getMap('map');
+    if (m.get('k0') !== 0 || m.get(`k${n - 1}`) !== n - 1) throw new Error('sync yjs: the fresh doc is incomplete');
+  }
+  return {
+    n,
+    bytes: update.length,
     encodeMs: t1 - t0,
-    winner: b3Frames.winner,
+    applyMs: t2 - t1,
+    totalMs: t2 - t0,
+    bytesV2: updateV2.length,
+    totalV2Ms: t3 - t2,
   };
 }
 
@@ -216,7 +390,7 @@ let connectedWaiters = [];
 
 async function startedNode(roomId, { start = true } = {}) {
   if (node) await node.stop();
-  const n = await createNode({ roomId });
+  const n = await createNode({ roomId, enablePersistence: false });
   const seen = new Map();
   n.on('peer-connected', ({ peerId }) => {
     if (!seen.has(peerId)) seen.set(peerId, clock());
@@ -248,56 +422,8 @@ async function stopNode() {
   await n.stop();
 }
 
-// B3, ours over a live channel (receiving tab): counts changes of 'v' and
-// records when the end marker (an AppMessage sent after the last frame on the
-// same ordered channel) arrives.
-let b3Receiver = null;
-
-function b3Arm(token) {
-  const state = node.getStateManager();
-  const r = { token, changes: 0, doneAt: null, wake: null };
-  const offState = state.subscribe('v', () => r.changes++);
-  const network = node.getNetworkManager();
-  const offMsg = network.addMessageHandler((from, message) => {
-    if (message && message.bench === 'b3-done' && message.token === token) {
-      r.doneAt = clock();
-      r.wake?.();
-    }
-  });
-  r.off = () => {
-    offState();
-    offMsg();
-  };
-  b3Receiver = r;
-  return true;
-}
-
-async function b3Wait(timeoutMs = 30000) {
-  const r = b3Receiver;
-  if (r.doneAt === null) await withTimeout(new Promise((resolve) => (r.wake = resolve)), timeoutMs, 'B3 end marker');
-  r.off();
-  b3Receiver = null;
-  const peers = peerStats();
-  return {
-    doneAt: r.doneAt,
-    changes: r.changes,
-    value: node.getStateManager().read('v'),
-    rejected: peers.reduce((s, p) => s + p.rejected, 0),
-  };
-}
-
-// Sending tab: the frames made by b3Make(), each with sendRaw, then the marker.
-function b3Send(peerId, token) {
-  const network = node.getNetworkManager();
-  const { frames } = b3Frames;
-  const t0 = clock();
-  for (const frame of frames) network.sendRaw(peerId, frame);
-  network.sendToPeer(peerId, { bench: 'b3-done', token });
-  const t1 = clock();
-  return { t0, sendReturnedAt: t1, frames: frames.length };
-}
-
-// ---- 3. sync a 100,000-key state to a fresh replica ----------------------------
+// ---- 3b. sync a 100,000-key state to a fresh replica in another tab --------------
+// (enablePersistence: false on both nodes, as everywhere in this bench)
 
 // Tab A: a started node in `room` holding n keys written with state.write().
 async function syncSeed(room, n) {
@@ -306,6 +432,7 @@ async function syncSeed(room, n) {
   const keys = keysFor(n);
   const t0 = performance.now();
   for (let i = 0; i < n; i++) state.write(keys[i], i);
+  state.flush();
   const t1 = performance.now();
   if (state.getStats().keyCount !== n) throw new Error(`sync seed: ${state.getStats().keyCount} keys, expected ${n}`);
   setStatus(`seeded ${n} keys in room ${room}`);
@@ -358,39 +485,6 @@ async function syncRun(peerId, timeoutMs = 60000) {
     bytesIn: peers.reduce((s, p) => s + p.bytesIn, 0),
     bytesOut: peers.reduce((s, p) => s + p.bytesOut, 0),
     framesIn: from?.framesIn ?? null,
-  };
-}
-
-function syncYjs(n) {
-  const doc = new Y.Doc();
-  const ymap = doc.getMap('map');
-  const keys = keysFor(n);
-  doc.transact(() => {
-    for (let i = 0; i < n; i++) ymap.set(keys[i], i);
-  });
-  const t0 = performance.now();
-  const update = Y.encodeStateAsUpdate(doc);
-  const t1 = performance.now();
-  const fresh = new Y.Doc();
-  Y.applyUpdate(fresh, update);
-  const t2 = performance.now();
-  const updateV2 = Y.encodeStateAsUpdateV2(doc);
-  const t3 = performance.now();
-  const freshV2 = new Y.Doc();
-  Y.applyUpdateV2(freshV2, updateV2);
-  const t4 = performance.now();
-  for (const d of [fresh, freshV2]) {
-    const m = d.getMap('map');
-    if (m.size !== n || m.get('k0') !== 0 || m.get(`k${n - 1}`) !== n - 1) throw new Error('sync yjs: the fresh doc is incomplete');
-  }
-  return {
-    n,
-    bytes: update.length,
-    encodeMs: t1 - t0,
-    applyMs: t2 - t1,
-    totalMs: t2 - t0,
-    bytesV2: updateV2.length,
-    totalV2Ms: t4 - t2,
   };
 }
 
@@ -503,10 +597,7 @@ window.bench = {
   version: VERSION,
   writeRead,
   b3Yjs,
-  b3Make,
-  b3Arm,
-  b3Wait,
-  b3Send,
+  b3Ours,
   startedNode,
   waitConnected,
   stopNode,
@@ -514,6 +605,7 @@ window.bench = {
   syncPrepare,
   syncRun,
   syncYjs,
+  syncOursLocal,
   longTasks,
   rawListen,
   rawOffer,
