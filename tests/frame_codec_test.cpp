@@ -101,7 +101,7 @@ bool same(const Frame& x, const Frame& y) {
           return a.seen == b.seen && sameWrites(a.writes, b.writes);
         } else if constexpr (std::is_same_v<T, Update>) {
           return sameWrites(a.writes, b.writes);
-        } else if constexpr (std::is_same_v<T, AppMessage>) {
+        } else if constexpr (std::is_same_v<T, AppMessage> || std::is_same_v<T, Presence>) {
           return a.json == b.json;
         } else if constexpr (std::is_same_v<T, Ping> || std::is_same_v<T, Pong>) {
           return a.nonce == b.nonce;
@@ -126,6 +126,7 @@ std::vector<Sample> samples() {
       {"SyncRequest empty", SyncRequest{}},
       {"SyncRequest", SyncRequest{{{1, 5}, {2, 1}, {300, 70000}, {kMax, kMax}}}},
       {"StateAck", StateAck{{{1, 5}, {kMax, 2}}}},
+      {"Presence", Presence{R"({"cursor":[3,4],"name":"ada"})"}},
       {"SyncResponse empty", SyncResponse{{{1, 3}}, {}}},
       {"SyncResponse",
        SyncResponse{{{1, 3}, {7, 9}},
@@ -282,7 +283,7 @@ TEST(FrameCodec, RejectsBadMagicVersionAndType) {
       expectRejected(b, DecodeError::UnsupportedVersion);
     }
   }
-  for (int type : {0, 10, 11, 0x7F, 0xFF}) expectRejected(rawFrame(static_cast<uint8_t>(type), {0}), DecodeError::UnknownType);
+  for (int type : {0, 11, 12, 0x7F, 0xFF}) expectRejected(rawFrame(static_cast<uint8_t>(type), {0}), DecodeError::UnknownType);
 }
 
 TEST(FrameCodec, RejectsTrailingBytes) {

@@ -157,6 +157,7 @@ void SimulatedNetwork::pump(const std::string& id) {
   Node& n = node(id);
   while (std::optional<pc::Output> o = n.kernel->pollOutput()) {
     n.log.push_back({now_, *o});
+    if (onOutput) onOutput(id, *o);
     if (!n.crashed) handle(n, *o);
   }
 }

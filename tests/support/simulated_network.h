@@ -139,6 +139,8 @@ class SimulatedNetwork {
   // True when every pair of live started nodes is Connected both ways.
   bool fullMesh() const;
 
+  // Called for every output of every node, as the node emits it.
+  std::function<void(const std::string& node, const pc::Output& output)> onOutput;
   // Called for every frame a node hands to an open channel.
   std::function<void(const std::string& from, const std::string& to, const std::vector<uint8_t>& bytes)>
       onFrameSent;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -62,10 +63,15 @@ struct PersistRecord {
 // The stored records have grown well past the state they describe: replace
 // them with one snapshot (encodeStateAsUpdate()).
 struct CompactStorage {};
+// A peer's presence changed; nullopt: it cleared it or is gone.
+struct PresenceChanged {
+  std::string peerId;
+  std::optional<std::string> json;
+};
 
 using Output = std::variant<SendSignal, OpenConnection, DeliverRtcSignal, CloseConnection, SendData,
                             PeerConnected, PeerDisconnected, StateChanged, MessageReceived, PersistRecord,
-                            CompactStorage>;
+                            CompactStorage, PresenceChanged>;
 
 struct Result {
   bool ok = true;

@@ -124,8 +124,10 @@ void NodeKernel::dropPeer(std::string peerId, const std::string& reason, bool cl
   if (!peer) return;
   bool wasConnected = peer->state == PeerState::Connected;
   bool hasConnection = peer->state != PeerState::Discovered;
+  bool hadPresence = peer->presence.has_value();
   peers_.remove(peerId);
   if (closeConnection && hasConnection) emit(CloseConnection{peerId});
+  if (hadPresence) emit(PresenceChanged{peerId, std::nullopt});
   if (wasConnected) emit(PeerDisconnected{peerId, reason});
 }
 
@@ -209,6 +211,13 @@ void NodeKernel::dispatchFrame(PeerRecord& peer, wire::Frame&& frame, Millis now
           sendFrame(peer, wire::SyncResponse{map_.stateVector(), map_.writesMissingFrom(f.seen)});
         } else if constexpr (std::is_same_v<T, wire::StateAck>) {
           stability_.onAck(peer.replica, f.seen, now);
+        } else if constexpr (std::is_same_v<T, wire::Presence>) {
+          std::optional<std::string> next;
+          if (f.json != "null") next = std::move(f.json);
+          if (next != peer.presence) {
+            peer.presence = next;
+            emit(PresenceChanged{peer.id, std::move(next)});
+          }
         } else if constexpr (std::is_same_v<T, wire::SyncResponse>) {
           peer.syncOutstanding = false;
           map_.mergeStateVector(f.seen);
@@ -247,6 +256,7 @@ void NodeKernel::onHello(PeerRecord& peer, const wire::Hello& hello, Millis now)
   peer.syncOutstanding = true;
   peer.ackedVectorVersion = map_.vectorVersion();
   sendFrame(peer, wire::SyncRequest{map_.stateVector()});
+  if (presence_) sendFrame(peer, wire::Presence{*presence_});
 }
 
 void NodeKernel::applyRemoteWrites(PeerRecord& peer, const std::vector<Write>& writes, bool fromSync, Millis now) {
@@ -480,6 +490,19 @@ Result NodeKernel::broadcast(const std::string& json, Millis) {
     if (peer.state != PeerState::Connected) continue;
     ++peer.stats.messagesOut;
     sendFrame(peer, frame);
+  }
+  return Result::success();
+}
+
+Result NodeKernel::setPresence(const std::string& json, Millis) {
+  if (Result r = requireInitialized("setPresence()"); !r.ok) return r;
+  if (Result r = validateJson(json, "presence"); !r.ok) return r;
+  if (json == "null") presence_.reset();
+  else presence_ = json;
+  if (isStarted()) {
+    wire::Frame frame = wire::Presence{json};
+    for (auto& [id, peer] : peers_)
+      if (peer.state == PeerState::Connected) sendFrame(peer, frame);
   }
   return Result::success();
 }

@@ -59,6 +59,9 @@ class NodeKernel {
   Result clear(Millis now);
   Result sendToPeer(const std::string& peerId, const std::string& json, Millis now);
   Result broadcast(const std::string& json, Millis now);
+  // Ephemeral state shown to connected peers, never stored; "null" clears it.
+  // A peer's presence lasts as long as its connection.
+  Result setPresence(const std::string& json, Millis now);
 
   // Updates as bytes, for storage and for apps that move state themselves.
   // A state vector travels as a StateAck frame, an update as a SyncResponse.
@@ -118,6 +121,7 @@ class NodeKernel {
   NodeCounters counters_;
   std::deque<Output> outputs_;
   Millis startedAt_ = 0;
+  std::optional<std::string> presence_;
   Millis nextAnnounceAt_ = 0;
   Millis nextGcAt_ = 0;
   uint64_t incarnation_ = 0;  // number of start() calls

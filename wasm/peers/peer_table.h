@@ -43,6 +43,7 @@ struct PeerRecord {
   uint64_t pingNonce = 0;
   bool syncOutstanding = false;
   uint64_t ackedVectorVersion = 0;  // our vector version last sent to this peer
+  std::optional<std::string> presence;  // JSON text; never stored
   PeerStats stats;
   wire::FragmentAssembler assembler;
 

@@ -78,6 +78,7 @@ struct BodyWriter {
   void operator()(const Ping& f) { w.varuint(f.nonce); }
   void operator()(const Pong& f) { w.varuint(f.nonce); }
   void operator()(const StateAck& f) { putVector(w, f.seen); }
+  void operator()(const Presence& f) { w.bytes(f.json); }
   void operator()(const Fragment& f) {
     w.varuint(f.messageId);
     w.varuint(f.index);
@@ -205,6 +206,8 @@ std::optional<Frame> readBody(FrameType type, BodyReader& b) {
       return Pong{r.varuint()};
     case FrameType::StateAck:
       return StateAck{b.vector()};
+    case FrameType::Presence:
+      return Presence{b.json()};
     case FrameType::Fragment: {
       Fragment f;
       f.messageId = r.varuint();
@@ -257,7 +260,7 @@ Decoded decode(const uint8_t* data, size_t size) {
   if (data[0] != kMagic) return {std::nullopt, DecodeError::BadMagic};
   if (data[1] != kVersion) return {std::nullopt, DecodeError::UnsupportedVersion};
   uint8_t type = data[2];
-  if (type < static_cast<uint8_t>(FrameType::Hello) || type > static_cast<uint8_t>(FrameType::StateAck))
+  if (type < static_cast<uint8_t>(FrameType::Hello) || type > static_cast<uint8_t>(FrameType::Presence))
     return {std::nullopt, DecodeError::UnknownType};
 
   ByteReader header(data + 3, size - 3);

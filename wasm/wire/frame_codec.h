@@ -25,6 +25,7 @@ enum class FrameType : uint8_t {
   Pong = 7,
   Fragment = 8,
   StateAck = 9,
+  Presence = 10,
 };
 
 struct Hello {
@@ -62,7 +63,12 @@ struct StateAck {  // what the sender has seen; lets peers collect tombstones
   StateVector seen;
 };
 
-using Frame = std::variant<Hello, SyncRequest, SyncResponse, Update, AppMessage, Ping, Pong, Fragment, StateAck>;
+struct Presence {  // the sender's ephemeral state; "null" clears it
+  std::string json;
+};
+
+using Frame =
+    std::variant<Hello, SyncRequest, SyncResponse, Update, AppMessage, Ping, Pong, Fragment, StateAck, Presence>;
 
 enum class DecodeError {
   None,
