@@ -15,6 +15,7 @@ const RECORD = Object.freeze({
   Message: 9,
   Persist: 10,
   Compact: 11,
+  Presence: 12,
 });
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
@@ -86,6 +87,10 @@ export class KernelOutputDecoder {
         return { type: 'persist', bytes: this.#blob() };
       case RECORD.Compact:
         return { type: 'compact' };
+      case RECORD.Presence: {
+        const peerId = this.#peer();
+        return { type: 'presence', peerId, json: this.#bytes[this.#pos++] === 1 ? this.#str() : null };
+      }
       default:
         throw new Error(`kernel output stream: unknown record kind ${kind}`);
     }

@@ -80,7 +80,7 @@ export class NodeKernel {
         onData: (peerId, bytes) => this.#driver.inputData(peerId, bytes),
       },
     });
-    this.#state = new StateManager(this.#driver, this.#emitter, () => this.#started);
+    this.#state = new StateManager(this.#driver, this.#emitter, () => this.#started, this.#nodeId);
     this.#network = new NetworkManager(this.#driver, this.#pool, this.#emitter);
     if (this.#storage) {
       this.#state.attachStorage(this.#storage);
@@ -221,6 +221,9 @@ export class NodeKernel {
         break;
       case 'message':
         this.#network.deliverMessage(output.peerId, output.json);
+        break;
+      case 'presence':
+        this.#state.applyPresence(output.peerId, output.json);
         break;
       case 'persist':
         this.#storage?.append(output.bytes);

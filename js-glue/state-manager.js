@@ -37,15 +37,19 @@ export class StateManager {
   #flushScheduled = false;
   #settle = null; // resolves the promise of the queued operations
   #settled = null;
+  #presence = new Map(); // peerId -> object (this node's own under its id)
+  #presenceListeners = new Set();
+  #nodeId;
   #version = 0;
   #localTransactions = 0;
   #remoteTransactions = 0;
 
   // isSyncing(): whether the node is started, so the state syncs with peers.
-  constructor(driver, emitter, isSyncing) {
+  constructor(driver, emitter, isSyncing, nodeId) {
     this.#driver = driver;
     this.#emitter = emitter;
     this.#isSyncing = isSyncing;
+    this.#nodeId = nodeId;
     driver.setBeforeInput(() => this.flush());
   }
 
@@ -207,6 +211,52 @@ export class StateManager {
     if (!(update instanceof Uint8Array)) throw new TypeError('applyUpdate(update): update must be a Uint8Array');
     const error = this.#driver.inputBytes(update, (k, size, t) => k.applyUpdate(size, false, t));
     if (error) throw new Error(`applyUpdate(update): ${error}`);
+  }
+
+  // ---- presence ------------------------------------------------------------------------
+  // Ephemeral state per node (a cursor, a name, a colour): shown to connected
+  // peers, never stored, gone when its node leaves or stops answering.
+
+  // Sets this node's presence; null clears it.
+  setPresence(presence) {
+    const text = toJsonText(presence, 'setPresence(presence): presence');
+    const error = this.#driver.input((k, t) => k.setPresence(text, t));
+    if (error) throw new Error(`setPresence(presence): ${error}`);
+    this.#presenceChanged(this.#nodeId, text === 'null' ? null : text);
+  }
+
+  // {peerId: presence} for every node that has one, this node included.
+  getPresence() {
+    return Object.fromEntries([...this.#presence].map(([id, text]) => [id, JSON.parse(text)]));
+  }
+
+  // callback(presence, {peerId, state}) on every change; returns an unsubscribe function.
+  onPresence(callback) {
+    if (typeof callback !== 'function') throw new TypeError('onPresence(callback): callback must be a function');
+    this.#presenceListeners.add(callback);
+    return () => this.#presenceListeners.delete(callback);
+  }
+
+  // A peer's presence changed or went; text is JSON or null.
+  applyPresence(peerId, text) {
+    this.#presenceChanged(peerId, text);
+  }
+
+  #presenceChanged(peerId, text) {
+    if (text === null) {
+      if (!this.#presence.delete(peerId)) return;
+    } else {
+      this.#presence.set(peerId, text);
+    }
+    const change = { peerId, state: text === null ? null : JSON.parse(text) };
+    for (const callback of this.#presenceListeners) {
+      try {
+        callback(this.getPresence(), change);
+      } catch (error) {
+        console.error('peercompute: a presence listener threw', error);
+      }
+    }
+    this.#emitter.emit('presence', change);
   }
 
   // ---- subscriptions ---------------------------------------------------------------

@@ -212,6 +212,30 @@ describe('StateManager', async () => {
   });
 });
 
+describe('presence', async () => {
+  const node = await createNode();
+  const state = node.getStateManager();
+
+  it('keeps this node\'s own presence, and null clears it', () => {
+    const changes = [];
+    const stop = state.onPresence((all, change) => changes.push([all, change]));
+    state.setPresence({ name: 'ada' });
+    assert.deepEqual(state.getPresence(), { [node.nodeId]: { name: 'ada' } });
+    state.setPresence(null);
+    assert.deepEqual(state.getPresence(), {});
+    stop();
+    assert.deepEqual(changes, [
+      [{ [node.nodeId]: { name: 'ada' } }, { peerId: node.nodeId, state: { name: 'ada' } }],
+      [{}, { peerId: node.nodeId, state: null }],
+    ]);
+  });
+
+  it('refuses what JSON cannot hold, naming the argument', () => {
+    assert.throws(() => state.setPresence({ f() {} }), /setPresence\(presence\): presence contains a function at 'f'/);
+    assert.throws(() => state.onPresence('nope'), /onPresence\(callback\): callback must be a function/);
+  });
+});
+
 describe('NetworkManager', async () => {
   const node = await createNode();
   const network = node.getNetworkManager();

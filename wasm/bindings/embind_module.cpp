@@ -36,6 +36,7 @@ enum class Record : uint8_t {
   Message = 9,           // peer, str json
   Persist = 10,          // str bytes
   Compact = 11,          // (no fields)
+  Presence = 12,         // peer, u8 has, [str json]
 };
 
 class OutputEncoder {
@@ -151,6 +152,7 @@ class KernelBinding {
     return errorOf(kernel_.sendToPeer(peerId, json, now));
   }
   std::string broadcast(const std::string& json, double now) { return errorOf(kernel_.broadcast(json, now)); }
+  std::string setPresence(const std::string& json, double now) { return errorOf(kernel_.setPresence(json, now)); }
 
   // Every output queued since the last call, and the next timeout, as a view
   // of wasm memory that the caller copies before calling in again.
@@ -231,6 +233,11 @@ class KernelBinding {
     out_.str(o.bytes.data(), o.bytes.size());
   }
   void encode(const pc::CompactStorage&) { out_.kind(Record::Compact); }
+  void encode(const pc::PresenceChanged& o) {
+    peerRecord(Record::Presence, o.peerId);
+    out_.u8(o.json ? 1 : 0);
+    if (o.json) out_.str(*o.json);
+  }
 
   static val view(const std::vector<uint8_t>& b) { return val(emscripten::typed_memory_view(b.size(), b.data())); }
 
@@ -264,6 +271,7 @@ EMSCRIPTEN_BINDINGS(peercompute) {
       .function("snapshotForStorage", &KernelBinding::snapshotForStorage)
       .function("sendToPeer", &KernelBinding::sendToPeer)
       .function("broadcast", &KernelBinding::broadcast)
+      .function("setPresence", &KernelBinding::setPresence)
       .function("pollOutputs", &KernelBinding::pollOutputs)
       .function("read", &KernelBinding::read)
       .function("status", &KernelBinding::status)
