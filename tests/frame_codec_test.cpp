@@ -128,6 +128,12 @@ std::vector<Sample> samples() {
       {"StateAck", StateAck{{{1, 5}, {kMax, 2}}}},
       {"Presence", Presence{R"({"cursor":[3,4],"name":"ada"})"}},
       {"SyncResponse empty", SyncResponse{{{1, 3}}, {}}},
+      // The vector leaves out entries its writes imply; these must still
+      // round-trip exactly: an entry below the writes (a gap), a writer the
+      // vector lacks, and one it matches.
+      {"SyncResponse vector below its writes", SyncResponse{{{1, 1}}, {write("k", "1", 9, 0, 1, 5)}}},
+      {"SyncResponse writer not in vector", SyncResponse{{{4, 2}}, {write("k", "1", 9, 0, 2, 3)}}},
+      {"SyncResponse implied entry", SyncResponse{{{2, 3}}, {write("k", "1", 9, 0, 2, 3)}}},
       {"SyncResponse",
        SyncResponse{{{1, 3}, {7, 9}},
                     {write("k", "1", 1700000000000, 0, 1, 1),

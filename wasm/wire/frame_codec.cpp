@@ -18,6 +18,15 @@ constexpr size_t kMinVectorEntryBytes = 2;
 uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
 int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 
+StateVector impliedBy(const std::vector<Write>& writes) {
+  StateVector v;
+  for (const Write& x : writes) {
+    uint64_t& high = v[x.stamp.replica];
+    high = std::max(high, x.seq);
+  }
+  return v;
+}
+
 void putVector(ByteWriter& w, const StateVector& v) {
   w.varuint(v.size());
   for (const auto& [replica, seq] : v) {
@@ -69,8 +78,18 @@ struct BodyWriter {
     w.bytes(f.room);
   }
   void operator()(const SyncRequest& f) { putVector(w, f.seen); }
+  // The vector leaves out each entry its writes imply (a writer's highest
+  // seq among them); a single replica's update then names it only once.
   void operator()(const SyncResponse& f) {
-    putVector(w, f.seen);
+    StateVector implied = impliedBy(f.writes);
+    StateVector explicitEntries;
+    for (const auto& [replica, seq] : f.seen) {
+      auto it = implied.find(replica);
+      if (seq != 0 && (it == implied.end() || it->second != seq)) explicitEntries[replica] = seq;
+    }
+    for (const auto& [replica, seq] : implied)
+      if (!f.seen.count(replica) || f.seen.at(replica) == 0) explicitEntries[replica] = 0;
+    putVector(w, explicitEntries);
     putWrites(w, f.writes);
   }
   void operator()(const Update& f) { putWrites(w, f.writes); }
@@ -189,8 +208,11 @@ std::optional<Frame> readBody(FrameType type, BodyReader& b) {
       return SyncRequest{b.vector()};
     case FrameType::SyncResponse: {
       SyncResponse f;
-      f.seen = b.vector();
+      StateVector explicitEntries = b.vector();
       f.writes = b.writes();
+      f.seen = impliedBy(f.writes);
+      for (const auto& [replica, seq] : explicitEntries) f.seen[replica] = seq;
+      for (auto it = f.seen.begin(); it != f.seen.end();) it = it->second == 0 ? f.seen.erase(it) : std::next(it);
       return f;
     }
     case FrameType::Update: {
