@@ -26,6 +26,30 @@ function cacheValue(text) {
 const encoder = new TextEncoder();
 const DELETE = 0xffffffff;
 
+// A namespaced key is stored as "\0namespace\0key" in the one replicated map.
+// The plain API refuses keys that start with "\0", and does not show these.
+const NS = '\u0000';
+
+function scopedKey(ns, key, where) {
+  if (typeof ns !== 'string' || ns.length === 0) throw new TypeError(`${where}: namespace must be a non-empty string`);
+  if (ns.includes(NS)) throw new TypeError(`${where}: namespace must not contain U+0000`);
+  requireKey(key, where);
+  return NS + ns + NS + key;
+}
+
+// [namespace, key] for a namespaced key, else null.
+function splitScoped(key) {
+  if (key.charCodeAt(0) !== 0) return null;
+  const end = key.indexOf(NS, 1);
+  return end < 0 ? null : [key.slice(1, end), key.slice(end + 1)];
+}
+
+function requirePlainKey(key, where) {
+  requireKey(key, where);
+  if (key.charCodeAt(0) === 0) throw new TypeError(`${where}: keys starting with U+0000 are reserved for namespaces`);
+  return key;
+}
+
 export class StateManager {
   #driver;
   #emitter;
@@ -37,6 +61,8 @@ export class StateManager {
   #flushScheduled = false;
   #settle = null; // resolves the promise of the queued operations
   #settled = null;
+  #namespaces = new Map(); // namespace -> Set of its keys
+  #plainKeys = 0;
   #presence = new Map(); // peerId -> object (this node's own under its id)
   #presenceListeners = new Set();
   #nodeId;
@@ -66,18 +92,20 @@ export class StateManager {
   // ---- reading --------------------------------------------------------------
 
   read(key) {
-    requireKey(key, 'read(key)');
+    requirePlainKey(key, 'read(key)');
     const v = this.#cache.get(key);
     return v instanceof JsonText ? JSON.parse(v.text) : v;
   }
 
   has(key) {
-    requireKey(key, 'has(key)');
+    requirePlainKey(key, 'has(key)');
     return this.#cache.has(key);
   }
 
   keys() {
-    return [...this.#cache.keys()];
+    const out = [];
+    for (const key of this.#cache.keys()) if (key.charCodeAt(0) !== 0) out.push(key);
+    return out;
   }
 
   values() {
@@ -93,7 +121,7 @@ export class StateManager {
       data: Object.fromEntries(this.entries()),
       timestamp: Date.now(),
       version: this.#version,
-      keyCount: this.#cache.size,
+      keyCount: this.#plainKeys,
     };
   }
 
@@ -102,7 +130,7 @@ export class StateManager {
   // once the operation is durable in storage (at once when there is none).
 
   write(key, value) {
-    requireKey(key, 'write(key, value)');
+    requirePlainKey(key, 'write(key, value)');
     const text = toJsonText(value, 'write(key, value): value');
     const settled = this.#pendingPromise();
     this.#applyLocal([key, text]);
@@ -110,7 +138,7 @@ export class StateManager {
   }
 
   delete(key) {
-    requireKey(key, 'delete(key)');
+    requirePlainKey(key, 'delete(key)');
     const existed = this.#cache.has(key);
     const settled = this.#pendingPromise();
     this.#applyLocal([key, null]);
@@ -126,16 +154,71 @@ export class StateManager {
     }
     const ops = [];
     for (const [key, value] of Object.entries(entries)) {
-      requireKey(key, 'batchWrite(entries)');
+      requirePlainKey(key, 'batchWrite(entries)');
       ops.push(key, value === undefined ? null : toJsonText(value, `batchWrite(entries): entries['${key}']`));
     }
     return this.#applyLocalSettled(ops);
   }
 
+  // Deletes every key outside namespaces, as one transaction.
   clear() {
     const ops = [];
-    for (const key of this.#cache.keys()) ops.push(key, null);
+    for (const key of this.keys()) ops.push(key, null);
     return this.#applyLocalSettled(ops);
+  }
+
+  // ---- namespaces ------------------------------------------------------------------
+
+  writeScoped(ns, key, value) {
+    const k = scopedKey(ns, key, 'writeScoped(namespace, key, value)');
+    const text = toJsonText(value, 'writeScoped(namespace, key, value): value');
+    const settled = this.#pendingPromise();
+    this.#applyLocal([k, text]);
+    return settled;
+  }
+
+  readScoped(ns, key) {
+    const v = this.#cache.get(scopedKey(ns, key, 'readScoped(namespace, key)'));
+    return v instanceof JsonText ? JSON.parse(v.text) : v;
+  }
+
+  hasScoped(ns, key) {
+    return this.#cache.has(scopedKey(ns, key, 'hasScoped(namespace, key)'));
+  }
+
+  deleteScoped(ns, key) {
+    const k = scopedKey(ns, key, 'deleteScoped(namespace, key)');
+    const existed = this.#cache.has(k);
+    const settled = this.#pendingPromise();
+    this.#applyLocal([k, null]);
+    return settled.then(() => existed);
+  }
+
+  listNamespaceKeys(ns) {
+    scopedKey(ns, 'x', 'listNamespaceKeys(namespace)');
+    return [...(this.#namespaces.get(ns) ?? [])];
+  }
+
+  // Deletes every key of the namespace, as one transaction.
+  clearNamespace(ns) {
+    const ops = [];
+    for (const key of this.listNamespaceKeys(ns)) ops.push(NS + ns + NS + key, null);
+    return this.#applyLocalSettled(ops);
+  }
+
+  // callback(value, key) for every change in the namespace, with the key as
+  // written (without the namespace); returns an unsubscribe function.
+  observeNamespace(ns, callback) {
+    scopedKey(ns, 'x', 'observeNamespace(namespace, callback)');
+    if (typeof callback !== 'function') throw new TypeError('observeNamespace(namespace, callback): callback must be a function');
+    const channel = NS + ns;
+    if (!this.#subscribers.has(channel)) this.#subscribers.set(channel, new Set());
+    this.#subscribers.get(channel).add(callback);
+    return () => {
+      const set = this.#subscribers.get(channel);
+      set?.delete(callback);
+      if (set?.size === 0) this.#subscribers.delete(channel);
+    };
   }
 
   #applyLocalSettled(ops) {
@@ -262,7 +345,7 @@ export class StateManager {
   // ---- subscriptions ---------------------------------------------------------------
 
   subscribe(key, callback) {
-    if (key !== '*') requireKey(key, 'subscribe(key, callback)');
+    if (key !== '*') requirePlainKey(key, 'subscribe(key, callback)');
     if (typeof callback !== 'function') throw new TypeError('subscribe(key, callback): callback must be a function');
     if (!this.#subscribers.has(key)) this.#subscribers.set(key, new Set());
     this.#subscribers.get(key).add(callback);
@@ -279,7 +362,8 @@ export class StateManager {
     const globalSubscriberCount = this.#subscribers.get('*')?.size ?? 0;
     return {
       isInitialized: true,
-      keyCount: this.#cache.size,
+      keyCount: this.#plainKeys,
+      namespaceCount: this.#namespaces.size,
       version: this.#version,
       localTransactions: this.#localTransactions,
       remoteTransactions: this.#remoteTransactions,
@@ -299,8 +383,7 @@ export class StateManager {
     const ops = new Array(changes.length * 2);
     for (let i = 0; i < changes.length; i++) {
       const { key, value } = changes[i];
-      if (value === null) this.#cache.delete(key);
-      else this.#cache.set(key, cacheValue(value));
+      this.#cacheSet(key, value);
       ops[2 * i] = key;
       ops[2 * i + 1] = value;
     }
@@ -313,14 +396,39 @@ export class StateManager {
     for (let i = 0; i < ops.length; i += 2) {
       const key = ops[i];
       const text = ops[i + 1];
-      if (text === null) this.#cache.delete(key);
-      else this.#cache.set(key, cacheValue(text));
+      this.#cacheSet(key, text);
       this.#queued.push(key, text);
     }
     this.#version++;
     this.#localTransactions++;
     this.#scheduleFlush();
     this.#notify(ops, null);
+  }
+
+  // Sets or (text null) deletes a cached key, keeping the namespace index.
+  #cacheSet(key, text) {
+    const had = this.#cache.has(key);
+    if (text === null) {
+      if (!had) return;
+      this.#cache.delete(key);
+    } else {
+      this.#cache.set(key, cacheValue(text));
+      if (had) return;
+    }
+    const scoped = splitScoped(key);
+    if (!scoped) {
+      this.#plainKeys += text === null ? -1 : 1;
+      return;
+    }
+    const [ns, inner] = scoped;
+    let keys = this.#namespaces.get(ns);
+    if (text !== null) {
+      if (!keys) this.#namespaces.set(ns, (keys = new Set()));
+      keys.add(inner);
+    } else if (keys) {
+      keys.delete(inner);
+      if (keys.size === 0) this.#namespaces.delete(ns);
+    }
   }
 
   #scheduleFlush() {
@@ -348,6 +456,10 @@ export class StateManager {
     const listening = this.#emitter.listenerCount('state-changed') > 0;
     for (let i = 0; i < ops.length; i += 2) {
       const key = ops[i];
+      if (key.charCodeAt(0) === 0) {
+        this.#notifyScoped(key, ops[i + 1]);
+        continue;
+      }
       const own = this.#subscribers.get(key);
       if (!own && !all && !listening) continue;
       const text = ops[i + 1];
@@ -357,6 +469,14 @@ export class StateManager {
       if (all) this.#call(all, value, key);
       if (listening) this.#emitter.emit('state-changed', { key, value, deleted: text === null, origin });
     }
+  }
+
+  #notifyScoped(key, text) {
+    const [ns, inner] = splitScoped(key) ?? [];
+    const observers = ns === undefined ? null : this.#subscribers.get(NS + ns);
+    if (!observers) return;
+    const cached = text === null ? undefined : this.#cache.get(key);
+    this.#call(observers, cached instanceof JsonText ? JSON.parse(cached.text) : cached, inner);
   }
 
   #call(set, value, key) {

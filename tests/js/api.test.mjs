@@ -212,6 +212,57 @@ describe('StateManager', async () => {
   });
 });
 
+describe('namespaces', async () => {
+  const node = await createNode();
+  const state = node.getStateManager();
+
+  it('keeps namespaced keys apart from plain keys and from each other', async () => {
+    await state.write('hp', 1);
+    await state.writeScoped('player:ada', 'hp', 10);
+    await state.writeScoped('player:bob', 'hp', 20);
+    assert.equal(state.read('hp'), 1);
+    assert.equal(state.readScoped('player:ada', 'hp'), 10);
+    assert.equal(state.hasScoped('player:bob', 'hp'), true);
+    assert.equal(state.hasScoped('player:bob', 'mp'), false);
+    assert.deepEqual(state.keys(), ['hp'], 'plain keys() does not list namespaced keys');
+    assert.deepEqual(state.snapshot().data, { hp: 1 });
+    assert.deepEqual(state.listNamespaceKeys('player:ada'), ['hp']);
+  });
+
+  it('observes one namespace, deletes in it, and clears it as one transaction', async () => {
+    const seen = [];
+    const stop = state.observeNamespace('room', (value, key) => seen.push([key, value, state.listNamespaceKeys('room').length]));
+    const plain = [];
+    const stopPlain = state.subscribe('*', (value, key) => plain.push(key));
+    await state.writeScoped('room', 'a', 1);
+    await state.writeScoped('room', 'b', { x: 2 });
+    assert.equal(await state.deleteScoped('room', 'a'), true);
+    await state.writeScoped('room', 'c', 3);
+    assert.equal(await state.clearNamespace('room'), 2);
+    stop();
+    stopPlain();
+    assert.deepEqual(seen, [
+      ['a', 1, 1],
+      ['b', { x: 2 }, 2],
+      ['a', undefined, 1],
+      ['c', 3, 2],
+      ['b', undefined, 0], // the whole clear is applied before observers run
+      ['c', undefined, 0],
+    ]);
+    assert.deepEqual(plain, [], "'*' subscribers see plain keys only");
+    assert.deepEqual(state.listNamespaceKeys('room'), []);
+  });
+
+  it('names the bad argument', () => {
+    assert.throws(() => state.writeScoped('', 'k', 1), /writeScoped\(namespace, key, value\): namespace must be a non-empty string/);
+    assert.throws(() => state.writeScoped('n\u0000s', 'k', 1), /must not contain U\+0000/);
+    assert.throws(() => state.writeScoped('ns', '', 1), /key must not be empty/);
+    assert.throws(() => state.writeScoped('ns', 'k', () => 1), /value contains a function/);
+    assert.throws(() => state.write('\u0000ns\u0000k', 1), /reserved for namespaces/);
+    assert.throws(() => state.observeNamespace('ns', 5), /callback must be a function/);
+  });
+});
+
 describe('presence', async () => {
   const node = await createNode();
   const state = node.getStateManager();
