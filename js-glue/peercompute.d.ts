@@ -10,7 +10,7 @@ export interface NodeConfig {
   roomId?: string;
   /** Only 'mesh' (every pair connected) is supported. */
   topology?: 'mesh';
-  /** Accepted for compatibility; state is in memory only in this version (status says hasPersistence: false). */
+  /** Keep the state in IndexedDB, per room (default true). Where IndexedDB cannot be opened, the node works in memory and the status says why. */
   enablePersistence?: boolean;
   /** Not supported yet: must be null or omitted. */
   peerServer?: null;
@@ -74,11 +74,15 @@ export interface NodeStatus {
     lastRejection?: string | null;
   };
   state: {
+    /** Live keys in the kernel, namespaced ones included. */
     keyCount: number;
     tombstones?: number;
+    tombstonesCollected?: number;
     replicaId?: number;
     rejectedWrites?: number;
     hasPersistence: boolean;
+    /** Why persistence is off although enablePersistence is true, else null. */
+    persistenceError?: string | null;
     hasP2PSync: boolean;
   };
   compute: { enabled: boolean; available: boolean };
@@ -93,7 +97,9 @@ export interface StateSnapshot {
 
 export interface StateStats {
   isInitialized: boolean;
+  /** Keys outside namespaces. */
   keyCount: number;
+  namespaceCount: number;
   subscriberCount: number;
   globalSubscriberCount: number;
   hasPersistence: boolean;
@@ -105,24 +111,56 @@ export interface StateStats {
 
 export type Unsubscribe = () => void;
 
+/**
+ * The replicated state. Every operation takes effect locally at once; the
+ * promise it returns resolves once the operation is durable in storage (at
+ * once when there is none). Awaiting it is optional.
+ */
 export interface StateManager {
   read(key: string): JsonValue | undefined;
   /** Throws a TypeError naming the problem if the key or value is not valid. */
-  write(key: string, value: JsonValue): true;
-  /** Returns whether the key existed. */
-  delete(key: string): boolean;
+  write(key: string, value: JsonValue): Promise<true>;
+  /** Resolves to whether the key existed. */
+  delete(key: string): Promise<boolean>;
   has(key: string): boolean;
-  /** One atomic transaction; an undefined value deletes its key. Returns the number of operations. */
-  batchWrite(entries: Record<string, JsonValue | undefined>): number;
+  /** One atomic transaction; an undefined value deletes its key. Resolves to the number of operations. */
+  batchWrite(entries: Record<string, JsonValue | undefined>): Promise<number>;
   /** The callback gets undefined as value when the key was deleted. */
   subscribe(key: string | '*', callback: (value: JsonValue | undefined, key: string) => void): Unsubscribe;
+  /** Keys outside namespaces. */
   keys(): string[];
   values(): JsonValue[];
   entries(): [string, JsonValue][];
   snapshot(): StateSnapshot;
-  /** Deletes every key, for every peer. Returns how many keys there were. */
-  clear(): number;
+  /** Deletes every key outside namespaces, for every peer. Resolves to how many there were. */
+  clear(): Promise<number>;
   getStats(): StateStats;
+  /** Commits queued operations to the kernel now (they otherwise go at the end of the tick). */
+  flush(): void;
+  /** Empties this room's store; memory and peers keep the state. */
+  clearPersistence(): Promise<void>;
+
+  writeScoped(namespace: string, key: string, value: JsonValue): Promise<true>;
+  readScoped(namespace: string, key: string): JsonValue | undefined;
+  hasScoped(namespace: string, key: string): boolean;
+  deleteScoped(namespace: string, key: string): Promise<boolean>;
+  /** Deletes every key of the namespace as one transaction. */
+  clearNamespace(namespace: string): Promise<number>;
+  listNamespaceKeys(namespace: string): string[];
+  observeNamespace(namespace: string, callback: (value: JsonValue | undefined, key: string) => void): Unsubscribe;
+
+  /** This node's ephemeral state for its peers (never stored); null clears it. */
+  setPresence(presence: JsonValue): void;
+  /** Every node's presence, this node's included. */
+  getPresence(): Record<string, JsonValue>;
+  onPresence(callback: (all: Record<string, JsonValue>, change: { peerId: string; state: JsonValue | null }) => void): Unsubscribe;
+
+  /** What this replica has seen, for encodeStateAsUpdate() elsewhere. */
+  encodeStateVector(): Uint8Array;
+  /** Every write the holder of stateVector lacks (everything, without one). */
+  encodeStateAsUpdate(stateVector?: Uint8Array): Uint8Array;
+  /** Merges an update as if a peer had sent it. Throws an Error on malformed bytes, changing nothing. */
+  applyUpdate(update: Uint8Array): void;
 }
 
 export interface NetworkStats {
@@ -158,7 +196,9 @@ export interface NodeEvents {
   stopped: { nodeId: string };
   'peer-connected': { peerId: string };
   'peer-disconnected': { peerId: string; reason: string };
+  /** origin: null for this node's writes; a peer id; '(storage)' or '(update)'. */
   'state-changed': { key: string; value: JsonValue | undefined; deleted: boolean; origin: string | null };
+  presence: { peerId: string; state: JsonValue | null };
   message: { peerId: string; message: JsonValue };
 }
 
@@ -177,6 +217,8 @@ export declare class NodeKernel {
   getStatus(): NodeStatus;
   getStateManager(): StateManager;
   getNetworkManager(): NetworkManager;
+  /** Empties this room's store; memory and peers keep the state. */
+  clearPersistence(): Promise<void>;
   /** Distributed compute is not part of this version. */
   getComputeManager(): null;
 }

@@ -10,7 +10,17 @@ async function main(): Promise<void> {
   const value: JsonValue | undefined = state.read('player');
   const stop = state.subscribe('*', (v, key) => console.log(key, v));
   stop();
-  state.batchWrite({ a: 1, b: undefined });
+  const written: true = await state.write('k', [1, 2]);
+  const batched: number = await state.batchWrite({ a: 1, b: undefined });
+  await state.writeScoped('players', 'ada', { hp: 3 });
+  const hp: JsonValue | undefined = state.readScoped('players', 'ada');
+  state.observeNamespace('players', (v, k) => console.log(k, v));
+  state.setPresence({ cursor: [1, 2] });
+  const present: Record<string, JsonValue> = state.getPresence();
+  const update: Uint8Array = state.encodeStateAsUpdate(state.encodeStateVector());
+  state.applyUpdate(update);
+  await node.clearPersistence();
+  console.log(written, batched, hp, present);
   const peers: PeerInfo[] = node.getNetworkManager().getConnectedPeers();
   const remove = node.getNetworkManager().addMessageHandler((peerId, message) => console.log(peerId, message));
   remove();
