@@ -122,6 +122,19 @@ export function encodeUpdateFrame(writes) {
   return encodeFrame(FrameType.Update, encodeWrites(writes));
 }
 
+// A SyncResponse sends its vector short (PROTOCOL.md): it leaves out each
+// entry its writes imply (a writer's highest seq among them) and sends a 0
+// for a writer with writes but no entry. Takes the full vector, returns the
+// entries that go on the wire.
+export function shortVector(vector, writes) {
+  const implied = new Map();
+  for (const w of writes) implied.set(w.replicaId, Math.max(implied.get(w.replicaId) ?? 0, w.seq));
+  const full = new Map(vector.map(({ replicaId, seq }) => [replicaId, seq]));
+  const out = vector.filter(({ replicaId, seq }) => seq !== 0 && implied.get(replicaId) !== seq);
+  for (const replicaId of implied.keys()) if (!full.get(replicaId)) out.push({ replicaId, seq: 0 });
+  return out.sort((a, b) => a.replicaId - b.replicaId);
+}
+
 // What encodeStateAsUpdate() returns: a SyncResponse of the holder's vector
 // ([{replicaId, seq}], in the kernel's order) and the writes.
 export function encodeSyncResponseFrame(vector, writes) {

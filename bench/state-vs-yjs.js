@@ -13,6 +13,7 @@ import {
   FrameType,
   decodeStateFrame,
   encodeSyncResponseFrame,
+  shortVector,
   encodeUpdateFrame,
   randomReplicaId,
   reencodeStateFrame,
@@ -273,7 +274,7 @@ async function b3Ours(replicas) {
   for (let i = 0; i < replicas; i++) {
     const replicaId = randomReplicaId();
     const write = { key: 'v', value: JSON.stringify(i), wall, logical: 0, replicaId, seq: 1 };
-    analytic.push(encodeSyncResponseFrame([{ replicaId, seq: 1 }], [write]).length);
+    analytic.push(encodeSyncResponseFrame(shortVector([{ replicaId, seq: 1 }], [write]), [write]).length);
   }
 
   const target = await createNode({ roomId: room, enablePersistence: false });

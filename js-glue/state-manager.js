@@ -91,14 +91,16 @@ export class StateManager {
 
   // ---- reading --------------------------------------------------------------
 
+  // Reads check only what they must: a key that could never have been
+  // written is simply not found.
   read(key) {
-    requirePlainKey(key, 'read(key)');
+    if (typeof key !== 'string' || key.length === 0 || key.charCodeAt(0) === 0) requirePlainKey(key, 'read(key)');
     const v = this.#cache.get(key);
     return v instanceof JsonText ? JSON.parse(v.text) : v;
   }
 
   has(key) {
-    requirePlainKey(key, 'has(key)');
+    if (typeof key !== 'string' || key.length === 0 || key.charCodeAt(0) === 0) requirePlainKey(key, 'has(key)');
     return this.#cache.has(key);
   }
 
