@@ -219,11 +219,7 @@ TEST(Lifecycle, StateSurvivesStop) {
 
 TEST(Lifecycle, RestartedNodeSharesStateWrittenWhileStopped) {
   pcsim::SimulatedNetwork net;
-  net.addNode("a");
-  net.addNode("b");
-  net.start("a");
-  net.start("b");
-  ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
+  ASSERT_TRUE(net.startMesh({"a", "b"}));
   ASSERT_TRUE(net.write("a", "x", "1").ok);
   net.runFor(500);
   ASSERT_NE(net.kernel("b").state().get("x"), nullptr);

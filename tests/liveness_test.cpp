@@ -66,11 +66,7 @@ TEST(Liveness, CrashThatClosesChannelsIsSeenAtOnce) {
   NetworkOptions o;
   o.closeDelay = 50;
   SimulatedNetwork net(o);
-  for (const char* id : {"a", "b", "c"}) {
-    net.addNode(id);
-    net.start(id);
-  }
-  ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
+  ASSERT_TRUE(net.startMesh({"a", "b", "c"}));
   net.runFor(3000);
   const Millis crashedAt = net.now();
   net.crash("c", CrashMode::ClosesChannels);
@@ -89,11 +85,7 @@ TEST(Liveness, CrashThatClosesChannelsIsSeenAtOnce) {
 
 TEST(Liveness, ThrottledPeerThatAnswersPingsIsKept) {
   SimulatedNetwork net;
-  net.addNode("a");
-  net.addNode("b");
-  net.start("a");
-  net.start("b");
-  ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
+  ASSERT_TRUE(net.startMesh({"a", "b"}));
   net.runFor(5000);
 
   // b is a background tab now: one timer a minute.

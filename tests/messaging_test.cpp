@@ -9,11 +9,7 @@ using namespace pcsim;
 
 TEST(Messaging, SendToPeerAndBroadcast) {
   SimulatedNetwork net;
-  for (const char* id : {"a", "b", "c"}) {
-    net.addNode(id);
-    net.start(id);
-  }
-  ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
+  ASSERT_TRUE(net.startMesh({"a", "b", "c"}));
 
   auto send = [&](const std::string& from, const std::string& to, const std::string& json) {
     return net.input(from, [&](NodeKernel& k, Millis now) { return k.sendToPeer(to, json, now); });

@@ -31,11 +31,7 @@ TEST(Presence, ReachesPeersAndNewcomersAndGoesWithTheNode) {
   SimulatedNetwork net(NetworkOptions{});
   PresenceView view;
   view.attach(net);
-  for (const char* id : {"a", "b"}) {
-    net.addNode(id);
-    net.start(id);
-  }
-  ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
+  ASSERT_TRUE(net.startMesh({"a", "b"}));
   ASSERT_TRUE(net.input("a", [](NodeKernel& k, Millis t) { return k.setPresence(R"({"cursor":1})", t); }).ok);
   net.runFor(200);
   EXPECT_EQ(view.seen["b"]["a"], R"({"cursor":1})");
@@ -63,11 +59,7 @@ TEST(Presence, AThrottledTabThatAnswersPingsKeepsItsPresence) {
   SimulatedNetwork net(NetworkOptions{});
   PresenceView view;
   view.attach(net);
-  for (const char* id : {"a", "b"}) {
-    net.addNode(id);
-    net.start(id);
-  }
-  ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
+  ASSERT_TRUE(net.startMesh({"a", "b"}));
   ASSERT_TRUE(net.input("b", [](NodeKernel& k, Millis t) { return k.setPresence(R"({"tab":"hidden"})", t); }).ok);
   net.throttleTimers("b", 60'000);
   net.runFor(5 * 60'000);

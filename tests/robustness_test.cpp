@@ -78,11 +78,7 @@ std::vector<Bad> malformedFrames() {
 
 TEST(Robustness, MalformedFramesAreCountedNotAppliedAndTheNodeKeepsWorking) {
   SimulatedNetwork net;
-  net.addNode("a");
-  net.addNode("b");
-  net.start("a");
-  net.start("b");
-  ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
+  ASSERT_TRUE(net.startMesh({"a", "b"}));
   ASSERT_TRUE(net.write("a", "base", "1").ok);
   net.runFor(500);
   ASSERT_TRUE(net.kernel("b").state().has("base"));
@@ -185,11 +181,7 @@ TEST(Robustness, MalformedSignalsAreCounted) {
 
 TEST(Robustness, BadApplicationWritesAreRefused) {
   SimulatedNetwork net;
-  net.addNode("a");
-  net.addNode("b");
-  net.start("a");
-  net.start("b");
-  ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
+  ASSERT_TRUE(net.startMesh({"a", "b"}));
   const size_t sent = net.outputs<SendData>("a").size();
   EXPECT_FALSE(net.write("a", "", "1").ok);
   EXPECT_FALSE(net.write("a", "k\xff", "1").ok);

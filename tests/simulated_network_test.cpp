@@ -50,11 +50,7 @@ std::string runScenario(uint64_t seed) {
 
 TEST(SimulatedNetwork, FakeNegotiationOpensOneChannel) {
   SimulatedNetwork net;
-  net.addNode("a");
-  net.addNode("b");
-  net.start("a");
-  net.start("b");
-  ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
+  ASSERT_TRUE(net.startMesh({"a", "b"}));
 
   EXPECT_TRUE(net.channelOpen("a", "b"));
   EXPECT_EQ(net.openConnections(), 1u);
@@ -87,11 +83,7 @@ TEST(SimulatedNetwork, CloseConnectionClosesTheFarEnd) {
   o.signalDelayMin = o.signalDelayMax = 200;  // b's Leave arrives well after its close
   o.closeDelay = 10;
   SimulatedNetwork net(o);
-  net.addNode("a");
-  net.addNode("b");
-  net.start("a");
-  net.start("b");
-  ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
+  ASSERT_TRUE(net.startMesh({"a", "b"}));
   net.stop("b");  // b's kernel outputs CloseConnection for a
   net.runFor(100);
   EXPECT_FALSE(net.channelOpen("a", "b"));
@@ -110,11 +102,7 @@ TEST(SimulatedNetwork, UnorderedLinksReorderAndDuplicateButKeepHelloFirst) {
   o.orderedData = false;
   o.duplicateData = 0.5;
   SimulatedNetwork net(o);
-  net.addNode("a");
-  net.addNode("b");
-  net.start("a");
-  net.start("b");
-  ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
+  ASSERT_TRUE(net.startMesh({"a", "b"}));
   for (int i = 0; i < 50; ++i) {
     ASSERT_TRUE(net.input("a", [&](pc::NodeKernel& k, Millis now) { return k.sendToPeer("b", std::to_string(i), now); }).ok);
     net.runFor(2);

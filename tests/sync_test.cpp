@@ -85,11 +85,7 @@ TEST(LateJoiner, ReceivesEverythingWrittenBeforeItExisted) {
 
 TEST(DeltaSync, ReconnectingNodeReceivesOnlyWhatItMissed) {
   SimulatedNetwork net;
-  net.addNode("a");
-  net.addNode("b");
-  net.start("a");
-  net.start("b");
-  ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
+  ASSERT_TRUE(net.startMesh({"a", "b"}));
   for (int batch = 0; batch < 20; ++batch) {
     std::vector<Operation> ops;
     for (int i = 0; i < 50; ++i) ops.emplace_back(numbered("key", batch * 50 + i), valueFor(batch * 50 + i));
@@ -137,11 +133,7 @@ TEST(DeltaSync, ThirdPartyWritesAreIncludedButNothingElse) {
   // c is away while a and b each write; on its return each of them sends c
   // what c lacks, which is both their writes, and nothing older.
   SimulatedNetwork net;
-  for (const char* id : {"a", "b", "c"}) {
-    net.addNode(id);
-    net.start(id);
-  }
-  ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
+  ASSERT_TRUE(net.startMesh({"a", "b", "c"}));
   for (int i = 0; i < 500; ++i) ASSERT_TRUE(net.write(i % 2 ? "a" : "b", numbered("key", i), valueFor(i)).ok);
   ASSERT_TRUE(net.runUntil([&] { return sameState(net, "a", "c") && sameState(net, "b", "c"); }, net.now() + 5000));
   const size_t fullBytes =
@@ -175,11 +167,7 @@ TEST(DeltaSync, ThirdPartyWritesAreIncludedButNothingElse) {
 
 TEST(AtomicBatch, ArrivesAsOneStateChanged) {
   SimulatedNetwork net;
-  for (const char* id : {"a", "b", "c"}) {
-    net.addNode(id);
-    net.start(id);
-  }
-  ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
+  ASSERT_TRUE(net.startMesh({"a", "b", "c"}));
   ASSERT_TRUE(net.write("a", "gone", "0").ok);
   ASSERT_TRUE(net.write("a", "same", "\"s\"").ok);
   net.runFor(500);
@@ -224,11 +212,7 @@ TEST(AtomicBatch, ArrivesAsOneStateChanged) {
 
 TEST(LargeValues, OneMegabyteValueTravelsInFragments) {
   SimulatedNetwork net;
-  net.addNode("a");
-  net.addNode("b");
-  net.start("a");
-  net.start("b");
-  ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
+  ASSERT_TRUE(net.startMesh({"a", "b"}));
   Rng rng(3);
   std::string value = "\"";
   for (int i = 0; i < (1 << 20); ++i) value.push_back(static_cast<char>('A' + rng.below(26)));

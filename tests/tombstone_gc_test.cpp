@@ -114,11 +114,7 @@ TEST(TombstoneGc, KernelsInAMeshCollectAndStillConverge) {
     const std::vector<std::string> ids = {"n0", "n1", "n2"};
     NodeConfig config;
     config.tombstoneGraceMs = 2000;
-    for (const auto& id : ids) {
-      net.addNode(id, config);
-      net.start(id);
-    }
-    ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
+    ASSERT_TRUE(net.startMesh(ids, config));
     for (int step = 0; step < 300; ++step) {
       const std::string& id = ids[rng.below(ids.size())];
       std::string key = "k" + std::to_string(rng.below(30));

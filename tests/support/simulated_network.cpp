@@ -387,4 +387,12 @@ bool SimulatedNetwork::fullMesh() const {
   return true;
 }
 
+bool SimulatedNetwork::startMesh(const std::vector<std::string>& ids, const pc::NodeConfig& config, Millis within) {
+  for (const auto& id : ids) {
+    addNode(id, config);
+    start(id);
+  }
+  return runUntil([&] { return fullMesh(); }, now_ + within);
+}
+
 }  // namespace pcsim

@@ -138,6 +138,9 @@ class SimulatedNetwork {
   bool channelOpen(const std::string& a, const std::string& b) const;
   // True when every pair of live started nodes is Connected both ways.
   bool fullMesh() const;
+  // Adds and starts these nodes, then runs until they form a full mesh;
+  // false if they have not within `within` ms.
+  bool startMesh(const std::vector<std::string>& ids, const pc::NodeConfig& config = {}, Millis within = 5000);
 
   // Called for every output of every node, as the node emits it.
   std::function<void(const std::string& node, const pc::Output& output)> onOutput;
