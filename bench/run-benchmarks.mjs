@@ -12,11 +12,11 @@
 // pages of one browser context, prints a summary and writes
 // bench/results/connect-rtt.json. Exits non-zero only on errors; a missed
 // target is reported, not failed.
+import { startServer } from './support/static-server.mjs';
 import { chromium } from '@playwright/test';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -82,59 +82,6 @@ const round = (v, digits = 4) => Math.round(v * 10 ** digits) / 10 ** digits;
 
 // ---- server --------------------------------------------------------------------
 
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
-
-async function startServer() {
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(root, 'scripts', 'serve.mjs')], {
-    cwd: root,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  child.stdout.resume();
-  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
-  // Never leave the server behind, even if this process dies on an uncaught
-  // error (an EPIPE on stdout, say) or is interrupted.
-  const killOnExit = () => child.kill('SIGTERM');
-  process.once('exit', killOnExit);
-  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`scripts/serve.mjs exited early (${child.exitCode}): ${stderr.trim()}`);
-    try {
-      const res = await fetch(`${base}/bench/connect-rtt.html`);
-      if (res.ok) break;
-      throw new Error(`HTTP ${res.status}`);
-    } catch (error) {
-      if (Date.now() > deadline) {
-        child.kill();
-        throw new Error(`static server did not come up on ${base}: ${error.message}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  return {
-    base,
-    async stop() {
-      process.off('exit', killOnExit);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
 
 function ensureBuilt() {
   if (existsSync(join(root, 'dist', 'peercompute.js')) && existsSync(join(root, 'dist', 'peercompute-core.wasm'))) return;
@@ -208,7 +155,7 @@ async function main() {
   let server = null;
   let browser = null;
   try {
-    server = await startServer();
+    server = await startServer(root, '/bench/connect-rtt.html');
     browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
     const context = await browser.newContext();
     // Cross-origin isolation (COOP + COEP on every response) raises the

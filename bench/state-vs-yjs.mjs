@@ -24,11 +24,11 @@
 // bench/results/state-vs-yjs.json. Each measurement runs in a freshly loaded
 // page; trials alternate ours and Yjs. Exits non-zero only on errors; a missed
 // target is reported, not failed.
+import { startServer } from './support/static-server.mjs';
 import { chromium } from '@playwright/test';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { dirname, extname, join, normalize, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -99,57 +99,6 @@ const round = (v, digits = 3) => (Number.isFinite(v) ? Math.round(v * 10 ** digi
 
 // ---- server -------------------------------------------------------------------------
 
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
-
-async function startServer() {
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(root, 'scripts', 'serve.mjs')], {
-    cwd: root,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  child.stdout.resume();
-  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
-  const killOnExit = () => child.kill('SIGTERM');
-  process.once('exit', killOnExit);
-  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`scripts/serve.mjs exited early (${child.exitCode}): ${stderr.trim()}`);
-    try {
-      const res = await fetch(`${base}${PAGE}`);
-      if (res.ok) break;
-      throw new Error(`HTTP ${res.status}`);
-    } catch (error) {
-      if (Date.now() > deadline) {
-        child.kill();
-        throw new Error(`static server did not come up on ${base}: ${error.message}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  return {
-    base,
-    async stop() {
-      process.off('exit', killOnExit);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
 
 function ensureBuilt() {
   if (existsSync(join(root, 'dist', 'peercompute.js')) && existsSync(join(root, 'dist', 'peercompute-core.wasm'))) return;
@@ -581,7 +530,7 @@ async function main() {
   try {
     const needBrowser = options.only.some((s) => s !== 'size');
     if (needBrowser) {
-      server = await startServer();
+      server = await startServer(root, PAGE);
       browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
       const context = await browser.newContext();
       const mapJson = JSON.stringify(importMap);
