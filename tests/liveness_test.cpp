@@ -177,3 +177,39 @@ TEST(Liveness, UnansweredDialTimesOut) {
   EXPECT_TRUE(net.outputs<PeerConnected>("a").empty());
   EXPECT_TRUE(net.outputs<PeerDisconnected>("a").empty()) << "it never was connected";
 }
+
+// Two background tabs, both with timers throttled to once a minute: each wakes
+// late, pings, and is answered from the other's receive path, so neither drops
+// the other however far apart their wake-ups fall.
+TEST(Liveness, TwoThrottledPeersKeepEachOther) {
+  for (Millis offset : {0.0, 13'000.0, 31'000.0, 59'000.0}) {
+    SCOPED_TRACE("b throttled " + std::to_string(offset) + " ms after a");
+    SimulatedNetwork net;
+    ASSERT_TRUE(net.startMesh({"a", "b"}));
+    net.runFor(2000);
+    net.throttleTimers("a", 60'000);
+    net.runFor(offset);
+    net.throttleTimers("b", 60'000);
+    net.runFor(10 * 60'000);
+    EXPECT_TRUE(net.outputs<PeerDisconnected>("a").empty()) << "a kept b";
+    EXPECT_TRUE(net.outputs<PeerDisconnected>("b").empty()) << "b kept a";
+    EXPECT_EQ(net.kernel("a").peers().find("b")->state, PeerState::Connected);
+    ASSERT_TRUE(net.write("a", "still", "1").ok);
+    net.runFor(1000);
+    EXPECT_NE(net.kernel("b").state().get("still"), nullptr) << "state still flows";
+  }
+}
+
+// A throttled tab still notices a peer that died: it pings on one late
+// wake-up and drops the silent peer on the next.
+TEST(Liveness, AThrottledTabDropsADeadPeerByItsSecondWakeUp) {
+  SimulatedNetwork net;
+  ASSERT_TRUE(net.startMesh({"a", "b"}));
+  net.runFor(2000);
+  net.throttleTimers("a", 60'000);
+  net.runFor(1000);
+  const Millis crashedAt = net.now();
+  net.crash("b", CrashMode::Silent);
+  ASSERT_TRUE(net.runUntil([&] { return !net.outputs<PeerDisconnected>("a").empty(); }, crashedAt + 2 * 60'000 + 5000));
+  EXPECT_EQ(net.outputs<PeerDisconnected>("a").front().second.reason, "timeout");
+}

@@ -300,7 +300,12 @@ void NodeKernel::handleTimeout(Millis now) {
         if (now - peer.stateSince >= config_.connectTimeoutMs) expired.emplace_back(id, "connect timeout");
         break;
       case PeerState::Connected:
-        if (now - peer.lastHeardAt >= config_.peerTimeoutMs) {
+        // Silence alone is not enough: the peer must also have left a ping
+        // unanswered for a ping interval. A node whose own timers were
+        // throttled (a background tab) pings first when it wakes and judges
+        // at its next wake, so two throttled tabs do not drop each other.
+        if (now - peer.lastHeardAt >= config_.peerTimeoutMs && peer.lastPingAt >= peer.lastHeardAt &&
+            now - peer.lastPingAt >= config_.pingIntervalMs) {
           expired.emplace_back(id, "timeout");
         } else if (now - peer.lastPingAt >= config_.pingIntervalMs) {
           peer.lastPingAt = now;
@@ -330,7 +335,8 @@ std::optional<Millis> NodeKernel::pollTimeout() const {
         next = std::min(next, peer.stateSince + config_.connectTimeoutMs);
         break;
       case PeerState::Connected:
-        next = std::min({next, peer.lastHeardAt + config_.peerTimeoutMs, peer.lastPingAt + config_.pingIntervalMs});
+        // A silent peer is judged on a ping tick (see handleTimeout).
+        next = std::min(next, peer.lastPingAt + config_.pingIntervalMs);
         break;
     }
   }
