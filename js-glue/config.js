@@ -90,5 +90,6 @@ export function kernelConfig(config, nodeId, replicaId) {
     connectTimeoutMs: config.connectTimeoutMs,
     pingIntervalMs: config.pingIntervalMs,
     peerTimeoutMs: config.peerTimeoutMs,
+    seed: generateReplicaId(), // randomness for redial jitter; the kernel draws none itself
   };
 }

@@ -53,11 +53,20 @@ TEST(Liveness, SilentPeerIsDroppedWithinTheTimeout) {
       // Not before it could know: the last frame it heard left b before the
       // crash, at most a ping interval and a round trip earlier.
       EXPECT_GE(took, t.timeout - t.ping - 2 * o.dataDelayMax);
-      EXPECT_EQ(net.kernel("a").peers().find("b"), nullptr);
+      // a dials b (the smaller id dials), so it keeps b to redial after a
+      // backoff, unless b has been quiet for three announce intervals
+      // already; either way it forgets b once b has stopped announcing.
+      const PeerRecord* kept = net.kernel("a").peers().find("b");
+      if (kept) {
+        EXPECT_EQ(kept->state, PeerState::Discovered);
+        EXPECT_EQ(kept->failedDials, 1u);
+      }
       EXPECT_EQ(net.kernel("a").connectedPeerCount(), 0u);
       auto closes = net.outputs<CloseConnection>("a");
       ASSERT_FALSE(closes.empty());
       EXPECT_EQ(closes.back().second.peerId, "b");
+      net.runFor(3 * 2000 + t.ping);  // three announce intervals with no announce from b
+      EXPECT_EQ(net.kernel("a").peers().find("b"), nullptr) << "a silent peer is forgotten";
     }
   }
 }
@@ -212,4 +221,44 @@ TEST(Liveness, AThrottledTabDropsADeadPeerByItsSecondWakeUp) {
   net.crash("b", CrashMode::Silent);
   ASSERT_TRUE(net.runUntil([&] { return !net.outputs<PeerDisconnected>("a").empty(); }, crashedAt + 2 * 60'000 + 5000));
   EXPECT_EQ(net.outputs<PeerDisconnected>("a").front().second.reason, "timeout");
+}
+
+// A connection that keeps failing is redialled after exponentially growing
+// delays, each jittered to between half and 1.5 times, capped; the jitter
+// comes from the seed the host supplies, so two nodes do not redial in step.
+TEST(Liveness, FailedConnectionsAreRedialledWithExponentialBackoffAndJitter) {
+  auto dialTimes = [](uint64_t seed) {
+    NodeKernel a;
+    NodeConfig c;
+    c.nodeId = "a";
+    c.replicaId = 1;
+    c.connectTimeoutMs = 1000;
+    c.redialBaseMs = 500;
+    c.redialMaxMs = 8000;
+    c.seed = seed;
+    EXPECT_TRUE(a.initialize(c, 0).ok);
+    EXPECT_TRUE(a.start(0).ok);
+    Signal announce;
+    announce.room = "default";
+    announce.from = "b";  // never answers: every dial times out
+    announce.incarnation = 1;
+    std::vector<Millis> dials;
+    for (Millis t = 0; t <= 120'000; t += 10) {
+      a.handleSignal(encodeSignal(announce), t);  // b keeps announcing
+      if (auto wake = a.pollTimeout(); wake && *wake <= t) a.handleTimeout(t);
+      while (auto o = a.pollOutput())
+        if (auto* open = std::get_if<OpenConnection>(&*o); open && open->initiator) dials.push_back(t);
+    }
+    return dials;
+  };
+  std::vector<Millis> dials = dialTimes(1);
+  ASSERT_GE(dials.size(), 8u);
+  for (size_t i = 1; i < dials.size(); ++i) {
+    SCOPED_TRACE("failure " + std::to_string(i));
+    Millis backoff = dials[i] - dials[i - 1] - 1000;  // less the connect timeout
+    Millis base = std::min(500.0 * (1 << std::min<size_t>(i - 1, 10)), 8000.0);
+    EXPECT_GE(backoff, 0.5 * base - 20);
+    EXPECT_LE(backoff, 1.5 * base + 20);
+  }
+  EXPECT_NE(dialTimes(2), dials) << "another seed, other delays";
 }

@@ -57,6 +57,8 @@ std::optional<NodeConfig> NodeConfig::fromJson(std::string_view text, std::strin
             readString(j, "roomId", &c.roomId, error) && readString(j, "topology", &c.topology, error) &&
             readNumber(j, "announceIntervalMs", &c.announceIntervalMs, error) &&
             readNumber(j, "connectTimeoutMs", &c.connectTimeoutMs, error) &&
+            readNumber(j, "redialBaseMs", &c.redialBaseMs, error) &&
+            readNumber(j, "redialMaxMs", &c.redialMaxMs, error) && readNumber(j, "seed", &c.seed, error) &&
             readNumber(j, "pingIntervalMs", &c.pingIntervalMs, error) &&
             readNumber(j, "peerTimeoutMs", &c.peerTimeoutMs, error) &&
             readNumber(j, "gcIntervalMs", &c.gcIntervalMs, error) &&
@@ -79,6 +81,7 @@ std::string NodeConfig::validate() const {
       gcIntervalMs <= 0 || replicaExpiryMs <= 0)
     return "intervals and timeouts must be positive";
   if (peerTimeoutMs <= pingIntervalMs) return "peerTimeoutMs must be longer than pingIntervalMs";
+  if (redialBaseMs <= 0 || redialMaxMs < redialBaseMs) return "redialBaseMs must be positive and at most redialMaxMs";
   if (maxChannelMessageBytes < 1024) return "maxChannelMessageBytes must be at least 1024";
   if (maxFrameBytes < maxChannelMessageBytes) return "maxFrameBytes must be at least maxChannelMessageBytes";
   return "";

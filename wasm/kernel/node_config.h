@@ -18,6 +18,11 @@ struct NodeConfig {
   std::string topology = "mesh";
   Millis announceIntervalMs = 2000;
   Millis connectTimeoutMs = 15000;
+  // A failed connection is redialled after redialBaseMs, doubling per failure
+  // up to redialMaxMs, each delay jittered to between half and 1.5 times.
+  Millis redialBaseMs = 500;
+  Millis redialMaxMs = 30'000;
+  uint64_t seed = 0;  // for the jitter; the host supplies randomness
   Millis pingIntervalMs = 1000;
   Millis peerTimeoutMs = 5000;
   Millis gcIntervalMs = 1000;          // how often stable tombstones are collected

@@ -18,6 +18,7 @@ Result NodeKernel::initialize(const NodeConfig& config, Millis) {
   clock_.setReplica(config.replicaId);
   map_ = ReplicatedMap(config.replicaId);
   stability_ = StabilityTracker(config.replicaId, config.replicaExpiryMs);
+  rng_ = config.seed ^ (config.replicaId * 0x9E3779B97F4A7C15ull);
   lifecycle_ = Lifecycle::Initialized;
   return Result::success();
 }
@@ -82,7 +83,10 @@ void NodeKernel::handleSignal(std::string_view text, Millis now) {
         // of this node without waiting for the next periodic announce.
         if (s->to.empty()) sendSignal(SignalType::Announce, s->from, now);
       }
-      if (peer->state == PeerState::Discovered && PeerTable::shouldDial(config_.nodeId, peer->id)) dial(*peer, now);
+      peer->lastAnnouncedAt = now;
+      if (peer->state == PeerState::Discovered && PeerTable::shouldDial(config_.nodeId, peer->id) &&
+          now >= peer->nextDialAt)
+        dial(*peer, now);
       return;
     }
     case SignalType::Leave:
@@ -95,6 +99,7 @@ void NodeKernel::handleSignal(std::string_view text, Millis now) {
         if (!PeerTable::shouldDial(s->from, config_.nodeId)) return;
         if (!peer) peer = &peers_.add(s->from, config_.maxFrameBytes, now);
         peer->incarnation = s->incarnation;
+        peer->lastAnnouncedAt = now;
         peer->initiator = false;
         peers_.setState(*peer, PeerState::Connecting, now);
         emit(OpenConnection{peer->id, false});
@@ -141,8 +146,40 @@ void NodeKernel::handleChannelOpen(const std::string& peerId, Millis now) {
   sendFrame(*peer, wire::Hello{config_.nodeId, config_.replicaId, config_.roomId});
 }
 
-void NodeKernel::handleChannelClosed(const std::string& peerId, Millis) {
-  dropPeer(peerId, "channel closed", true);
+void NodeKernel::handleChannelClosed(const std::string& peerId, Millis now) {
+  const PeerRecord* peer = peers_.find(peerId);
+  if (!peer || peer->state == PeerState::Discovered) return;
+  connectionFailed(peerId, "channel closed", now);
+}
+
+void NodeKernel::connectionFailed(const std::string& peerId, const std::string& reason, Millis now) {
+  PeerRecord* peer = peers_.find(peerId);
+  if (!peer) return;
+  if (!PeerTable::shouldDial(config_.nodeId, peerId)) return dropPeer(peerId, reason, true);
+  uint32_t failures = peer->failedDials + 1;
+  Millis announcedAt = peer->lastAnnouncedAt;
+  uint64_t incarnation = peer->incarnation;
+  dropPeer(peerId, reason, true);
+  if (now - announcedAt >= 3 * config_.announceIntervalMs) return;  // long quiet: gone
+  PeerRecord& again = peers_.add(peerId, config_.maxFrameBytes, now);
+  again.incarnation = incarnation;
+  again.lastAnnouncedAt = announcedAt;
+  again.failedDials = failures;
+  again.failedAt = now;
+  again.nextDialAt = now + redialDelay(failures);
+}
+
+Millis NodeKernel::redialDelay(uint32_t failures) {
+  // splitmix64: small, and fully determined by the seed the host supplied.
+  uint64_t z = (rng_ += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  double unit = static_cast<double>(z >> 11) / static_cast<double>(uint64_t{1} << 53);  // [0, 1)
+  double delay = config_.redialBaseMs;
+  for (uint32_t i = 1; i < failures && delay < config_.redialMaxMs; ++i) delay *= 2;
+  delay = std::min(delay, config_.redialMaxMs);
+  return delay * (0.5 + unit);
 }
 
 void NodeKernel::sendFrame(PeerRecord& peer, const wire::Frame& frame) {
@@ -248,6 +285,7 @@ void NodeKernel::onHello(PeerRecord& peer, const wire::Hello& hello, Millis now)
     return;
   }
   peer.replica = hello.replica;
+  peer.failedDials = 0;
   stability_.onHeardOf(peer.replica, now);
   peers_.setState(peer, PeerState::Connected, now);
   peer.connectedAt = now;
@@ -291,9 +329,19 @@ void NodeKernel::handleTimeout(Millis now) {
     nextGcAt_ = now + config_.gcIntervalMs;
   }
   std::vector<std::pair<std::string, const char*>> expired;
+  std::vector<std::string> forgotten;
   for (auto& [id, peer] : peers_) {
     switch (peer.state) {
       case PeerState::Discovered:
+        // A peer that stopped announcing is gone. One that announced since
+        // its connection failed is redialled when its backoff is over; a dial
+        // to a peer that is gone would only wait out the connect timeout.
+        if (now - peer.lastAnnouncedAt >= 3 * config_.announceIntervalMs) {
+          forgotten.push_back(id);
+        } else if (peer.nextDialAt > 0 && now >= peer.nextDialAt && peer.lastAnnouncedAt > peer.failedAt &&
+                   PeerTable::shouldDial(config_.nodeId, id)) {
+          dial(peer, now);  // backoff over, and it has announced since the failure
+        }
         break;
       case PeerState::Connecting:
       case PeerState::Handshaking:
@@ -319,7 +367,8 @@ void NodeKernel::handleTimeout(Millis now) {
         break;
     }
   }
-  for (const auto& [id, reason] : expired) dropPeer(id, reason, true);
+  for (const auto& id : forgotten) dropPeer(id, "gone", true);
+  for (const auto& [id, reason] : expired) connectionFailed(id, reason, now);
 }
 
 std::optional<Millis> NodeKernel::pollTimeout() const {
@@ -329,6 +378,10 @@ std::optional<Millis> NodeKernel::pollTimeout() const {
   for (const auto& [id, peer] : peers_) {
     switch (peer.state) {
       case PeerState::Discovered:
+        next = std::min(next, peer.lastAnnouncedAt + 3 * config_.announceIntervalMs);
+        // Until it announces again, its announce (not a timer) dials it.
+        if (peer.nextDialAt > 0 && peer.lastAnnouncedAt > peer.failedAt && PeerTable::shouldDial(config_.nodeId, id))
+          next = std::min(next, peer.nextDialAt);
         break;
       case PeerState::Connecting:
       case PeerState::Handshaking:

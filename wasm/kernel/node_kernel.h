@@ -99,6 +99,11 @@ class NodeKernel {
   void sendSignal(SignalType type, const std::string& to, Millis now, std::string data = {});
   void sendFrame(PeerRecord& peer, const wire::Frame& frame);
   void dial(PeerRecord& peer, Millis now);
+  // A connection failed (timed out, closed, went silent). The dialing side
+  // keeps the peer and redials after a backoff; the other side forgets it and
+  // waits to be dialled.
+  void connectionFailed(const std::string& peerId, const std::string& reason, Millis now);
+  Millis redialDelay(uint32_t failures);
   // Takes the id by value: callers often pass the id of the record it erases.
   void dropPeer(std::string peerId, const std::string& reason, bool closeConnection);
   void reject(PeerRecord& peer, const std::string& why);
@@ -130,6 +135,7 @@ class NodeKernel {
   bool compactionRequested_ = false;
   uint64_t nextFragmentId_ = 1;
   uint64_t nextPingNonce_ = 1;
+  uint64_t rng_ = 0;  // splitmix64 state, from config.seed
 };
 
 }  // namespace pc

@@ -39,6 +39,10 @@ struct PeerRecord {
   Millis lastHeardAt = 0;     // any valid frame: liveness
   Millis lastMessageAt = 0;   // last application message
   Millis lastPingAt = 0;
+  Millis lastAnnouncedAt = 0;  // last signal from the peer itself
+  uint32_t failedDials = 0;    // since the last connection that worked
+  Millis nextDialAt = 0;       // while Discovered after a failure
+  Millis failedAt = 0;         // when the last connection failed
   std::optional<double> rttMs;
   uint64_t pingNonce = 0;
   bool syncOutstanding = false;
