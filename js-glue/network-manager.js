@@ -2,6 +2,10 @@
 // Peer records and statistics come from the kernel's PeerTable.
 import { toJsonText } from './json-value.js';
 
+// The most a peer's send queue may hold; past it, sending throws rather than
+// letting memory grow without bound.
+export const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+
 export class NetworkManager {
   #driver;
   #pool;
@@ -41,6 +45,7 @@ export class NetworkManager {
       throw new TypeError('sendToPeer(peerId, message): peerId must be a non-empty string');
     }
     const text = toJsonText(message, 'sendToPeer(peerId, message): message');
+    this.#checkQueue(peerId, text, 'sendToPeer(peerId, message)');
     const error = this.#driver.input((k, t) => k.sendToPeer(peerId, text, t));
     if (error) throw new Error(`sendToPeer(peerId, message): ${error}`);
     return true;
@@ -48,9 +53,25 @@ export class NetworkManager {
 
   broadcast(message) {
     const text = toJsonText(message, 'broadcast(message): message');
+    for (const peer of this.getConnectedPeers()) this.#checkQueue(peer.peerId, text, 'broadcast(message)');
     const error = this.#driver.input((k, t) => k.broadcast(text, t));
     if (error) throw new Error(`broadcast(message): ${error}`);
     return this.getConnectedPeers().length;
+  }
+
+  // Bytes waiting to go to this peer while its channel drains.
+  queuedBytes(peerId) {
+    return this.#pool.queuedBytes(peerId);
+  }
+
+  #checkQueue(peerId, text, where) {
+    const queued = this.#pool.queuedBytes(peerId);
+    // text.length is a lower bound on its UTF-8 size, so this never lets the queue pass the bound by much.
+    if (queued + text.length > MAX_QUEUED_BYTES) {
+      throw new Error(
+        `${where}: the send queue to ${peerId} is full (${queued} bytes waiting, limit ${MAX_QUEUED_BYTES}); wait for it to drain`,
+      );
+    }
   }
 
   addMessageHandler(handler) {

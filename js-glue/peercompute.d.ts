@@ -180,9 +180,15 @@ export interface NetworkStats {
 export interface NetworkManager {
   getPeers(): PeerInfo[];
   getConnectedPeers(): PeerInfo[];
+  /**
+   * Messages of any size travel in fragments, as the channel drains. Throws an
+   * Error when the peer's send queue already holds 64 MB.
+   */
   sendToPeer(peerId: string, message: JsonValue): true;
   /** Returns the number of connected peers it went to. */
   broadcast(message: JsonValue): number;
+  /** Bytes waiting for the peer's channel to drain. */
+  queuedBytes(peerId: string): number;
   addMessageHandler(handler: (peerId: string, message: JsonValue) => void): Unsubscribe;
   removeMessageHandler(handler: (peerId: string, message: JsonValue) => void): boolean;
   /** Sends bytes on the data channel as they are, bypassing framing: for protocol diagnostics. */

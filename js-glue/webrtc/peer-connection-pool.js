@@ -4,6 +4,12 @@
 
 const CHANNEL_LABEL = 'peercompute';
 
+// Backpressure: a channel is given at most HIGH_WATER bytes beyond what it
+// has sent, the rest waits here and goes as the channel drains below
+// LOW_WATER. Chromium refuses a send that would buffer over 16 MB.
+const HIGH_WATER = 1024 * 1024;
+const LOW_WATER = 256 * 1024;
+
 export class PeerConnectionPool {
   #iceServers;
   #events;
@@ -18,7 +24,7 @@ export class PeerConnectionPool {
   open(peerId, initiator) {
     this.close(peerId);
     const pc = new RTCPeerConnection({ iceServers: this.#iceServers });
-    const entry = { pc, channel: null, pendingCandidates: [], remoteSet: false };
+    const entry = { pc, channel: null, pendingCandidates: [], remoteSet: false, queue: [], queuedBytes: 0 };
     this.#peers.set(peerId, entry);
     const current = () => this.#peers.get(peerId) === entry;
 
@@ -71,10 +77,30 @@ export class PeerConnectionPool {
   }
 
   send(peerId, bytes) {
-    const channel = this.#peers.get(peerId)?.channel;
+    const entry = this.#peers.get(peerId);
+    const channel = entry?.channel;
     if (!channel || channel.readyState !== 'open') return false;
-    channel.send(bytes);
+    if (entry.queue.length === 0 && channel.bufferedAmount + bytes.length <= HIGH_WATER) {
+      channel.send(bytes);
+    } else {
+      entry.queue.push(bytes);
+      entry.queuedBytes += bytes.length;
+    }
     return true;
+  }
+
+  // Bytes waiting for the channel to drain.
+  queuedBytes(peerId) {
+    return this.#peers.get(peerId)?.queuedBytes ?? 0;
+  }
+
+  #drain(entry) {
+    const { channel, queue } = entry;
+    while (queue.length > 0 && channel.readyState === 'open' && channel.bufferedAmount + queue[0].length <= HIGH_WATER) {
+      const bytes = queue.shift();
+      entry.queuedBytes -= bytes.length;
+      channel.send(bytes);
+    }
   }
 
   // The raw data channel, for diagnostics and protocol tests.
@@ -97,7 +123,9 @@ export class PeerConnectionPool {
   #attach(peerId, entry, channel) {
     entry.channel = channel;
     channel.binaryType = 'arraybuffer';
+    channel.bufferedAmountLowThreshold = LOW_WATER;
     const current = () => this.#peers.get(peerId) === entry;
+    channel.onbufferedamountlow = () => current() && this.#drain(entry);
     channel.onopen = () => current() && this.#events.onOpen(peerId);
     channel.onclose = () => current() && this.#lost(peerId, entry);
     channel.onmessage = (event) => {
