@@ -23,7 +23,6 @@ export class KernelDriver {
   #inboxPtr = 0;
   #inboxSize = 0;
   #beforeInput = null;
-  #disposed = false;
 
   constructor(core, kernel, dispatch) {
     this.#core = core;
@@ -43,7 +42,6 @@ export class KernelDriver {
 
   // Runs fn(kernel, now) and then processes whatever it asked for.
   input(fn) {
-    if (this.#disposed) return undefined;
     this.#beforeInput?.();
     const result = fn(this.#kernel, now());
     if (this.#draining) this.#inputDuringDrain = true;
@@ -111,12 +109,5 @@ export class KernelDriver {
       this.#timerAt = -1;
       this.input((k, t) => k.handleTimeout(t));
     }, Math.max(0, at - now()));
-  }
-
-  dispose() {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
-    this.#disposed = true;
-    this.#kernel.delete();
   }
 }

@@ -163,10 +163,6 @@ class KernelBinding {
     return val(emscripten::typed_memory_view(out_.bytes().size(), out_.bytes().data()));
   }
 
-  val read(const std::string& key) const {
-    const std::string* s = kernel_.state().get(key);
-    return s ? val(*s) : val::null();
-  }
   std::string status() const { return kernel_.describeStatus().dump(); }
   std::string peers() const { return kernel_.describePeers().dump(); }
 
@@ -273,7 +269,6 @@ EMSCRIPTEN_BINDINGS(peercompute) {
       .function("broadcast", &KernelBinding::broadcast)
       .function("setPresence", &KernelBinding::setPresence)
       .function("pollOutputs", &KernelBinding::pollOutputs)
-      .function("read", &KernelBinding::read)
       .function("status", &KernelBinding::status)
       .function("peers", &KernelBinding::peers);
 }

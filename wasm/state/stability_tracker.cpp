@@ -36,10 +36,4 @@ bool StabilityTracker::isStable(uint64_t writer, uint64_t seq, const StateVector
   return true;
 }
 
-size_t StabilityTracker::memberCount(Millis now) const {
-  size_t n = 0;
-  for (const auto& [replica, m] : members_) n += isMember(m.lastHeard, now);
-  return n;
-}
-
 }  // namespace pc

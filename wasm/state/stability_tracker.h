@@ -30,8 +30,6 @@ class StabilityTracker {
 
   // True when the write (writer, seq) is stable, given what `local` has seen.
   bool isStable(uint64_t writer, uint64_t seq, const StateVector& local, Millis now) const;
-  size_t memberCount(Millis now) const;
-
  private:
   bool isMember(Millis lastHeard, Millis now) const { return now - lastHeard < expiryMs_; }
 

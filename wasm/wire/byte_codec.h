@@ -1,12 +1,11 @@
-// Bounds-checked primitives for the binary wire format: LEB128 varints,
-// length-prefixed byte strings and IEEE doubles. A ByteReader never reads past
+// Bounds-checked primitives for the binary wire format: LEB128 varints and
+// length-prefixed byte strings. A ByteReader never reads past
 // its end; the first failed read latches `ok() == false` and every later read
 // returns a zero value, so a decoder checks once at the end.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,11 +29,6 @@ class ByteWriter {
     raw(s.data(), s.size());
   }
 
-  void f64(double v) {
-    uint64_t bits;
-    std::memcpy(&bits, &v, sizeof bits);
-    for (int i = 0; i < 8; ++i) out_.push_back(static_cast<uint8_t>(bits >> (8 * i)));
-  }
 
   void raw(const void* p, size_t n) {
     const auto* b = static_cast<const uint8_t*>(p);
@@ -94,14 +88,6 @@ class ByteReader {
     return s;
   }
 
-  double f64() {
-    if (remaining() < 8) return failed<double>();
-    uint64_t bits = 0;
-    for (int i = 0; i < 8; ++i) bits |= static_cast<uint64_t>(*p_++) << (8 * i);
-    double v;
-    std::memcpy(&v, &bits, sizeof v);
-    return v;
-  }
 
  private:
   template <typename T>
