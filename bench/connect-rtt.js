@@ -6,6 +6,7 @@
 // performance.now(), the same expression the library's kernel driver uses.
 // Round-trip times use performance.now() inside one tab only.
 import { NodeKernel, VERSION } from '/dist/peercompute.js';
+import { relayRawSignals } from './support/raw-signaling.js';
 
 const clock = () => performance.timeOrigin + performance.now();
 const statusEl = document.getElementById('status');
@@ -168,30 +169,7 @@ let raw = null; // { pc, channel, signals, openAt, opened }
 
 function rawSignals(name, role, pc, entry) {
   const bc = new BroadcastChannel(name);
-  const pendingCandidates = [];
-  let remoteSet = false;
-  bc.onmessage = async ({ data }) => {
-    if (!data || data.from === role) return;
-    try {
-      if (data.sdp) {
-        await pc.setRemoteDescription(data.sdp);
-        remoteSet = true;
-        if (data.sdp.type === 'offer') {
-          await pc.setLocalDescription(await pc.createAnswer());
-          bc.postMessage({ from: role, sdp: pc.localDescription.toJSON() });
-        }
-        for (const c of pendingCandidates.splice(0)) await pc.addIceCandidate(c);
-      } else if (data.candidate) {
-        if (remoteSet) await pc.addIceCandidate(data.candidate);
-        else pendingCandidates.push(data.candidate);
-      }
-    } catch (error) {
-      entry.fail(error);
-    }
-  };
-  pc.onicecandidate = (event) => {
-    if (event.candidate) bc.postMessage({ from: role, candidate: event.candidate.toJSON() });
-  };
+  relayRawSignals(bc, role, pc, (error) => entry.fail(error));
   return bc;
 }
 

@@ -12,12 +12,12 @@
 // pages of one browser context, prints a summary and writes
 // bench/results/connect-rtt.json. Exits non-zero only on errors; a missed
 // target is reported, not failed.
+import { saveResults } from './support/results.mjs';
 import { startServer } from './support/static-server.mjs';
 import { chromium } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -346,13 +346,7 @@ async function main() {
       },
       problems,
     };
-    await mkdir(dirname(resultsFile), { recursive: true });
-    await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
-    console.log(`results written to ${relative(process.cwd(), resultsFile) || resultsFile}`);
-    if (problems.length > 0) {
-      console.log(`\n${problems.length} console message(s) from the pages:`);
-      for (const p of problems.slice(0, 20)) console.log(`  ${p}`);
-    }
+    await saveResults(resultsFile, results, problems);
   } finally {
     await browser?.close().catch(() => {});
     await server?.stop().catch(() => {});

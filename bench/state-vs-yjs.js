@@ -9,6 +9,7 @@
 // into the page (it serves them from node_modules; scripts/serve.mjs does not).
 import { createNode, VERSION } from '/dist/peercompute.js';
 import * as Y from 'yjs';
+import { relayRawSignals } from './support/raw-signaling.js';
 import {
   FrameType,
   decodeStateFrame,
@@ -507,30 +508,7 @@ function rawEntry(name, role) {
     entry.fail = reject;
   });
   entry.opened.catch(() => {});
-  const pending = [];
-  let remoteSet = false;
-  bc.onmessage = async ({ data }) => {
-    if (!data || data.from === role) return;
-    try {
-      if (data.sdp) {
-        await pc.setRemoteDescription(data.sdp);
-        remoteSet = true;
-        if (data.sdp.type === 'offer') {
-          await pc.setLocalDescription(await pc.createAnswer());
-          bc.postMessage({ from: role, sdp: pc.localDescription.toJSON() });
-        }
-        for (const c of pending.splice(0)) await pc.addIceCandidate(c);
-      } else if (data.candidate) {
-        if (remoteSet) await pc.addIceCandidate(data.candidate);
-        else pending.push(data.candidate);
-      }
-    } catch (error) {
-      entry.fail(error);
-    }
-  };
-  pc.onicecandidate = (event) => {
-    if (event.candidate) bc.postMessage({ from: role, candidate: event.candidate.toJSON() });
-  };
+  relayRawSignals(bc, role, pc, (error) => entry.fail(error));
   raw = entry;
   return entry;
 }

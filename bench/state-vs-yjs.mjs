@@ -24,11 +24,12 @@
 // bench/results/state-vs-yjs.json. Each measurement runs in a freshly loaded
 // page; trials alternate ours and Yjs. Exits non-zero only on errors; a missed
 // target is reported, not failed.
+import { saveResults } from './support/results.mjs';
 import { startServer } from './support/static-server.mjs';
 import { chromium } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, normalize, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -735,13 +736,7 @@ async function main() {
     results.table = rows.map((r) => (r.note ? { note: r.note } : { measurement: r.label, ours: r.ours, yjs: r.yjs, yjsOverOurs: round(r.value, 4) }));
     results.targets = targets.map((t) => ({ ...t, value: round(t.value, 4) }));
     results.problems = problems;
-    await mkdir(dirname(resultsFile), { recursive: true });
-    await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
-    console.log(`results written to ${relative(process.cwd(), resultsFile) || resultsFile}`);
-    if (problems.length > 0) {
-      console.log(`\n${problems.length} console message(s) from the pages:`);
-      for (const p of problems.slice(0, 20)) console.log(`  ${p}`);
-    }
+    await saveResults(resultsFile, results, problems);
   } finally {
     await browser?.close().catch(() => {});
     await server?.stop().catch(() => {});
