@@ -232,16 +232,16 @@ export class StateManager {
 
   // Commits the queued operations to the kernel now.
   flush() {
+    // Taken before the commit: the kernel input below runs flush() again
+    // (its before-input hook), and that nested call must not settle these.
+    const settle = this.#settle;
+    this.#settle = this.#settled = null;
     if (this.#queued.length === 0) {
-      const settle = this.#settle;
-      this.#settle = this.#settled = null;
-      if (settle) (this.#storage?.whenStored() ?? Promise.resolve()).then(settle, settle);
+      this.#settleWhenStored(settle);
       return;
     }
     const queued = this.#queued;
     this.#queued = [];
-    const settle = this.#settle;
-    this.#settle = this.#settled = null;
     let bound = 4;
     for (let i = 0; i < queued.length; i += 2) bound += 8 + 3 * queued[i].length + (queued[i + 1] === null ? 0 : 3 * queued[i + 1].length);
     const error = this.#driver.input((k, t) => {
@@ -267,6 +267,12 @@ export class StateManager {
     });
     // Every operation was checked before it was queued, so the kernel takes them.
     if (error) console.error(`peercompute: the kernel refused queued operations: ${error}`);
+    this.#settleWhenStored(settle);
+  }
+
+  // Resolves a flushed batch's promise once storage has its records (at once
+  // without storage); the commit has already handed them to storage.
+  #settleWhenStored(settle) {
     if (settle) (this.#storage?.whenStored() ?? Promise.resolve()).then(settle, settle);
   }
 

@@ -128,7 +128,7 @@ TEST(UpdateExchange, ReplicasThatRestartFromStorageConvergeAndLoseNoWrite) {
     Rng rng(seed);
     std::map<std::string, Write> oracle;
     std::vector<Replica> replicas;
-    for (int i = 0; i < 5; ++i) replicas.push_back({makeKernel("r" + std::to_string(i), 1000 * (i + 1)), {}, 1000 * (i + 1) + 1});
+    for (int i = 0; i < 5; ++i) replicas.push_back({makeKernel("r" + std::to_string(i), 1000 * (i + 1)), {}, uint64_t(1000 * (i + 1) + 1)});
     std::deque<std::pair<size_t, std::vector<uint8_t>>> inFlight;  // (recipient, update)
     Millis now = 1;
     for (int step = 0; step < 400; ++step) {
