@@ -94,7 +94,7 @@ bool same(const Frame& x, const Frame& y) {
         using T = std::decay_t<decltype(a)>;
         const T& b = std::get<T>(y);
         if constexpr (std::is_same_v<T, Hello>) {
-          return a.nodeId == b.nodeId && a.replica == b.replica && a.room == b.room;
+          return a.nodeId == b.nodeId && a.replica == b.replica && a.room == b.room && a.challenge == b.challenge;
         } else if constexpr (std::is_same_v<T, SyncRequest> || std::is_same_v<T, StateAck>) {
           return a.seen == b.seen;
         } else if constexpr (std::is_same_v<T, SyncResponse>) {
@@ -105,6 +105,10 @@ bool same(const Frame& x, const Frame& y) {
           return a.json == b.json;
         } else if constexpr (std::is_same_v<T, Ping> || std::is_same_v<T, Pong>) {
           return a.nonce == b.nonce;
+        } else if constexpr (std::is_same_v<T, BinaryMessage>) {
+          return a.bytes == b.bytes;
+        } else if constexpr (std::is_same_v<T, Auth>) {
+          return a.proof == b.proof;
         } else {
           static_assert(std::is_same_v<T, Fragment>);
           return a.messageId == b.messageId && a.index == b.index && a.count == b.count && a.bytes == b.bytes;
@@ -121,8 +125,12 @@ struct Sample {
 std::vector<Sample> samples() {
   const uint64_t kMax = UINT64_MAX;
   return {
-      {"Hello", Hello{"node-1", 42, "room"}},
-      {"Hello utf8 room", Hello{"n", (uint64_t{1} << 53) - 1, "r\xc3\xa9union \xf0\x9f\x8e\x89"}},
+      {"Hello", Hello{"node-1", 42, "room", ""}},
+      {"Hello with challenge", Hello{"node-1", 42, "room", std::string("\x00\xff\x10" "challenge-bytes", 18)}},
+      {"BinaryMessage", BinaryMessage{std::string("\x00\x01\xfe\xff" "binary", 10)}},
+      {"BinaryMessage empty", BinaryMessage{""}},
+      {"Auth", Auth{std::string(32, '\x7f')}},
+      {"Hello utf8 room", Hello{"n", (uint64_t{1} << 53) - 1, "r\xc3\xa9union \xf0\x9f\x8e\x89", ""}},
       {"SyncRequest empty", SyncRequest{}},
       {"SyncRequest", SyncRequest{{{1, 5}, {2, 1}, {300, 70000}, {kMax, kMax}}}},
       {"StateAck", StateAck{{{1, 5}, {kMax, 2}}}},
@@ -289,7 +297,7 @@ TEST(FrameCodec, RejectsBadMagicVersionAndType) {
       expectRejected(b, DecodeError::UnsupportedVersion);
     }
   }
-  for (int type : {0, 11, 12, 0x7F, 0xFF}) expectRejected(rawFrame(static_cast<uint8_t>(type), {0}), DecodeError::UnknownType);
+  for (int type : {0, 13, 14, 0x7F, 0xFF}) expectRejected(rawFrame(static_cast<uint8_t>(type), {0}), DecodeError::UnknownType);
 }
 
 TEST(FrameCodec, RejectsTrailingBytes) {
@@ -384,8 +392,8 @@ TEST(FrameCodec, RejectsInvalidUtf8Text) {
     expectRejected(encode(Update{{write(key, "1", 1, 0, 1, 1)}}), DecodeError::InvalidText);
     expectRejected(encode(SyncResponse{{}, {write("fine", "1", 1, 0, 1, 1), write(key, std::nullopt, 1, 0, 1, 2)}}),
                    DecodeError::InvalidText);
-    expectRejected(encode(Hello{key, 1, "room"}), DecodeError::InvalidText);
-    expectRejected(encode(Hello{"node", 1, key}), DecodeError::InvalidText);
+    expectRejected(encode(Hello{key, 1, "room", ""}), DecodeError::InvalidText);
+    expectRejected(encode(Hello{"node", 1, key, ""}), DecodeError::InvalidText);
   }
   const std::vector<std::string> good = {"plain", "\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87", "\xe2\x82\xac",
                                          "\xf0\x9f\x98\x80", "\x7f", "\xef\xbf\xbf", "\xf4\x8f\xbf\xbf",
@@ -434,8 +442,9 @@ TEST(FrameCodec, RejectsForbiddenFieldValues) {
   expectRejected(rawFrame(FrameType::Update, updateBody({zeroSeq})), DecodeError::InvalidField);
   expectRejected(rawFrame(FrameType::Update, updateBody({wideLogical})), DecodeError::InvalidField);
   expectRejected(rawFrame(FrameType::Update, updateBody({})), DecodeError::InvalidField);  // an empty transaction
-  expectRejected(encode(Hello{"", 1, "room"}), DecodeError::InvalidField);
-  expectRejected(encode(Fragment{1, 0, 1, "x"}), DecodeError::InvalidField);  // one fragment is no fragment
+  expectRejected(encode(Hello{"", 1, "room", ""}), DecodeError::InvalidField);
+  expectRejected(encode(Fragment{1, 0, 1, "x"}), DecodeError::InvalidField);
+  expectRejected(encode(Auth{""}), DecodeError::InvalidField);  // an empty proof proves nothing  // one fragment is no fragment
   expectRejected(encode(Fragment{1, 0, 0, "x"}), DecodeError::InvalidField);
   expectRejected(encode(Fragment{1, 2, 2, "x"}), DecodeError::InvalidField);
   expectRejected(encode(Fragment{1, 0, 2, ""}), DecodeError::InvalidField);

@@ -24,9 +24,9 @@ TEST(Messaging, SendToPeerAndBroadcast) {
   auto atB = net.outputs<MessageReceived>("b");
   ASSERT_EQ(atB.size(), 2u);
   EXPECT_EQ(atB[0].second.peerId, "a");
-  EXPECT_EQ(atB[0].second.json, R"({"to":"b"})");
+  EXPECT_EQ(atB[0].second.payload, R"({"to":"b"})");
   EXPECT_EQ(atB[1].second.peerId, "c");
-  EXPECT_EQ(atB[1].second.json, R"(["all"])");
+  EXPECT_EQ(atB[1].second.payload, R"(["all"])");
   auto atA = net.outputs<MessageReceived>("a");
   ASSERT_EQ(atA.size(), 1u);
   EXPECT_EQ(atA[0].second.peerId, "c");

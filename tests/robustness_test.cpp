@@ -65,7 +65,7 @@ std::vector<Bad> malformedFrames() {
       return f.take();
     }());
   }
-  one("a second Hello", wire::encode(wire::Hello{"a", 1, "default"}));
+  one("a second Hello", wire::encode(wire::Hello{"a", 1, "default", ""}));
   one("a fragment out of sequence", wire::encode(wire::Fragment{42, 1, 3, "xyz"}));
   out.push_back({"fragments of a fragment", splitInTwo(wire::encode(wire::Fragment{1, 0, 2, "nested"}), 500)});
   out.push_back({"fragments of garbage", splitInTwo(std::vector<uint8_t>(100, 0xC5), 501)});

@@ -109,7 +109,7 @@ TEST(SimulatedNetwork, UnorderedLinksReorderAndDuplicateButKeepHelloFirst) {
   }
   net.runFor(1000);
   std::vector<int> received;
-  for (const auto& [at, m] : net.outputs<pc::MessageReceived>("b")) received.push_back(std::stoi(m.json));
+  for (const auto& [at, m] : net.outputs<pc::MessageReceived>("b")) received.push_back(std::stoi(m.payload));
   EXPECT_GT(received.size(), 50u) << "some messages arrive twice";
   EXPECT_FALSE(std::is_sorted(received.begin(), received.end())) << "some messages overtake others";
   std::set<int> distinct(received.begin(), received.end());

@@ -12,7 +12,8 @@
 
 namespace pc {
 
-// Send `text` on the signaling transports; `to` empty means every node.
+// Send `text` on the local signaling transports (BroadcastChannel); `to`
+// empty means every node. Signals through a PeerJS server go as ServerSend.
 struct SendSignal {
   std::string to;
   std::string text;
@@ -34,6 +35,7 @@ struct CloseConnection {
 struct SendData {
   std::string peerId;
   std::vector<uint8_t> bytes;
+  bool unreliable = false;  // on the unordered, no-retransmit channel
 };
 
 struct PeerConnected {
@@ -52,7 +54,8 @@ struct StateChanged {
 };
 struct MessageReceived {
   std::string peerId;
-  std::string json;
+  std::string payload;  // JSON text, or raw bytes when binary
+  bool binary = false;
 };
 
 // Store these bytes (with persistence on): the writes of one transaction
@@ -69,9 +72,43 @@ struct PresenceChanged {
   std::optional<std::string> json;
 };
 
+// The PeerJS signaling server (see signaling/peer_server_link.h): open a
+// WebSocket to `url`, send text on it, close it, and GET a listing of ids.
+struct ServerConnect {
+  std::string url;
+};
+struct ServerSend {
+  std::string text;
+};
+struct ServerClose {};
+struct ServerList {
+  std::string url;
+};
+
+// With a room password, the host does the cryptography (WebCrypto): it seals
+// and unseals signaling envelopes, and computes the proofs peers exchange.
+// Each request carries a ticket that its answer returns.
+struct SealSignal {
+  uint64_t ticket = 0;
+  std::string text;
+};
+struct UnsealSignal {
+  uint64_t ticket = 0;
+  std::string sealed;
+};
+// Compute this node's proof for the peer's challenge, and the proof the peer
+// must send for ours; answer with NodeKernel::handleAuthProofs.
+struct AuthenticatePeer {
+  uint64_t ticket = 0;
+  std::string peerId;
+  std::string ourChallenge;    // raw bytes
+  std::string theirChallenge;  // raw bytes
+};
+
 using Output = std::variant<SendSignal, OpenConnection, DeliverRtcSignal, CloseConnection, SendData,
                             PeerConnected, PeerDisconnected, StateChanged, MessageReceived, PersistRecord,
-                            CompactStorage, PresenceChanged>;
+                            CompactStorage, PresenceChanged, ServerConnect, ServerSend, ServerClose, ServerList,
+                            SealSignal, UnsealSignal, AuthenticatePeer>;
 
 struct Result {
   bool ok = true;

@@ -65,8 +65,26 @@ std::optional<NodeConfig> NodeConfig::fromJson(std::string_view text, std::strin
             readNumber(j, "replicaExpiryMs", &c.replicaExpiryMs, error) &&
             readNumber(j, "tombstoneGraceMs", &c.tombstoneGraceMs, error) &&
             readNumber(j, "maxChannelMessageBytes", &c.maxChannelMessageBytes, error) &&
-            readNumber(j, "maxFrameBytes", &c.maxFrameBytes, error) && readBool(j, "persist", &c.persist, error);
+            readNumber(j, "maxFrameBytes", &c.maxFrameBytes, error) && readBool(j, "persist", &c.persist, error) &&
+            readString(j, "roomTag", &c.roomTag, error) && readBool(j, "sealed", &c.sealed, error);
   if (!ok) return std::nullopt;
+  if (auto it = j.find("peerServer"); it != j.end() && !it->is_null()) {
+    if (!it->is_object()) {
+      *error = "peerServer must be an object";
+      return std::nullopt;
+    }
+    PeerServerConfig s;
+    ok = readString(*it, "host", &s.host, error) && readNumber(*it, "port", &s.port, error) &&
+         readString(*it, "path", &s.path, error) && readBool(*it, "secure", &s.secure, error) &&
+         readString(*it, "key", &s.key, error) && readString(*it, "token", &s.token, error) &&
+         readNumber(*it, "heartbeatIntervalMs", &s.heartbeatIntervalMs, error) &&
+         readNumber(*it, "openGraceMs", &s.openGraceMs, error) &&
+         readNumber(*it, "discoveryIntervalMs", &s.discoveryIntervalMs, error) &&
+         readNumber(*it, "reconnectBaseMs", &s.reconnectBaseMs, error) &&
+         readNumber(*it, "reconnectMaxMs", &s.reconnectMaxMs, error);
+    if (!ok) return std::nullopt;
+    c.peerServer = std::move(s);
+  }
   *error = c.validate();
   if (!error->empty()) return std::nullopt;
   return c;
@@ -75,7 +93,18 @@ std::optional<NodeConfig> NodeConfig::fromJson(std::string_view text, std::strin
 std::string NodeConfig::validate() const {
   if (!isValidNodeId(nodeId)) return "nodeId must be 1-64 characters of A-Z, a-z, 0-9, '-' or '_'";
   if (replicaId == 0 || replicaId > kMaxSafeInteger) return "replicaId must be an integer in 1..2^53-1";
-  if (roomId.empty() || roomId.size() > 256) return "roomId must be 1-256 characters";
+  if (roomId.empty() || roomId.size() > 1024) return "roomId must be 1-1024 characters";
+  if (!roomTag.empty() && (roomTag.size() > 64 || roomTag.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos))
+    return "roomTag must be at most 64 hex digits";
+  if (peerServer) {
+    if (roomTag.empty()) return "a peerServer needs a roomTag";
+    if (peerServer->host.empty()) return "peerServer.host must be a non-empty string";
+    if (peerServer->port == 0 || peerServer->port > 65535) return "peerServer.port must be in 1..65535";
+    if (peerServer->token.empty()) return "peerServer.token must be a non-empty string";
+    if (peerServer->heartbeatIntervalMs <= 0 || peerServer->openGraceMs <= 0 || peerServer->discoveryIntervalMs <= 0 ||
+        peerServer->reconnectBaseMs <= 0 || peerServer->reconnectMaxMs < peerServer->reconnectBaseMs)
+      return "peerServer intervals must be positive";
+  }
   if (topology != "mesh") return "topology '" + topology + "' is not supported; use 'mesh'";
   if (announceIntervalMs <= 0 || connectTimeoutMs <= 0 || pingIntervalMs <= 0 || peerTimeoutMs <= 0 ||
       gcIntervalMs <= 0 || replicaExpiryMs <= 0)

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "signaling/peer_server_link.h"
 #include "state/hybrid_logical_clock.h"
 
 namespace pc {
@@ -33,6 +34,16 @@ struct NodeConfig {
   bool persist = false;  // emit PersistRecord outputs for the host to store
   size_t maxChannelMessageBytes = 64 * 1024;  // larger frames travel as fragments
   size_t maxFrameBytes = 64 * 1024 * 1024;    // largest frame accepted after reassembly
+
+  // Signaling. The local transport (BroadcastChannel) takes SendSignal; a
+  // PeerJS server, when configured, is spoken to through ServerConnect and
+  // friends. roomTag names the room on the server: the host derives it from
+  // the room (and password), so the kernel never sees the password.
+  std::optional<PeerServerConfig> peerServer;
+  std::string roomTag;
+  // A room password is in use: signals are sealed by the host, and peers
+  // prove the password on the data channel before anything else flows.
+  bool sealed = false;
 
   // Parses the JSON the bindings pass in; fields left out keep their defaults.
   static std::optional<NodeConfig> fromJson(std::string_view text, std::string* error);

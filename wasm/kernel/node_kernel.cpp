@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "peers/backoff.h"
 #include "state/json_text.h"
 
 namespace pc {
@@ -19,6 +20,7 @@ Result NodeKernel::initialize(const NodeConfig& config, Millis) {
   map_ = ReplicatedMap(config.replicaId);
   stability_ = StabilityTracker(config.replicaId, config.replicaExpiryMs);
   rng_ = config.seed ^ (config.replicaId * 0x9E3779B97F4A7C15ull);
+  if (config.peerServer) link_ = PeerServerLink(*config.peerServer, config.roomTag, config.nodeId, splitmix64(rng_));
   lifecycle_ = Lifecycle::Initialized;
   return Result::success();
 }
@@ -29,6 +31,9 @@ Result NodeKernel::start(Millis now) {
   lifecycle_ = Lifecycle::Started;
   ++incarnation_;
   startedAt_ = now;
+  PeerServerLink::Actions actions;
+  link_.start(now, actions);
+  flushLink(actions, now);
   sendSignal(SignalType::Announce, "", now);
   nextAnnounceAt_ = now + config_.announceIntervalMs;
   nextGcAt_ = now + config_.gcIntervalMs;
@@ -41,6 +46,12 @@ Result NodeKernel::stop(Millis now) {
   std::vector<std::string> ids;
   for (const auto& [id, p] : peers_) ids.push_back(id);
   for (const auto& id : ids) dropPeer(id, "stopped", true);
+  PeerServerLink::Actions actions;
+  link_.stop(actions);
+  flushLink(actions, now);
+  directory_.clear();
+  sealing_.clear();
+  unsealing_.clear();
   lifecycle_ = Lifecycle::Initialized;
   startedAt_ = 0;
   return Result::success();
@@ -48,23 +59,120 @@ Result NodeKernel::stop(Millis now) {
 
 // ---- signaling ---------------------------------------------------------------
 
+namespace {
+// The PeerJS message type a signal travels as. The server relays OFFER,
+// ANSWER, CANDIDATE and LEAVE alike; the type only shows what it carries.
+std::string serverTypeFor(SignalType type, std::string_view data) {
+  switch (type) {
+    case SignalType::Announce: return "OFFER";
+    case SignalType::Leave: return "LEAVE";
+    case SignalType::Rtc:
+      if (data.find("\"candidate\"") != std::string_view::npos && data.find("\"sdp\"") == std::string_view::npos)
+        return "CANDIDATE";
+      return data.find("\"answer\"") != std::string_view::npos ? "ANSWER" : "OFFER";
+  }
+  return "OFFER";
+}
+}  // namespace
+
 void NodeKernel::sendSignal(SignalType type, const std::string& to, Millis, std::string data) {
+  std::string serverType = serverTypeFor(type, data);
   Signal s{type, config_.roomId, config_.nodeId, to, std::move(data), incarnation_};
-  emit(SendSignal{to, encodeSignal(s)});
+  std::string text = encodeSignal(s);
+  if (!to.empty()) {
+    // One route per peer, so a pair never negotiates twice: the local
+    // transport when the peer was heard there, else the server.
+    const PeerRecord* peer = peers_.find(to);
+    if (peer && peer->viaLocal) return transmit(Route::Local, to, "", serverType, std::move(text));
+    std::string serverId = peer ? peer->serverId : std::string();
+    if (serverId.empty())
+      if (auto it = directory_.find(to); it != directory_.end()) serverId = it->second;
+    if (!serverId.empty() && link_.registered())
+      return transmit(Route::Server, to, serverId, serverType, std::move(text));
+    return transmit(Route::Local, to, "", serverType, std::move(text));
+  }
+  if (link_.registered()) {
+    for (const auto& [id, serverId] : directory_) {
+      // Announces go only to members this node has no connection to, and
+      // that it cannot reach locally; a leave goes to all.
+      const PeerRecord* peer = peers_.find(id);
+      if (type == SignalType::Announce && peer && (peer->viaLocal || peer->state != PeerState::Discovered)) continue;
+      transmit(Route::Server, "", serverId, serverType, text);
+    }
+  }
+  transmit(Route::Local, "", "", serverType, std::move(text));
+}
+
+void NodeKernel::transmit(Route route, const std::string& to, const std::string& dst, const std::string& serverType,
+                          std::string text) {
+  if (!config_.sealed) return deliver(route, to, dst, serverType, text);
+  uint64_t ticket = nextTicket_++;
+  sealing_[ticket] = PendingSeal{route, to, dst, serverType};
+  emit(SealSignal{ticket, std::move(text)});
+}
+
+void NodeKernel::deliver(Route route, const std::string& to, const std::string& dst, const std::string& serverType,
+                         const std::string& text) {
+  if (route == Route::Local) return emit(SendSignal{to, text});
+  PeerServerLink::Actions actions;
+  link_.send(serverType, dst, text, actions);
+  flushLink(actions, 0);
+}
+
+void NodeKernel::handleSealed(uint64_t ticket, std::string sealed, Millis) {
+  auto it = sealing_.find(ticket);
+  if (it == sealing_.end()) return;
+  PendingSeal pending = std::move(it->second);
+  sealing_.erase(it);
+  if (!isStarted() || sealed.empty()) return;
+  deliver(pending.route, pending.to, pending.dst, pending.serverType, sealed);
+}
+
+void NodeKernel::receiveEnvelope(Route route, std::string src, std::string text, Millis now) {
+  if (!isStarted()) return;
+  if (text.size() > kMaxSignalBytes) return rejectSignal("signal larger than 64 KiB");
+  if (!config_.sealed) return processSignal(route, src, text, now);
+  uint64_t ticket = nextTicket_++;
+  unsealing_[ticket] = PendingUnseal{route, std::move(src)};
+  emit(UnsealSignal{ticket, std::move(text)});
+}
+
+void NodeKernel::handleUnsealed(uint64_t ticket, bool ok, std::string_view text, Millis now) {
+  auto it = unsealing_.find(ticket);
+  if (it == unsealing_.end()) return;
+  PendingUnseal pending = std::move(it->second);
+  unsealing_.erase(it);
+  if (!ok) return rejectSignal("a signal did not decrypt with this room's password");
+  processSignal(pending.route, pending.src, text, now);
+}
+
+void NodeKernel::rejectSignal(const std::string& why) {
+  ++counters_.rejectedSignals;
+  counters_.lastRejection = "signal: " + why;
 }
 
 void NodeKernel::handleSignal(std::string_view text, Millis now) {
+  receiveEnvelope(Route::Local, "", std::string(text), now);
+}
+
+void NodeKernel::processSignal(Route route, const std::string& src, std::string_view text, Millis now) {
   if (!isStarted()) return;
   std::string error;
   std::optional<Signal> s = decodeSignal(text, &error);
-  if (!s) {
-    ++counters_.rejectedSignals;
-    counters_.lastRejection = "signal: " + error;
-    return;
-  }
+  if (!s) return rejectSignal(error);
   // Other rooms and other recipients share the transport; they are not errors.
   if (s->from == config_.nodeId || s->room != config_.roomId) return;
   if (!s->to.empty() && s->to != config_.nodeId) return;
+  if (route == Route::Server) {
+    // The server stamps src with the sender's registered id: a signal that
+    // claims another sender is forged.
+    if (link_.nodeIdOf(src) != s->from) return rejectSignal("sender " + s->from + " does not match its server id");
+    directory_[s->from] = src;
+  }
+  auto noteRoute = [&](PeerRecord& peer) {
+    if (route == Route::Local) peer.viaLocal = true;
+    else peer.serverId = src;
+  };
 
   PeerRecord* peer = peers_.find(s->from);
   if (peer && s->incarnation != peer->incarnation) {
@@ -76,17 +184,20 @@ void NodeKernel::handleSignal(std::string_view text, Millis now) {
   }
   switch (s->type) {
     case SignalType::Announce: {
-      if (!peer) {
+      bool isNew = !peer;
+      if (isNew) {
         peer = &peers_.add(s->from, config_.maxFrameBytes, now);
         peer->incarnation = s->incarnation;
-        // A newcomer announces to everyone; answer it directly so it learns
-        // of this node without waiting for the next periodic announce.
-        if (s->to.empty()) sendSignal(SignalType::Announce, s->from, now);
       }
+      noteRoute(*peer);
       peer->lastAnnouncedAt = now;
-      if (peer->state == PeerState::Discovered && PeerTable::shouldDial(config_.nodeId, peer->id) &&
-          now >= peer->nextDialAt)
-        dial(*peer, now);
+      bool dials = PeerTable::shouldDial(config_.nodeId, peer->id);
+      // A newcomer announces to everyone, or (through the server) to each
+      // member it listed; answer it directly so it learns of this node now,
+      // and so that it can dial when it is the one to.
+      if ((isNew && s->to.empty()) || (!dials && !s->to.empty() && peer->state == PeerState::Discovered))
+        sendSignal(SignalType::Announce, s->from, now);
+      if (peer->state == PeerState::Discovered && dials && now >= peer->nextDialAt) dial(*peer, now);
       return;
     }
     case SignalType::Leave:
@@ -104,10 +215,74 @@ void NodeKernel::handleSignal(std::string_view text, Millis now) {
         peers_.setState(*peer, PeerState::Connecting, now);
         emit(OpenConnection{peer->id, false});
       }
+      noteRoute(*peer);
       emit(DeliverRtcSignal{peer->id, std::move(s->data)});
       return;
     }
   }
+}
+
+// ---- the PeerJS server -------------------------------------------------------
+
+void NodeKernel::flushLink(PeerServerLink::Actions& actions, Millis) {
+  if (actions.close) emit(ServerClose{});
+  for (auto& send : actions.sends) emit(ServerSend{std::move(send.text)});
+  if (actions.connect) emit(ServerConnect{std::move(actions.connect->url)});
+  if (actions.list) emit(ServerList{std::move(actions.list->url)});
+  actions = {};
+}
+
+void NodeKernel::handleServerOpen(Millis now) {
+  if (!isStarted()) return;
+  PeerServerLink::Actions actions;
+  link_.onSocketOpen(now, actions);
+  flushLink(actions, now);
+}
+
+void NodeKernel::handleServerClosed(Millis now) {
+  if (!isStarted()) return;
+  PeerServerLink::Actions actions;
+  link_.onSocketClosed(now, actions);
+  flushLink(actions, now);
+  // Data channels stay up without the server; only signaling waits.
+}
+
+void NodeKernel::handleServerMessage(std::string_view text, Millis now) {
+  if (!isStarted()) return;
+  PeerServerLink::Actions actions;
+  std::string error;
+  std::optional<ServerMessage> msg = link_.onSocketMessage(text, now, actions, &error);
+  flushLink(actions, now);
+  if (!error.empty()) return rejectSignal("server: " + error);
+  if (!msg) return;
+  if (msg->type == "EXPIRE" || !msg->payload) return serverPeerGone(msg->src, now);
+  if (link_.nodeIdOf(msg->src).empty()) return rejectSignal("server: a message from " + msg->src + ", outside this room");
+  receiveEnvelope(Route::Server, std::move(msg->src), std::move(*msg->payload), now);
+}
+
+void NodeKernel::serverPeerGone(const std::string& serverId, Millis now) {
+  // EXPIRE: our message found no one registered under that id. A LEAVE the
+  // server wrote itself: that peer's socket is dead. A connection that is up
+  // does not depend on the server, so only pending ones are given up.
+  std::string nodeId = link_.nodeIdOf(serverId);
+  if (nodeId.empty()) return;
+  if (auto it = directory_.find(nodeId); it != directory_.end() && it->second == serverId) directory_.erase(it);
+  PeerRecord* peer = peers_.find(nodeId);
+  if (!peer || peer->viaLocal || peer->serverId != serverId) return;
+  if (peer->state == PeerState::Discovered) dropPeer(nodeId, "left the signaling server", false);
+  else if (peer->state != PeerState::Connected) connectionFailed(nodeId, "left the signaling server", now);
+}
+
+void NodeKernel::handleServerPeers(bool ok, std::string_view listing, Millis now) {
+  if (!isStarted() || !link_.registered()) return;
+  if (!ok) return rejectSignal("server: the peer listing was refused (start the server with allow_discovery)");
+  std::string error;
+  auto members = link_.roomMembers(listing, &error);
+  if (!error.empty()) return rejectSignal("server: " + error);
+  directory_.clear();
+  for (auto& [nodeId, serverId] : members) directory_[nodeId] = serverId;
+  for (const auto& [nodeId, serverId] : directory_)
+    if (!peers_.find(nodeId)) sendSignal(SignalType::Announce, nodeId, now);
 }
 
 void NodeKernel::handleLocalRtcSignal(const std::string& peerId, std::string_view dataJson, Millis now) {
@@ -143,7 +318,8 @@ void NodeKernel::handleChannelOpen(const std::string& peerId, Millis now) {
   if (!isStarted() || !peer || peer->state != PeerState::Connecting) return;
   peers_.setState(*peer, PeerState::Handshaking, now);
   peer->lastHeardAt = now;
-  sendFrame(*peer, wire::Hello{config_.nodeId, config_.replicaId, config_.roomId});
+  if (config_.sealed) peer->challenge = randomBytes(16);
+  sendFrame(*peer, wire::Hello{config_.nodeId, config_.replicaId, config_.roomId, peer->challenge});
 }
 
 void NodeKernel::handleChannelClosed(const std::string& peerId, Millis now) {
@@ -170,16 +346,7 @@ void NodeKernel::connectionFailed(const std::string& peerId, const std::string& 
 }
 
 Millis NodeKernel::redialDelay(uint32_t failures) {
-  // splitmix64: small, and fully determined by the seed the host supplied.
-  uint64_t z = (rng_ += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  double unit = static_cast<double>(z >> 11) / static_cast<double>(uint64_t{1} << 53);  // [0, 1)
-  double delay = config_.redialBaseMs;
-  for (uint32_t i = 1; i < failures && delay < config_.redialMaxMs; ++i) delay *= 2;
-  delay = std::min(delay, config_.redialMaxMs);
-  return delay * (0.5 + unit);
+  return backoffDelay(config_.redialBaseMs, config_.redialMaxMs, failures, rng_);
 }
 
 void NodeKernel::sendFrame(PeerRecord& peer, const wire::Frame& frame) {
@@ -204,7 +371,8 @@ void NodeKernel::reject(PeerRecord& peer, const std::string& why) {
   counters_.lastRejection = "from " + peer.id + ": " + why;
 }
 
-void NodeKernel::handleData(const std::string& peerId, const uint8_t* data, size_t size, Millis now) {
+void NodeKernel::handleData(const std::string& peerId, const uint8_t* data, size_t size, Millis now,
+                            bool unreliable) {
   PeerRecord* peer = peers_.find(peerId);
   if (!isStarted() || !peer || peer->state == PeerState::Discovered || peer->state == PeerState::Connecting) {
     ++counters_.rejectedFrames;
@@ -214,6 +382,9 @@ void NodeKernel::handleData(const std::string& peerId, const uint8_t* data, size
   peer->stats.bytesIn += size;
   wire::Decoded d = wire::decode(data, size);
   if (!d.frame) return reject(*peer, wire::describe(d.error));
+  if (unreliable && (peer->state != PeerState::Connected || (!std::holds_alternative<wire::AppMessage>(*d.frame) &&
+                                                             !std::holds_alternative<wire::BinaryMessage>(*d.frame))))
+    return reject(*peer, "only messages between connected peers travel on the unreliable channel");
   ++peer->stats.framesIn;
   peer->lastHeardAt = now;
   if (peer->state == PeerState::Connected) stability_.onHeardOf(peer->replica, now);
@@ -234,9 +405,14 @@ void NodeKernel::handleData(const std::string& peerId, const uint8_t* data, size
 
 void NodeKernel::dispatchFrame(PeerRecord& peer, wire::Frame&& frame, Millis now) {
   if (peer.state == PeerState::Handshaking) {
-    auto* hello = std::get_if<wire::Hello>(&frame);
-    if (!hello) return reject(peer, "expected Hello first");
-    return onHello(peer, *hello, now);
+    if (!peer.helloReceived) {
+      auto* hello = std::get_if<wire::Hello>(&frame);
+      if (!hello) return reject(peer, "expected Hello first");
+      return onHello(peer, *hello, now);
+    }
+    auto* auth = std::get_if<wire::Auth>(&frame);
+    if (!auth) return reject(peer, "expected the password proof (Auth) after Hello");
+    return onAuth(peer, std::move(auth->proof), now);
   }
   std::visit(
       [&](auto&& f) {
@@ -264,7 +440,13 @@ void NodeKernel::dispatchFrame(PeerRecord& peer, wire::Frame&& frame, Millis now
         } else if constexpr (std::is_same_v<T, wire::AppMessage>) {
           ++peer.stats.messagesIn;
           peer.lastMessageAt = now;
-          emit(MessageReceived{peer.id, std::move(f.json)});
+          emit(MessageReceived{peer.id, std::move(f.json), false});
+        } else if constexpr (std::is_same_v<T, wire::BinaryMessage>) {
+          ++peer.stats.messagesIn;
+          peer.lastMessageAt = now;
+          emit(MessageReceived{peer.id, std::move(f.bytes), true});
+        } else if constexpr (std::is_same_v<T, wire::Auth>) {
+          reject(peer, "Auth after the handshake");
         } else if constexpr (std::is_same_v<T, wire::Ping>) {
           // Answered here, not on a timer, so a peer whose timers are
           // throttled still proves it is alive whenever it is pinged.
@@ -284,7 +466,66 @@ void NodeKernel::onHello(PeerRecord& peer, const wire::Hello& hello, Millis now)
     dropPeer(peer.id, "handshake mismatch", true);
     return;
   }
+  if (config_.sealed != !hello.challenge.empty() || (config_.sealed && hello.challenge.size() != 16)) {
+    reject(peer, config_.sealed ? "the peer does not use the room password" : "the peer expects a room password");
+    dropPeer(peer.id, "password mismatch", true);
+    return;
+  }
   peer.replica = hello.replica;
+  peer.helloReceived = true;
+  if (!config_.sealed) return finishHandshake(peer, now);
+  // Each side proves it knows the password by a MAC over both challenges;
+  // the host computes it, since the key never enters the kernel.
+  peer.authTicket = nextTicket_++;
+  emit(AuthenticatePeer{peer.authTicket, peer.id, peer.challenge, hello.challenge});
+}
+
+void NodeKernel::handleAuthProofs(uint64_t ticket, std::string proof, std::string expected, Millis now) {
+  for (auto& [id, peer] : peers_) {
+    if (peer.authTicket != ticket) continue;
+    if (peer.state != PeerState::Handshaking || peer.expectedProof) return;
+    if (proof.empty() || expected.empty()) {
+      dropPeer(id, "password proof could not be computed", true);
+      return;
+    }
+    peer.expectedProof = std::move(expected);
+    sendFrame(peer, wire::Auth{std::move(proof)});
+    if (peer.receivedProof) verifyProof(peer, now);
+    return;
+  }
+}
+
+void NodeKernel::onAuth(PeerRecord& peer, std::string proof, Millis now) {
+  if (peer.receivedProof) return reject(peer, "duplicate Auth");
+  peer.receivedProof = std::move(proof);
+  if (peer.expectedProof) verifyProof(peer, now);
+}
+
+void NodeKernel::verifyProof(PeerRecord& peer, Millis now) {
+  // Constant time: every byte is compared whatever the first difference.
+  const std::string& a = *peer.expectedProof;
+  const std::string& b = *peer.receivedProof;
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  if (diff != 0) {
+    reject(peer, "wrong password proof");
+    dropPeer(peer.id, "wrong room password", true);
+    return;
+  }
+  peer.authenticated = true;
+  finishHandshake(peer, now);
+}
+
+std::string NodeKernel::randomBytes(size_t n) {
+  std::string out;
+  while (out.size() < n) {
+    uint64_t r = splitmix64(rng_);
+    for (int i = 0; i < 8 && out.size() < n; ++i) out += static_cast<char>((r >> (8 * i)) & 0xFF);
+  }
+  return out;
+}
+
+void NodeKernel::finishHandshake(PeerRecord& peer, Millis now) {
   peer.failedDials = 0;
   stability_.onHeardOf(peer.replica, now);
   peers_.setState(peer, PeerState::Connected, now);
@@ -320,6 +561,9 @@ void NodeKernel::applyRemoteWrites(PeerRecord& peer, const std::vector<Write>& w
 
 void NodeKernel::handleTimeout(Millis now) {
   if (!isStarted()) return;
+  PeerServerLink::Actions actions;
+  link_.onTimeout(now, actions);
+  flushLink(actions, now);
   if (now >= nextAnnounceAt_) {
     sendSignal(SignalType::Announce, "", now);
     nextAnnounceAt_ = now + config_.announceIntervalMs;
@@ -375,6 +619,7 @@ std::optional<Millis> NodeKernel::pollTimeout() const {
   if (!isStarted()) return std::nullopt;
   Millis next = nextAnnounceAt_;
   if (map_.tombstones() > 0) next = std::min(next, nextGcAt_);
+  if (auto link = link_.nextTimeout()) next = std::min(next, *link);
   for (const auto& [id, peer] : peers_) {
     switch (peer.state) {
       case PeerState::Discovered:
@@ -531,25 +776,58 @@ Result NodeKernel::applyUpdate(const uint8_t* data, size_t size, bool fromStorag
   return Result::success();
 }
 
-Result NodeKernel::sendToPeer(const std::string& peerId, const std::string& json, Millis) {
-  if (!isStarted()) return Result::failure("node must be started before sending messages");
-  PeerRecord* peer = peers_.find(peerId);
-  if (!peer || peer->state != PeerState::Connected) return Result::failure("peer " + peerId + " is not connected");
-  if (Result r = validateJson(json, "message"); !r.ok) return r;
-  ++peer->stats.messagesOut;
-  sendFrame(*peer, wire::AppMessage{json});
+Result NodeKernel::sendToPeer(const std::string& peerId, const std::string& json, Millis now) {
+  return sendMessage(peerId, json, MessageKind{}, now);
+}
+
+Result NodeKernel::broadcast(const std::string& json, Millis now) { return broadcastMessage(json, MessageKind{}, now); }
+
+Result NodeKernel::messageFrame(std::string payload, MessageKind kind, wire::Frame* frame) const {
+  if (!kind.binary) {
+    if (Result r = validateJson(payload, "message"); !r.ok) return r;
+    *frame = wire::AppMessage{std::move(payload)};
+  } else {
+    *frame = wire::BinaryMessage{std::move(payload)};
+  }
   return Result::success();
 }
 
-Result NodeKernel::broadcast(const std::string& json, Millis) {
+void NodeKernel::sendMessageFrame(PeerRecord& peer, const wire::Frame& frame, MessageKind kind,
+                                  const std::vector<uint8_t>* unreliableBytes) {
+  ++peer.stats.messagesOut;
+  if (kind.reliable) return sendFrame(peer, frame);
+  peer.stats.bytesOut += unreliableBytes->size();
+  ++peer.stats.framesOut;
+  emit(SendData{peer.id, *unreliableBytes, true});
+}
+
+Result NodeKernel::sendMessage(const std::string& peerId, std::string payload, MessageKind kind, Millis now) {
   if (!isStarted()) return Result::failure("node must be started before sending messages");
-  if (Result r = validateJson(json, "message"); !r.ok) return r;
-  wire::Frame frame = wire::AppMessage{json};
-  for (auto& [id, peer] : peers_) {
-    if (peer.state != PeerState::Connected) continue;
-    ++peer.stats.messagesOut;
-    sendFrame(peer, frame);
+  PeerRecord* peer = peers_.find(peerId);
+  if (!peer || peer->state != PeerState::Connected) return Result::failure("peer " + peerId + " is not connected");
+  return broadcastTo({peer}, std::move(payload), kind, now);
+}
+
+Result NodeKernel::broadcastMessage(std::string payload, MessageKind kind, Millis now) {
+  if (!isStarted()) return Result::failure("node must be started before sending messages");
+  std::vector<PeerRecord*> targets;
+  for (auto& [id, peer] : peers_)
+    if (peer.state == PeerState::Connected) targets.push_back(&peer);
+  return broadcastTo(targets, std::move(payload), kind, now);
+}
+
+Result NodeKernel::broadcastTo(const std::vector<PeerRecord*>& targets, std::string payload, MessageKind kind, Millis) {
+  wire::Frame frame;
+  if (Result r = messageFrame(std::move(payload), kind, &frame); !r.ok) return r;
+  std::vector<uint8_t> unreliable;
+  if (!kind.reliable) {
+    // No fragments on a channel that may lose or reorder them.
+    unreliable = wire::encode(frame);
+    if (unreliable.size() > config_.maxChannelMessageBytes)
+      return Result::failure("an unreliable message must fit one channel message (" +
+                             std::to_string(config_.maxChannelMessageBytes - 8) + " bytes); send larger ones reliably");
   }
+  for (PeerRecord* peer : targets) sendMessageFrame(*peer, frame, kind, &unreliable);
   return Result::success();
 }
 
@@ -575,6 +853,8 @@ json NodeKernel::describePeers() const {
                    {"state", toString(p.state)},
                    {"initiator", p.initiator},
                    {"transport", "webrtc"},
+                   {"signaling", p.viaLocal ? json("broadcast-channel") : !p.serverId.empty() ? json("peerjs-server") : json(nullptr)},
+                   {"passwordVerified", p.authenticated},
                    {"discoveredAt", p.discoveredAt},
                    {"connectedAt", p.state == PeerState::Connected ? json(p.connectedAt) : json(nullptr)},
                    {"lastMessageTime", p.lastMessageAt > 0 ? json(p.lastMessageAt) : json(nullptr)},
@@ -621,7 +901,16 @@ json NodeKernel::describeStatus() const {
             {"messagesOut", messagesOut},
             {"rejectedFrames", counters_.rejectedFrames},
             {"rejectedSignals", counters_.rejectedSignals},
-            {"lastRejection", counters_.lastRejection.empty() ? json(nullptr) : json(counters_.lastRejection)}}},
+            {"lastRejection", counters_.lastRejection.empty() ? json(nullptr) : json(counters_.lastRejection)},
+            {"passwordProtected", config_.sealed},
+            {"signalingServer", link_.enabled() ? json{{"state", toString(link_.state())},
+                                                       {"serverId", link_.serverId()},
+                                                       {"url", link_.socketUrl().substr(0, link_.socketUrl().find('?'))},
+                                                       {"roomMembers", directory_.size()},
+                                                       {"reconnects", link_.reconnects()},
+                                                       {"idTaken", link_.idTaken()},
+                                                       {"lastError", link_.lastError().empty() ? json(nullptr) : json(link_.lastError())}}
+                                                 : json(nullptr)}}},
           {"state",
            {{"keyCount", map_.size()},
             {"tombstones", map_.tombstones()},

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <deque>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "kernel/kernel_output.h"
 #include "kernel/node_config.h"
 #include "peers/peer_table.h"
+#include "signaling/peer_server_link.h"
 #include "signaling/signal_codec.h"
 #include "state/hybrid_logical_clock.h"
 #include "state/replicated_map.h"
@@ -25,6 +27,13 @@
 namespace pc {
 
 enum class Lifecycle { Created, Initialized, Started };
+
+// An application message: JSON text or raw bytes, on the reliable ordered
+// channel or the unreliable unordered one.
+struct MessageKind {
+  bool binary = false;
+  bool reliable = true;
+};
 
 struct NodeCounters {
   uint64_t rejectedFrames = 0;   // malformed or out-of-protocol bytes from peers
@@ -45,12 +54,26 @@ class NodeKernel {
   Result stop(Millis now);
 
   // Inputs from the host's transports.
+  // A signal from the local transport (BroadcastChannel).
   void handleSignal(std::string_view text, Millis now);
   void handleLocalRtcSignal(const std::string& peerId, std::string_view dataJson, Millis now);
   void handleChannelOpen(const std::string& peerId, Millis now);
   void handleChannelClosed(const std::string& peerId, Millis now);
-  void handleData(const std::string& peerId, const uint8_t* data, size_t size, Millis now);
+  // `unreliable`: it came on the unordered channel, which carries messages only.
+  void handleData(const std::string& peerId, const uint8_t* data, size_t size, Millis now, bool unreliable = false);
   void handleTimeout(Millis now);
+
+  // The PeerJS server's WebSocket and listing (after ServerConnect/ServerList).
+  void handleServerOpen(Millis now);
+  void handleServerMessage(std::string_view text, Millis now);
+  void handleServerClosed(Millis now);
+  void handleServerPeers(bool ok, std::string_view listing, Millis now);
+
+  // Answers to the host cryptography requests (with a room password). An
+  // empty result means it failed: a signal that does not unseal is rejected.
+  void handleSealed(uint64_t ticket, std::string sealed, Millis now);
+  void handleUnsealed(uint64_t ticket, bool ok, std::string_view text, Millis now);
+  void handleAuthProofs(uint64_t ticket, std::string proof, std::string expected, Millis now);
 
   // Inputs from the application. Values are JSON text.
   Result write(const std::string& key, const std::string& json, Millis now);
@@ -59,6 +82,8 @@ class NodeKernel {
   Result clear(Millis now);
   Result sendToPeer(const std::string& peerId, const std::string& json, Millis now);
   Result broadcast(const std::string& json, Millis now);
+  Result sendMessage(const std::string& peerId, std::string payload, MessageKind kind, Millis now);
+  Result broadcastMessage(std::string payload, MessageKind kind, Millis now);
   // Ephemeral state shown to connected peers, never stored; "null" clears it.
   // A peer's presence lasts as long as its connection.
   Result setPresence(const std::string& json, Millis now);
@@ -88,6 +113,7 @@ class NodeKernel {
   const ReplicatedMap& state() const { return map_; }
   const PeerTable& peers() const { return peers_; }
   const NodeCounters& counters() const { return counters_; }
+  const PeerServerLink& serverLink() const { return link_; }
   Millis startedAt() const { return startedAt_; }
   size_t connectedPeerCount() const { return peers_.countIn(PeerState::Connected); }
 
@@ -95,8 +121,37 @@ class NodeKernel {
   nlohmann::json describePeers() const;  // every known peer, with its statistics
 
  private:
+  enum class Route { Local, Server };
+  struct PendingSeal {
+    Route route;
+    std::string to;  // node id; for the server, dst is its server id
+    std::string dst;
+    std::string serverType;
+  };
+  struct PendingUnseal {
+    Route route;
+    std::string src;
+  };
+
   void emit(Output o) { outputs_.push_back(std::move(o)); }
   void sendSignal(SignalType type, const std::string& to, Millis now, std::string data = {});
+  void transmit(Route route, const std::string& to, const std::string& dst, const std::string& serverType,
+                std::string text);
+  void deliver(Route route, const std::string& to, const std::string& dst, const std::string& serverType,
+               const std::string& text);
+  void receiveEnvelope(Route route, std::string src, std::string text, Millis now);
+  void processSignal(Route route, const std::string& src, std::string_view text, Millis now);
+  void rejectSignal(const std::string& why);
+  void serverPeerGone(const std::string& serverId, Millis now);
+  void flushLink(PeerServerLink::Actions& actions, Millis now);
+  std::string randomBytes(size_t n);
+  void finishHandshake(PeerRecord& peer, Millis now);
+  void onAuth(PeerRecord& peer, std::string proof, Millis now);
+  void verifyProof(PeerRecord& peer, Millis now);
+  Result messageFrame(std::string payload, MessageKind kind, wire::Frame* frame) const;
+  Result broadcastTo(const std::vector<PeerRecord*>& targets, std::string payload, MessageKind kind, Millis now);
+  void sendMessageFrame(PeerRecord& peer, const wire::Frame& frame, MessageKind kind,
+                        const std::vector<uint8_t>* unreliableBytes);
   void sendFrame(PeerRecord& peer, const wire::Frame& frame);
   void dial(PeerRecord& peer, Millis now);
   // A connection failed (timed out, closed, went silent). The dialing side
@@ -136,6 +191,12 @@ class NodeKernel {
   uint64_t nextFragmentId_ = 1;
   uint64_t nextPingNonce_ = 1;
   uint64_t rng_ = 0;  // splitmix64 state, from config.seed
+  PeerServerLink link_;
+  // Room members registered on the server: node id -> server id.
+  std::map<std::string, std::string> directory_;
+  uint64_t nextTicket_ = 1;
+  std::map<uint64_t, PendingSeal> sealing_;
+  std::map<uint64_t, PendingUnseal> unsealing_;
 };
 
 }  // namespace pc

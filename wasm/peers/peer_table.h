@@ -15,7 +15,7 @@ namespace pc {
 enum class PeerState {
   Discovered,   // heard of through signaling; no connection yet
   Connecting,   // WebRTC negotiation under way
-  Handshaking,  // data channel open; waiting for the peer's Hello
+  Handshaking,  // data channel open; waiting for the peer's Hello (and password proof)
   Connected,    // Hello exchanged: state and messages flow
 };
 const char* toString(PeerState s);
@@ -48,6 +48,17 @@ struct PeerRecord {
   bool syncOutstanding = false;
   uint64_t ackedVectorVersion = 0;  // our vector version last sent to this peer
   std::optional<std::string> presence;  // JSON text; never stored
+  // Signaling routes: heard on the local transport, and its server id.
+  bool viaLocal = false;
+  std::string serverId;
+  // The password handshake (sealed rooms): our challenge, the peer's Hello,
+  // the proof we expect of it, and its proof if it came first.
+  std::string challenge;
+  bool helloReceived = false;
+  uint64_t authTicket = 0;
+  std::optional<std::string> expectedProof;
+  std::optional<std::string> receivedProof;
+  bool authenticated = false;
   PeerStats stats;
   wire::FragmentAssembler assembler;
 

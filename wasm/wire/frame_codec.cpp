@@ -76,6 +76,7 @@ struct BodyWriter {
     w.bytes(f.nodeId);
     w.varuint(f.replica);
     w.bytes(f.room);
+    w.bytes(f.challenge);
   }
   void operator()(const SyncRequest& f) { putVector(w, f.seen); }
   // The vector leaves out each entry its writes imply (a writer's highest
@@ -98,6 +99,8 @@ struct BodyWriter {
   void operator()(const Pong& f) { w.varuint(f.nonce); }
   void operator()(const StateAck& f) { putVector(w, f.seen); }
   void operator()(const Presence& f) { w.bytes(f.json); }
+  void operator()(const BinaryMessage& f) { w.bytes(f.bytes); }
+  void operator()(const Auth& f) { w.bytes(f.proof); }
   void operator()(const Fragment& f) {
     w.varuint(f.messageId);
     w.varuint(f.index);
@@ -201,6 +204,7 @@ std::optional<Frame> readBody(FrameType type, BodyReader& b) {
       f.nodeId = b.text();
       f.replica = r.varuint();
       f.room = b.text();
+      f.challenge = std::string(r.bytes());
       if (b.ok() && f.nodeId.empty()) b.reject(DecodeError::InvalidField);
       return f;
     }
@@ -230,6 +234,13 @@ std::optional<Frame> readBody(FrameType type, BodyReader& b) {
       return StateAck{b.vector()};
     case FrameType::Presence:
       return Presence{b.json()};
+    case FrameType::BinaryMessage:
+      return BinaryMessage{std::string(r.bytes())};
+    case FrameType::Auth: {
+      Auth f{std::string(r.bytes())};
+      if (b.ok() && f.proof.empty()) b.reject(DecodeError::InvalidField);
+      return f;
+    }
     case FrameType::Fragment: {
       Fragment f;
       f.messageId = r.varuint();
@@ -282,7 +293,7 @@ Decoded decode(const uint8_t* data, size_t size) {
   if (data[0] != kMagic) return {std::nullopt, DecodeError::BadMagic};
   if (data[1] != kVersion) return {std::nullopt, DecodeError::UnsupportedVersion};
   uint8_t type = data[2];
-  if (type < static_cast<uint8_t>(FrameType::Hello) || type > static_cast<uint8_t>(FrameType::Presence))
+  if (type < static_cast<uint8_t>(FrameType::Hello) || type > static_cast<uint8_t>(FrameType::Auth))
     return {std::nullopt, DecodeError::UnknownType};
 
   ByteReader header(data + 3, size - 3);

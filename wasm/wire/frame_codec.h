@@ -26,12 +26,17 @@ enum class FrameType : uint8_t {
   Fragment = 8,
   StateAck = 9,
   Presence = 10,
+  BinaryMessage = 11,
+  Auth = 12,
 };
 
 struct Hello {
   std::string nodeId;
   uint64_t replica = 0;
   std::string room;
+  // Empty without a room password; else random bytes the peer must answer
+  // with an Auth frame (see PROTOCOL.md, "Room passwords").
+  std::string challenge;
 };
 struct SyncRequest {
   StateVector seen;
@@ -67,8 +72,17 @@ struct Presence {  // the sender's ephemeral state; "null" clears it
   std::string json;
 };
 
-using Frame =
-    std::variant<Hello, SyncRequest, SyncResponse, Update, AppMessage, Ping, Pong, Fragment, StateAck, Presence>;
+struct BinaryMessage {  // an application message of raw bytes
+  std::string bytes;
+};
+
+struct Auth {  // proof that the sender knows the room password
+  std::string proof;
+};
+
+// In FrameType order: a frame's type is its index plus one.
+using Frame = std::variant<Hello, SyncRequest, SyncResponse, Update, AppMessage, Ping, Pong, Fragment, StateAck,
+                           Presence, BinaryMessage, Auth>;
 
 enum class DecodeError {
   None,
