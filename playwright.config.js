@@ -2,6 +2,9 @@
 import { defineConfig } from '@playwright/test';
 
 const port = Number(process.env.E2E_PORT ?? 5174);
+// The signaling server the demo server starts beside itself; tests read it
+// from /peer-config.json.
+export const SIGNAL_PORT = Number(process.env.E2E_SIGNAL_PORT ?? 9174);
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -30,7 +33,7 @@ export default defineConfig({
   },
   webServer: {
     command: 'node scripts/serve.mjs',
-    env: { PORT: String(port) },
+    env: { PORT: String(port), SIGNAL_PORT: String(SIGNAL_PORT) },
     url: `http://localhost:${port}/test-p2p.html`,
     reuseExistingServer: !process.env.CI,
     timeout: 30_000,

@@ -5,21 +5,17 @@
 export const DEFAULT_CONFIG = Object.freeze({
   nodeId: null, // generated when null
   roomId: 'default',
+  gameId: null, // the app's namespace, as the original called it; rooms of different games never meet
+  password: null, // a room password: signals are encrypted and peers prove it before anything flows
   topology: 'mesh',
-  enablePersistence: true, // the original's default; storage arrives with IndexedDB support
-  peerServer: null,
+  enablePersistence: true, // the original's default
+  peerServer: null, // {host, port, path, secure, key} of a PeerJS server; null: BroadcastChannel only
   iceServers: Object.freeze([]),
   announceIntervalMs: 2000,
   connectTimeoutMs: 15000,
   pingIntervalMs: 1000,
   peerTimeoutMs: 5000,
 });
-
-const NOT_YET_SUPPORTED = {
-  peerServer: 'signaling through a PeerJS server is not supported yet; omit peerServer to use BroadcastChannel',
-  gameId: 'gameId is not supported yet; use roomId',
-  password: 'room passwords are not supported yet',
-};
 
 const TOPOLOGIES = ['mesh'];
 const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -38,11 +34,7 @@ export function normalizeConfig(input = {}) {
     throw new TypeError('config must be an object');
   }
   for (const key of Object.keys(input)) {
-    if (key in NOT_YET_SUPPORTED) {
-      if (input[key] !== null && input[key] !== undefined) fail(key, NOT_YET_SUPPORTED[key]);
-    } else if (!(key in DEFAULT_CONFIG)) {
-      fail(key, `unknown option; known options are ${Object.keys(DEFAULT_CONFIG).join(', ')}`);
-    }
+    if (!(key in DEFAULT_CONFIG)) fail(key, `unknown option; known options are ${Object.keys(DEFAULT_CONFIG).join(', ')}`);
   }
   const config = { ...DEFAULT_CONFIG, ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) };
 
@@ -55,6 +47,13 @@ export function normalizeConfig(input = {}) {
   if (!TOPOLOGIES.includes(config.topology)) {
     fail('topology', `'${config.topology}' is not supported; use ${TOPOLOGIES.map((t) => `'${t}'`).join(' or ')}`);
   }
+  if (config.gameId !== null && (typeof config.gameId !== 'string' || config.gameId.length === 0 || config.gameId.length > 256)) {
+    fail('gameId', 'must be null or a non-empty string of at most 256 characters');
+  }
+  if (config.password !== null && (typeof config.password !== 'string' || config.password.length === 0 || config.password.length > 1024)) {
+    fail('password', 'must be null or a non-empty string of at most 1024 characters');
+  }
+  if (config.peerServer !== null) config.peerServer = normalizePeerServer(config.peerServer);
   if (typeof config.enablePersistence !== 'boolean') fail('enablePersistence', 'must be a boolean');
   if (!Array.isArray(config.iceServers)) fail('iceServers', 'must be an array of RTCIceServer objects');
   for (const option of ['announceIntervalMs', 'connectTimeoutMs', 'pingIntervalMs', 'peerTimeoutMs']) {
@@ -62,6 +61,29 @@ export function normalizeConfig(input = {}) {
   }
   if (config.peerTimeoutMs <= config.pingIntervalMs) fail('peerTimeoutMs', 'must be longer than pingIntervalMs');
   return Object.freeze(config);
+}
+
+export const DEFAULT_PEER_SERVER = Object.freeze({ port: 9000, path: '/peerjs', secure: false, key: 'peerjs' });
+
+function normalizePeerServer(input) {
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    fail('peerServer', 'must be null or an object {host, port, path, secure, key}, such as the /peer-config.json the demo server serves');
+  }
+  for (const key of Object.keys(input)) {
+    if (!['host', 'port', 'path', 'secure', 'key'].includes(key)) fail(`peerServer.${key}`, 'unknown option; known options are host, port, path, secure, key');
+  }
+  const server = { ...DEFAULT_PEER_SERVER, ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) };
+  if (typeof server.host !== 'string' || !/^[A-Za-z0-9.:\[\]-]{1,253}$/.test(server.host)) fail('peerServer.host', 'must be a host name or address');
+  if (!Number.isInteger(server.port) || server.port < 1 || server.port > 65535) fail('peerServer.port', 'must be an integer in 1..65535');
+  if (typeof server.path !== 'string' || !server.path.startsWith('/')) fail('peerServer.path', "must be a path starting with '/'");
+  if (typeof server.secure !== 'boolean') fail('peerServer.secure', 'must be a boolean');
+  if (typeof server.key !== 'string' || server.key.length === 0) fail('peerServer.key', 'must be a non-empty string');
+  return Object.freeze(server);
+}
+
+// The room the kernel sees: rooms of different games never meet.
+export function effectiveRoom(config) {
+  return config.gameId === null ? config.roomId : JSON.stringify([config.gameId, config.roomId]);
 }
 
 function randomHex(bytes) {
@@ -80,11 +102,16 @@ export function generateReplicaId() {
   return id === 0 ? 1 : id;
 }
 
-export function kernelConfig(config, nodeId, replicaId) {
+export function kernelConfig(config, nodeId, replicaId, roomTag) {
   return {
     nodeId,
     replicaId,
-    roomId: config.roomId,
+    roomId: effectiveRoom(config),
+    roomTag,
+    sealed: config.password !== null,
+    // The token proves to the server that a reconnecting socket is this
+    // node's: random, and never shown.
+    peerServer: config.peerServer && { ...config.peerServer, token: randomHex(16) },
     topology: config.topology,
     announceIntervalMs: config.announceIntervalMs,
     connectTimeoutMs: config.connectTimeoutMs,

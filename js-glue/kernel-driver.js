@@ -50,10 +50,10 @@ export class KernelDriver {
   }
 
   // Bytes from a peer's channel, copied straight into wasm memory.
-  inputData(peerId, bytes) {
+  inputData(peerId, bytes, unreliable = false) {
     const handle = this.#decoder.handleOf(peerId);
     if (handle === 0) return;
-    this.inputBytes(bytes, (k, size, t) => k.handleData(handle, size, t));
+    this.inputBytes(bytes, (k, size, t) => k.handleData(handle, size, unreliable, t));
   }
 
   // Copies bytes into the kernel's input buffer, then runs fn(kernel, size, now).

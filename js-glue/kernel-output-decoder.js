@@ -16,6 +16,13 @@ const RECORD = Object.freeze({
   Persist: 10,
   Compact: 11,
   Presence: 12,
+  ServerConnect: 13,
+  ServerSend: 14,
+  ServerClose: 15,
+  ServerList: 16,
+  Seal: 17,
+  Unseal: 18,
+  Authenticate: 19,
 });
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
@@ -65,7 +72,7 @@ export class KernelOutputDecoder {
       case RECORD.Close:
         return { type: 'close', peerId: this.#peer() };
       case RECORD.Send:
-        return { type: 'send', peerId: this.#peer(), bytes: this.#blob() };
+        return { type: 'send', peerId: this.#peer(), unreliable: this.#bytes[this.#pos++] === 1, bytes: this.#blob() };
       case RECORD.PeerConnected:
         return { type: 'peer-connected', peerId: this.#peer() };
       case RECORD.PeerDisconnected:
@@ -81,8 +88,14 @@ export class KernelOutputDecoder {
         }
         return { type: 'state', origin, changes };
       }
-      case RECORD.Message:
-        return { type: 'message', peerId: this.#peer(), json: this.#str() };
+      case RECORD.Message: {
+        const peerId = this.#peer();
+        const binary = this.#bytes[this.#pos++] === 1;
+        // A binary payload is copied out: the stream's buffer is reused.
+        return binary
+          ? { type: 'message', peerId, binary, bytes: this.#blob().slice() }
+          : { type: 'message', peerId, binary, json: this.#str() };
+      }
       case RECORD.Persist:
         return { type: 'persist', bytes: this.#blob() };
       case RECORD.Compact:
@@ -90,6 +103,23 @@ export class KernelOutputDecoder {
       case RECORD.Presence: {
         const peerId = this.#peer();
         return { type: 'presence', peerId, json: this.#bytes[this.#pos++] === 1 ? this.#str() : null };
+      }
+      case RECORD.ServerConnect:
+        return { type: 'server-connect', url: this.#str() };
+      case RECORD.ServerSend:
+        return { type: 'server-send', text: this.#str() };
+      case RECORD.ServerClose:
+        return { type: 'server-close' };
+      case RECORD.ServerList:
+        return { type: 'server-list', url: this.#str() };
+      case RECORD.Seal:
+        return { type: 'seal', ticket: this.#f64(), text: this.#str() };
+      case RECORD.Unseal:
+        return { type: 'unseal', ticket: this.#f64(), sealed: this.#str() };
+      case RECORD.Authenticate: {
+        const ticket = this.#f64();
+        const peerId = this.#peer();
+        return { type: 'authenticate', ticket, peerId, ourChallenge: this.#blob().slice(), theirChallenge: this.#blob().slice() };
       }
       default:
         throw new Error(`kernel output stream: unknown record kind ${kind}`);
@@ -99,6 +129,12 @@ export class KernelOutputDecoder {
   #u32() {
     const v = this.#view.getUint32(this.#pos, true);
     this.#pos += 4;
+    return v;
+  }
+
+  #f64() {
+    const v = this.#view.getFloat64(this.#pos, true);
+    this.#pos += 8;
     return v;
   }
 

@@ -2,6 +2,19 @@
 // Peer records and statistics come from the kernel's PeerTable.
 import { toJsonText } from './json-value.js';
 
+const utf8 = new TextEncoder();
+
+function encodeMessage(message, options, where) {
+  if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options must be an object such as {reliable: false}`);
+  const reliable = options.reliable ?? true;
+  if (typeof reliable !== 'boolean') throw new TypeError(`${where}: options.reliable must be a boolean`);
+  if (message instanceof ArrayBuffer) return { bytes: new Uint8Array(message), binary: true, reliable };
+  if (ArrayBuffer.isView(message)) {
+    return { bytes: new Uint8Array(message.buffer, message.byteOffset, message.byteLength), binary: true, reliable };
+  }
+  return { bytes: utf8.encode(toJsonText(message, `${where}: message`)), binary: false, reliable };
+}
+
 // The most a peer's send queue may hold; past it, sending throws rather than
 // letting memory grow without bound.
 export const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
@@ -18,9 +31,9 @@ export class NetworkManager {
     this.#emitter = emitter;
   }
 
-  // Called by the node for each MessageReceived output of the kernel.
-  deliverMessage(peerId, jsonText) {
-    const message = JSON.parse(jsonText);
+  // Called by the node for each MessageReceived output of the kernel: a
+  // JSON value, or a Uint8Array for a binary message.
+  deliverMessage(peerId, message) {
     for (const handler of [...this.#handlers]) {
       try {
         handler(peerId, message);
@@ -40,23 +53,29 @@ export class NetworkManager {
     return this.getPeers().filter((p) => p.state === 'connected');
   }
 
-  sendToPeer(peerId, message) {
-    if (typeof peerId !== 'string' || peerId === '') {
-      throw new TypeError('sendToPeer(peerId, message): peerId must be a non-empty string');
-    }
-    const text = toJsonText(message, 'sendToPeer(peerId, message): message');
-    this.#checkQueue(peerId, text, 'sendToPeer(peerId, message)');
-    const error = this.#driver.input((k, t) => k.sendToPeer(peerId, text, t));
-    if (error) throw new Error(`sendToPeer(peerId, message): ${error}`);
+  // message: any JSON value, or binary data (ArrayBuffer, a typed array or a
+  // DataView), which arrives as a Uint8Array. options.reliable = false sends
+  // it on the unordered channel that never retransmits: for high-rate
+  // snapshots such as game positions, where a late update is worthless.
+  sendToPeer(peerId, message, options = {}) {
+    const where = 'sendToPeer(peerId, message, options)';
+    if (typeof peerId !== 'string' || peerId === '') throw new TypeError(`${where}: peerId must be a non-empty string`);
+    const { bytes, binary, reliable } = encodeMessage(message, options, where);
+    this.#checkQueue(peerId, bytes.length, where);
+    const error = this.#driver.inputBytes(bytes, (k, size, t) => k.sendMessage(peerId, size, binary, reliable, t));
+    if (error) throw new Error(`${where}: ${error}`);
     return true;
   }
 
-  broadcast(message) {
-    const text = toJsonText(message, 'broadcast(message): message');
-    for (const peer of this.getConnectedPeers()) this.#checkQueue(peer.peerId, text, 'broadcast(message)');
-    const error = this.#driver.input((k, t) => k.broadcast(text, t));
-    if (error) throw new Error(`broadcast(message): ${error}`);
-    return this.getConnectedPeers().length;
+  // Sends to every connected peer; returns how many that is.
+  broadcast(message, options = {}) {
+    const where = 'broadcast(message, options)';
+    const { bytes, binary, reliable } = encodeMessage(message, options, where);
+    const peers = this.getConnectedPeers();
+    for (const peer of peers) this.#checkQueue(peer.peerId, bytes.length, where);
+    const error = this.#driver.inputBytes(bytes, (k, size, t) => k.broadcastMessage(size, binary, reliable, t));
+    if (error) throw new Error(`${where}: ${error}`);
+    return peers.length;
   }
 
   // Bytes waiting to go to this peer while its channel drains.
@@ -64,10 +83,9 @@ export class NetworkManager {
     return this.#pool.queuedBytes(peerId);
   }
 
-  #checkQueue(peerId, text, where) {
+  #checkQueue(peerId, size, where) {
     const queued = this.#pool.queuedBytes(peerId);
-    // text.length is a lower bound on its UTF-8 size, so this never lets the queue pass the bound by much.
-    if (queued + text.length > MAX_QUEUED_BYTES) {
+    if (queued + size > MAX_QUEUED_BYTES) {
       throw new Error(
         `${where}: the send queue to ${peerId} is full (${queued} bytes waiting, limit ${MAX_QUEUED_BYTES}); wait for it to drain`,
       );

@@ -1,13 +1,15 @@
 // NodeKernel: the public face of one node. It owns the C++ kernel (through
 // the KernelDriver) and the browser I/O the kernel asks for: signaling
 // transports and WebRTC connections.
-import { DEFAULT_CONFIG, generateNodeId, generateReplicaId, kernelConfig, normalizeConfig } from './config.js';
+import { DEFAULT_CONFIG, effectiveRoom, generateNodeId, generateReplicaId, kernelConfig, normalizeConfig } from './config.js';
+import { RoomCrypto } from './crypto/room-crypto.js';
 import { EventEmitter } from './event-emitter.js';
 import { KernelDriver, now } from './kernel-driver.js';
 import { NetworkManager } from './network-manager.js';
 import { StateManager } from './state-manager.js';
 import { IndexedDbStore } from './storage/indexeddb-store.js';
 import { BroadcastChannelTransport } from './transports/broadcast-channel-transport.js';
+import { PeerServerSocket } from './transports/peer-server-socket.js';
 import { assertSignalingTransport } from './transports/signaling-transport.js';
 import { loadCore } from './wasm-loader.js';
 import { PeerConnectionPool } from './webrtc/peer-connection-pool.js';
@@ -21,6 +23,8 @@ export class NodeKernel {
   #state = null;
   #network = null;
   #transports = [];
+  #server = null;
+  #crypto = null;
   #storage = null;
   #persistenceError = null;
   #initializing = null;
@@ -58,13 +62,18 @@ export class NodeKernel {
 
   async #initialize() {
     const core = await loadCore();
+    // The password, if any, is stretched here, once; the kernel gets only the room's tag.
+    this.#crypto = await RoomCrypto.create(effectiveRoom(this.#config), this.#config.password);
     if (this.#config.enablePersistence) {
-      const opened = await IndexedDbStore.open(this.#config.roomId);
+      const opened = await IndexedDbStore.open(effectiveRoom(this.#config));
       this.#storage = opened.store ?? null;
       this.#persistenceError = opened.error ?? null;
     }
     const kernel = new core.Kernel();
-    const settings = { ...kernelConfig(this.#config, this.#nodeId, generateReplicaId()), persist: this.#storage !== null };
+    const settings = {
+      ...kernelConfig(this.#config, this.#nodeId, generateReplicaId(), this.#crypto.tag),
+      persist: this.#storage !== null,
+    };
     const error = kernel.initialize(JSON.stringify(settings), now());
     if (error) {
       kernel.delete();
@@ -77,9 +86,17 @@ export class NodeKernel {
         onLocalSignal: (peerId, json) => this.#driver.input((k, t) => k.handleLocalRtcSignal(peerId, json, t)),
         onOpen: (peerId) => this.#driver.input((k, t) => k.handleChannelOpen(peerId, t)),
         onClose: (peerId) => this.#driver.input((k, t) => k.handleChannelClosed(peerId, t)),
-        onData: (peerId, bytes) => this.#driver.inputData(peerId, bytes),
+        onData: (peerId, bytes, unreliable) => this.#driver.inputData(peerId, bytes, unreliable),
       },
     });
+    if (this.#config.peerServer) {
+      this.#server = new PeerServerSocket({
+        onOpen: () => this.#driver.input((k, t) => k.handleServerOpen(t)),
+        onMessage: (text) => this.#driver.input((k, t) => k.handleServerMessage(text, t)),
+        onClosed: () => this.#driver.input((k, t) => k.handleServerClosed(t)),
+        onListing: (ok, text) => this.#driver.input((k, t) => k.handleServerPeers(ok, text, t)),
+      });
+    }
     this.#state = new StateManager(this.#driver, this.#emitter, () => this.#started, this.#nodeId);
     this.#network = new NetworkManager(this.#driver, this.#pool, this.#emitter);
     if (this.#storage) {
@@ -113,6 +130,7 @@ export class NodeKernel {
     // Synchronous up to here, so it also completes inside a pagehide handler.
     this.#driver.input((k, t) => k.stop(t));
     this.#pool.closeAll();
+    this.#server?.close();
     this.#stopTransports();
     this.#started = false;
     globalThis.removeEventListener?.('pagehide', this.#onPageHide);
@@ -166,6 +184,9 @@ export class NodeKernel {
     this.#state.flush();
     const status = JSON.parse(this.#driver.kernel.status());
     status.network.transports = this.#transports.map((t) => t.name);
+    if (this.#server) status.network.transports.push(this.#server.name);
+    status.gameId = this.#config.gameId;
+    status.roomId = this.#config.roomId;
     status.state.hasPersistence = this.#storage !== null;
     status.state.persistenceError = this.#persistenceError;
     status.state.hasP2PSync = status.isStarted;
@@ -184,7 +205,7 @@ export class NodeKernel {
 
   #createTransports() {
     const transports = [];
-    if (BroadcastChannelTransport.isAvailable()) transports.push(new BroadcastChannelTransport(this.#config.roomId));
+    if (BroadcastChannelTransport.isAvailable()) transports.push(new BroadcastChannelTransport(this.#crypto.tag));
     return transports.map(assertSignalingTransport);
   }
 
@@ -208,7 +229,7 @@ export class NodeKernel {
         this.#pool.close(output.peerId);
         break;
       case 'send':
-        this.#pool.send(output.peerId, output.bytes);
+        this.#pool.send(output.peerId, output.bytes, output.unreliable);
         break;
       case 'peer-connected':
         this.#emitter.emit('peer-connected', { peerId: output.peerId });
@@ -220,7 +241,40 @@ export class NodeKernel {
         this.#state.applyKernelChanges(output.origin, output.changes);
         break;
       case 'message':
-        this.#network.deliverMessage(output.peerId, output.json);
+        this.#network.deliverMessage(output.peerId, output.binary ? output.bytes : JSON.parse(output.json));
+        break;
+      case 'server-connect':
+        this.#server?.connect(output.url);
+        break;
+      case 'server-send':
+        this.#server?.send(output.text);
+        break;
+      case 'server-close':
+        this.#server?.close();
+        break;
+      case 'server-list':
+        this.#server?.list(output.url);
+        break;
+      case 'seal':
+        this.#crypto.seal(output.text).then(
+          (sealed) => this.#driver.input((k, t) => k.handleSealed(output.ticket, sealed, t)),
+          () => this.#driver.input((k, t) => k.handleSealed(output.ticket, '', t)),
+        );
+        break;
+      case 'unseal':
+        this.#crypto.unseal(output.sealed).then((text) =>
+          this.#driver.input((k, t) => k.handleUnsealed(output.ticket, text !== null, text ?? '', t)),
+        );
+        break;
+      case 'authenticate':
+        this.#crypto
+          .proofs(this.#nodeId, output.peerId, output.ourChallenge, output.theirChallenge)
+          .then(({ proof, expected }) =>
+            this.#driver.inputBytes(concatBytes(proof, expected), (k, size, t) =>
+              k.handleAuthProofs(output.ticket, proof.length, expected.length, t),
+            ),
+          )
+          .catch((error) => console.error('peercompute: computing the password proof failed', error));
         break;
       case 'presence':
         this.#state.applyPresence(output.peerId, output.json);
@@ -240,6 +294,13 @@ export class NodeKernel {
         console.warn(`peercompute: unknown kernel output '${output.type}'`);
     }
   }
+}
+
+function concatBytes(a, b) {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
 }
 
 export { DEFAULT_CONFIG };

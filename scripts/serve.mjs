@@ -1,14 +1,18 @@
 // Serves the demo pages and the built package: web/ at /, dist/ at /dist/,
-// bench/ at /bench/. PORT overrides the port (default 5173).
+// bench/ at /bench/, and /peer-config.json describing the PeerJS signaling
+// server it starts beside itself. PORT (default 5173) and SIGNAL_PORT
+// (default 9000) set the ports; SIGNAL_PORT=0 runs without a signaling server.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { peerConfig, startSignalingServer } from './signaling-server.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const port = Number(process.env.PORT ?? 5173);
 const host = process.env.HOST ?? '127.0.0.1';
+const signalPort = Number(process.env.SIGNAL_PORT ?? 9000);
 
 const mounts = [
   ['/dist/', join(root, 'dist')],
@@ -45,6 +49,17 @@ const server = createServer(async (req, res) => {
     res.writeHead(400).end('bad request');
     return;
   }
+  if (urlPath === '/peer-config.json') {
+    if (signalPort === 0) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('no signaling server (SIGNAL_PORT=0)');
+      return;
+    }
+    // The host the page reached us by, so that other devices find the server too.
+    const hostname = new URL(`http://${req.headers.host ?? 'localhost'}`).hostname;
+    res.writeHead(200, { 'content-type': types['.json'], 'cache-control': 'no-store', 'access-control-allow-origin': '*' });
+    res.end(JSON.stringify(peerConfig(hostname, signalPort)));
+    return;
+  }
   if (urlPath === '/') {
     res.writeHead(302, { location: '/test-p2p.html' }).end();
     return;
@@ -66,6 +81,10 @@ const server = createServer(async (req, res) => {
   createReadStream(file).pipe(res);
 });
 
+if (signalPort !== 0) {
+  const signaling = await startSignalingServer({ port: signalPort, host });
+  console.log(`PeerJS signaling server: ws://${host}:${signaling.port}/peerjs`);
+}
 server.listen(port, host, () => {
-  console.log(`PeerCompute demo: http://localhost:${port}/test-p2p.html (open it in several tabs)`);
+  console.log(`PeerCompute demo: http://localhost:${port}/test-p2p.html (open it in several tabs, or several browsers)`);
 });

@@ -57,3 +57,16 @@ export function write(page, key, value) {
 export function status(page) {
   return page.evaluate(() => window.node.getStatus());
 }
+
+// Replaces the demo page's node with one built from `config` (merged over
+// {roomId: room}); `peerServer: 'from-page'` uses the page's /peer-config.json.
+export async function startConfiguredNode(page, config) {
+  return page.evaluate(async (cfg) => {
+    if (cfg.peerServer === 'from-page') cfg.peerServer = await (await fetch('/peer-config.json')).json();
+    await window.node?.stop();
+    window.node = new window.NodeKernel(cfg);
+    await window.node.initialize();
+    await window.node.start();
+    return window.node.nodeId;
+  }, config);
+}

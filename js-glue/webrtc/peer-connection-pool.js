@@ -1,8 +1,11 @@
-// One RTCPeerConnection and one data channel per peer, opened and closed when
-// the kernel says so. SDP and ICE go out through onLocalSignal as opaque JSON
+// One RTCPeerConnection per peer, with two data channels: a reliable ordered
+// one that carries every frame, and an unordered one that never retransmits,
+// for messages sent with {reliable: false}. Opened and closed when the kernel
+// says so. SDP and ICE go out through onLocalSignal as opaque JSON
 // for the kernel to route; what the peer sends back arrives via deliver().
 
 const CHANNEL_LABEL = 'peercompute';
+const UNRELIABLE_LABEL = 'peercompute-unreliable';
 
 // Backpressure: a channel is given at most HIGH_WATER bytes beyond what it
 // has sent, the rest waits here and goes as the channel drains below
@@ -24,7 +27,7 @@ export class PeerConnectionPool {
   open(peerId, initiator) {
     this.close(peerId);
     const pc = new RTCPeerConnection({ iceServers: this.#iceServers });
-    const entry = { pc, channel: null, pendingCandidates: [], remoteSet: false, queue: [], queuedBytes: 0 };
+    const entry = { pc, channel: null, unreliable: null, pendingCandidates: [], remoteSet: false, queue: [], queuedBytes: 0 };
     this.#peers.set(peerId, entry);
     const current = () => this.#peers.get(peerId) === entry;
 
@@ -37,13 +40,16 @@ export class PeerConnectionPool {
 
     if (initiator) {
       this.#attach(peerId, entry, pc.createDataChannel(CHANNEL_LABEL, { ordered: true }));
+      this.#attachUnreliable(peerId, entry, pc.createDataChannel(UNRELIABLE_LABEL, { ordered: false, maxRetransmits: 0 }));
       pc.createOffer()
         .then((offer) => pc.setLocalDescription(offer))
         .then(() => current() && this.#signal(peerId, { sdp: pc.localDescription.toJSON() }))
         .catch((error) => this.#failed(peerId, entry, 'creating the offer', error));
     } else {
       pc.ondatachannel = (event) => {
-        if (current() && event.channel.label === CHANNEL_LABEL) this.#attach(peerId, entry, event.channel);
+        if (!current()) return;
+        if (event.channel.label === CHANNEL_LABEL) this.#attach(peerId, entry, event.channel);
+        else if (event.channel.label === UNRELIABLE_LABEL) this.#attachUnreliable(peerId, entry, event.channel);
       };
     }
   }
@@ -76,8 +82,14 @@ export class PeerConnectionPool {
     }
   }
 
-  send(peerId, bytes) {
+  send(peerId, bytes, unreliable = false) {
     const entry = this.#peers.get(peerId);
+    if (unreliable && entry?.unreliable?.readyState === 'open') {
+      // Nothing queues here: when the channel is backed up, an unreliable
+      // message is dropped, as the network might have dropped it.
+      if (entry.unreliable.bufferedAmount + bytes.length <= HIGH_WATER) entry.unreliable.send(bytes);
+      return true;
+    }
     const channel = entry?.channel;
     if (!channel || channel.readyState !== 'open') return false;
     if (entry.queue.length === 0 && channel.bufferedAmount + bytes.length <= HIGH_WATER) {
@@ -113,6 +125,7 @@ export class PeerConnectionPool {
     if (!entry) return;
     this.#peers.delete(peerId);
     entry.channel?.close();
+    entry.unreliable?.close();
     entry.pc.close();
   }
 
@@ -132,6 +145,15 @@ export class PeerConnectionPool {
       if (!current()) return;
       const bytes = typeof event.data === 'string' ? new TextEncoder().encode(event.data) : new Uint8Array(event.data);
       this.#events.onData(peerId, bytes);
+    };
+  }
+
+  #attachUnreliable(peerId, entry, channel) {
+    entry.unreliable = channel;
+    channel.binaryType = 'arraybuffer';
+    channel.onmessage = (event) => {
+      if (this.#peers.get(peerId) !== entry || typeof event.data === 'string') return;
+      this.#events.onData(peerId, new Uint8Array(event.data), true);
     };
   }
 

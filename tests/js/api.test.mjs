@@ -48,10 +48,18 @@ describe('config', () => {
     rejects({ mystery: 1 }, /config\.mystery: unknown option/);
   });
 
-  it('refuses options this version does not honour instead of ignoring them', () => {
-    rejects({ peerServer: { host: 'localhost' } }, /config\.peerServer: .*not supported yet/);
-    rejects({ password: 'secret' }, /config\.password: .*not supported yet/);
-    rejects({ gameId: 'g' }, /config\.gameId: .*not supported yet/);
+  it('validates the signaling server, game and password options, naming the bad one', () => {
+    rejects({ peerServer: 'localhost:9000' }, /config\.peerServer: must be null or an object/);
+    rejects({ peerServer: {} }, /config\.peerServer\.host: must be a host name/);
+    rejects({ peerServer: { host: 'localhost', port: 0 } }, /config\.peerServer\.port: must be an integer in 1\.\.65535/);
+    rejects({ peerServer: { host: 'localhost', path: 'peerjs' } }, /config\.peerServer\.path: must be a path starting with '\/'/);
+    rejects({ peerServer: { host: 'localhost', secure: 'no' } }, /config\.peerServer\.secure: must be a boolean/);
+    rejects({ peerServer: { host: 'localhost', token: 'x' } }, /config\.peerServer\.token: unknown option/);
+    rejects({ password: '' }, /config\.password: must be null or a non-empty string/);
+    rejects({ password: 42 }, /config\.password/);
+    rejects({ gameId: '' }, /config\.gameId: must be null or a non-empty string/);
+    const node = new NodeKernel({ peerServer: { host: 'localhost' }, gameId: 'g', password: 'p' });
+    assert.deepEqual({ ...node.config.peerServer }, { host: 'localhost', port: 9000, path: '/peerjs', secure: false, key: 'peerjs' });
   });
 
   it('accepts the defaults, a given node id and enablePersistence', () => {
@@ -295,7 +303,9 @@ describe('NetworkManager', async () => {
     assert.deepEqual(network.getConnectedPeers(), []);
     assert.throws(() => network.sendToPeer('pc-nobody', { a: 1 }), /must be started/);
     assert.throws(() => network.sendToPeer('', 1), /peerId must be a non-empty string/);
-    assert.throws(() => network.broadcast(() => 1), /broadcast\(message\): message contains a function/);
+    assert.throws(() => network.broadcast(() => 1), /broadcast\(message, options\): message contains a function/);
+    assert.throws(() => network.broadcast(1, { reliable: 'no' }), /options\.reliable must be a boolean/);
+    assert.throws(() => network.sendToPeer('pc-x', 1, null), /options must be an object/);
   });
 
   it('refuses to send to a peer that is not connected', async () => {

@@ -1,7 +1,10 @@
 #include "support/simulated_network.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdint>
 #include <limits>
+#include <set>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -41,7 +44,10 @@ struct SimulatedNetwork::Node {
   };
 
   std::string id;
+  NodeSetup setup;
   std::unique_ptr<pc::NodeKernel> kernel;
+  uint64_t socket = 0;  // the host's current WebSocket to a server; 0: none
+  std::vector<std::pair<Millis, std::string>> serverInbox;
   std::map<std::string, Endpoint> endpoints;  // by peer id
   std::map<uint64_t, Link> links;             // by connection number
   std::vector<Logged> log;
@@ -52,9 +58,141 @@ struct SimulatedNetwork::Node {
   int sameTimeTimerCalls = 0;
 };
 
+// ---- servers ---------------------------------------------------------------------
+
+// One WebSocket between a host (or a raw client) and a server.
+struct SimulatedNetwork::Socket {
+  std::string node;             // empty: a raw client the test drives
+  size_t server = SIZE_MAX;     // SIZE_MAX: never reached a server
+  uint64_t epoch = 0;           // of the server run it reached
+  bool clientOpen = false;      // the host saw it open and has not closed it
+  bool serverOpen = false;      // the server holds it open
+  std::string client;           // the id it is configured for on the server
+  Millis lastToClient = 0;      // deliveries stay in order per direction
+  Millis lastToServer = 0;
+  std::vector<std::string> received;  // raw clients: what the server sent
+};
+
+struct SimulatedNetwork::Server {
+  struct Client {  // the server's Client: id, token, socket, last heartbeat
+    std::string id, token;
+    uint64_t socket = 0;
+    Millis lastPing = 0;
+  };
+  struct Queue {  // the server's MessageQueue for one unregistered dst
+    std::string dst;
+    Millis lastReadAt = 0;
+    std::vector<nlohmann::ordered_json> messages;
+  };
+
+  ServerOptions options;
+  bool up = true;
+  uint64_t epoch = 1;
+  std::vector<Client> clients;  // in registration order, like the server's Map
+  std::vector<Queue> queues;
+  ServerStats stats;
+
+  Client* find(const std::string& id) {
+    for (Client& c : clients)
+      if (c.id == id) return &c;
+    return nullptr;
+  }
+  void removeClient(const std::string& id) {
+    clients.erase(std::remove_if(clients.begin(), clients.end(), [&](const Client& c) { return c.id == id; }),
+                  clients.end());
+  }
+  void clearQueue(const std::string& dst) {
+    queues.erase(std::remove_if(queues.begin(), queues.end(), [&](const Queue& q) { return q.dst == dst; }),
+                 queues.end());
+  }
+};
+
+struct SimulatedNetwork::Url {
+  std::string scheme, host, path;
+  uint32_t port = 0;
+  std::map<std::string, std::string> query;
+};
+
 namespace {
 std::string sdp(const char* kind, uint64_t conn) {
   return nlohmann::json{{"sdp", kind}, {"conn", conn}}.dump();
+}
+
+std::string percentDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else if (s[i] == '+') {
+      out += ' ';  // as URLSearchParams reads it
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// Collapses repeated slashes and drops a trailing one, as routers match.
+std::string normalizePath(std::string p) {
+  std::string out;
+  for (char c : p)
+    if (c != '/' || out.empty() || out.back() != '/') out += c;
+  if (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out.empty() ? "/" : out;
+}
+
+// ---- the simulated host cryptography ----
+std::string hexOf(std::string_view bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+std::optional<std::string> unhex(std::string_view hex) {
+  if (hex.size() % 2) return std::nullopt;
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    auto nibble = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      return -1;
+    };
+    int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+  }
+  return out;
+}
+
+// A deterministic stand-in for a key or a MAC: 16 hex digits.
+std::string digest(const std::string& text) {
+  uint64_t h = std::hash<std::string>{}(text);
+  std::string bytes;
+  for (int i = 0; i < 8; ++i) bytes += static_cast<char>((h >> (8 * i)) & 0xFF);
+  return hexOf(bytes);
+}
+
+std::string sealWith(const std::string& password, const std::string& text) {
+  return "sealed1." + digest("key|" + password) + "." + hexOf(text);
+}
+
+std::optional<std::string> unsealWith(const std::string& password, const std::string& sealed) {
+  const std::string prefix = "sealed1." + digest("key|" + password) + ".";
+  if (sealed.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
+  return unhex(std::string_view(sealed).substr(prefix.size()));
+}
+
+// What `prover` sends `verifier` to show it knows the password.
+std::string proofOf(const std::string& password, const std::string& prover, const std::string& verifier,
+                    const std::string& verifierChallenge, const std::string& proverChallenge) {
+  return digest("proof|" + password + "|" + prover + "|" + verifier + "|" + hexOf(verifierChallenge) + "|" +
+                hexOf(proverChallenge));
 }
 }  // namespace
 
@@ -63,14 +201,16 @@ SimulatedNetwork::SimulatedNetwork(NetworkOptions options)
 
 SimulatedNetwork::~SimulatedNetwork() = default;
 
-pc::NodeKernel& SimulatedNetwork::addNode(const std::string& id, pc::NodeConfig config) {
+pc::NodeKernel& SimulatedNetwork::addNode(const std::string& id, pc::NodeConfig config, NodeSetup setup) {
   for (const auto& n : nodes_)
     if (n->id == id) throw std::invalid_argument("node " + id + " already exists");
   if (config.nodeId.empty()) config.nodeId = id;
   if (config.nodeId != id) throw std::invalid_argument("config.nodeId must equal the node's id");
   if (config.replicaId == 0) config.replicaId = nodes_.size() + 1;
+  if (config.sealed && !setup.password) throw std::invalid_argument("sealed node " + id + " needs a password");
   auto n = std::make_unique<Node>();
   n->id = id;
+  n->setup = std::move(setup);
   n->kernel = std::make_unique<pc::NodeKernel>();
   pc::Result r = n->kernel->initialize(config, now_);
   if (!r.ok) throw std::invalid_argument("initialize " + id + ": " + r.error);
@@ -139,6 +279,21 @@ void SimulatedNetwork::crash(const std::string& id, CrashMode mode) {
     }
   }
   n.endpoints.clear();
+  // A closed tab's WebSocket closes; a silent crash leaves it half-open, still
+  // registered on the server.
+  if (n.socket) {
+    if (mode == CrashMode::ClosesChannels) hostClose(n);
+    else n.socket = 0;
+  }
+}
+
+void SimulatedNetwork::breakConnection(const std::string& a, const std::string& b) {
+  Node& x = node(a);
+  auto it = x.endpoints.find(b);
+  if (it == x.endpoints.end() || it->second.conn == 0) return;
+  const uint64_t conn = it->second.conn;
+  schedule(now_ + options_.closeDelay, [this, a, b, conn] { closeFarEnd(a, b, conn); });
+  schedule(now_ + options_.closeDelay, [this, a, b, conn] { closeFarEnd(b, a, conn); });
 }
 
 void SimulatedNetwork::throttleTimers(const std::string& id, Millis period) {
@@ -166,8 +321,10 @@ void SimulatedNetwork::handle(Node& n, const pc::Output& o) {
   const std::string from = n.id;
 
   if (const auto* s = std::get_if<pc::SendSignal>(&o)) {
+    if (!n.setup.localSignaling) return;
     for (const auto& m : nodes_) {
       if (m.get() == &n || m->crashed || (!s->to.empty() && s->to != m->id)) continue;
+      if (!m->setup.localSignaling || m->setup.browser != n.setup.browser) continue;
       Millis at = now_ + rng_.between(options_.signalDelayMin, options_.signalDelayMax);
       schedule(at, [this, to = m->id, text = s->text] {
         if (Node* r = live(to)) {
@@ -225,6 +382,17 @@ void SimulatedNetwork::handle(Node& n, const pc::Output& o) {
     schedule(now_ + options_.closeDelay, [this, from, peer = close->peerId, conn] { closeFarEnd(from, peer, conn); });
   } else if (const auto* data = std::get_if<pc::SendData>(&o)) {
     sendData(n, *data);
+  } else if (const auto* connect = std::get_if<pc::ServerConnect>(&o)) {
+    hostConnect(n, connect->url);
+  } else if (const auto* send = std::get_if<pc::ServerSend>(&o)) {
+    hostSend(n, send->text);
+  } else if (std::holds_alternative<pc::ServerClose>(o)) {
+    hostClose(n);
+  } else if (const auto* list = std::get_if<pc::ServerList>(&o)) {
+    hostList(n, list->url);
+  } else if (std::holds_alternative<pc::SealSignal>(o) || std::holds_alternative<pc::UnsealSignal>(o) ||
+             std::holds_alternative<pc::AuthenticatePeer>(o)) {
+    hostCrypto(n, o);
   }
   // PeerConnected, PeerDisconnected, StateChanged and MessageReceived are
   // events for the application: they are only logged.
@@ -263,6 +431,27 @@ void SimulatedNetwork::sendData(Node& n, const pc::SendData& d) {
   if (onFrameSent) onFrameSent(n.id, d.peerId, d.bytes);
 
   const uint64_t conn = it->second.conn;
+  if (d.unreliable) {
+    // Its own channel: no order, no retransmission, and no part in the
+    // reliable channel's ordering below.
+    ++unreliableSent_;
+    if (options_.unreliableLoss > 0 && rng_.chance(options_.unreliableLoss)) {
+      ++unreliableLost_;
+      return;
+    }
+    auto payload = std::make_shared<const std::vector<uint8_t>>(d.bytes);
+    schedule(now_ + rng_.between(options_.unreliableDelayMin, options_.unreliableDelayMax),
+             [this, from = n.id, to = d.peerId, conn, payload] {
+               Node* b = live(to);
+               if (!b) return;
+               auto e = b->endpoints.find(from);
+               if (e == b->endpoints.end() || e->second.conn != conn || !e->second.open) return;
+               ++unreliableDelivered_;
+               b->kernel->handleData(from, payload->data(), payload->size(), now_, true);
+               pump(to);
+             });
+    return;
+  }
   Node::Link& link = n.links[conn];
   const bool first = link.frames++ == 0;
   auto payload = std::make_shared<const std::vector<uint8_t>>(d.bytes);
@@ -293,6 +482,508 @@ void SimulatedNetwork::sendData(Node& n, const pc::SendData& d) {
   deliverAt(pickTime());
   if (!first && options_.duplicateData > 0 && rng_.chance(options_.duplicateData)) deliverAt(pickTime());
 }
+
+// ---- the host's WebSocket and fetch -------------------------------------------------
+
+namespace {
+// scheme://host:port/path?query; false when it is not of that shape.
+bool parseUrl(const std::string& text, std::string* scheme, std::string* host, uint32_t* port, std::string* path,
+              std::map<std::string, std::string>* query) {
+  size_t colon = text.find("://");
+  if (colon == std::string::npos) return false;
+  *scheme = text.substr(0, colon);
+  std::string rest = text.substr(colon + 3);
+  size_t slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  std::string target = slash == std::string::npos ? "/" : rest.substr(slash);
+  size_t portColon = authority.rfind(':');
+  if (portColon == std::string::npos) return false;
+  *host = authority.substr(0, portColon);
+  std::string digits = authority.substr(portColon + 1);
+  if (digits.empty() || digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string::npos) return false;
+  *port = static_cast<uint32_t>(std::stoul(digits));
+  size_t q = target.find('?');
+  *path = target.substr(0, q);
+  query->clear();
+  if (q != std::string::npos) {
+    std::string params = target.substr(q + 1);
+    size_t start = 0;
+    while (start <= params.size()) {
+      size_t amp = params.find('&', start);
+      std::string pair = params.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+      size_t eq = pair.find('=');
+      if (!pair.empty())
+        (*query)[percentDecode(pair.substr(0, eq))] = eq == std::string::npos ? "" : percentDecode(pair.substr(eq + 1));
+      if (amp == std::string::npos) break;
+      start = amp + 1;
+    }
+  }
+  return true;
+}
+}  // namespace
+
+void SimulatedNetwork::hostConnect(Node& n, const std::string& url) {
+  if (n.socket) hostClose(n);  // one socket at a time: the old one is closed
+  const uint64_t id = nextSocket_++;
+  auto socket = std::make_unique<Socket>();
+  socket->node = n.id;
+  sockets_[id] = std::move(socket);
+  n.socket = id;
+
+  std::string scheme, host, path;
+  uint32_t port = 0;
+  std::map<std::string, std::string> query;
+  size_t target = SIZE_MAX;
+  if (parseUrl(url, &scheme, &host, &port, &path, &query) && (scheme == "ws" || scheme == "wss")) {
+    for (size_t s = 0; s < servers_.size(); ++s)
+      if (servers_[s]->options.host == host && servers_[s]->options.port == port) target = s;
+  }
+  const Millis delay = target == SIZE_MAX ? 15 : servers_[target]->options.delay;
+  schedule(now_ + delay, [this, id, target, path, query] {
+    Socket& k = *sockets_.at(id);
+    Node* n = live(k.node);
+    if (!n || n->socket != id) return;  // the host gave up on it first
+    if (target == SIZE_MAX || !servers_[target]->up ||
+        normalizePath(path) != normalizePath(servers_[target]->options.path + "/peerjs")) {
+      // Nothing listening, or not a WebSocket endpoint: the socket errors
+      // and closes without ever opening.
+      notifySocketClosed(id, now_);
+      return;
+    }
+    Server& v = *servers_[target];
+    k.server = target;
+    k.epoch = v.epoch;
+    k.serverOpen = true;
+    // The host sees it open, and only then whatever the server sends.
+    k.lastToClient = now_ + v.options.delay;
+    schedule(k.lastToClient, [this, id] {
+      Socket& k = *sockets_.at(id);
+      Node* n = live(k.node);
+      if (!n || n->socket != id) return;
+      k.clientOpen = true;
+      n->kernel->handleServerOpen(now_);
+      pump(n->id);
+    });
+    auto param = [&](const char* name) {
+      auto it = query.find(name);
+      return it == query.end() ? std::string() : it->second;
+    };
+    serverAccept(target, id, param("key"), param("id"), param("token"));
+  });
+}
+
+void SimulatedNetwork::notifySocketClosed(uint64_t id, Millis at) {
+  Socket& k = *sockets_.at(id);
+  at = std::max(at, k.lastToClient);  // after whatever the server sent before
+  k.lastToClient = at;
+  schedule(at, [this, id] {
+    Socket& k = *sockets_.at(id);
+    k.clientOpen = false;
+    Node* n = live(k.node);
+    if (!n || n->socket != id) return;  // the host closed it itself: no event
+    n->socket = 0;
+    n->kernel->handleServerClosed(now_);
+    pump(n->id);
+  });
+}
+
+void SimulatedNetwork::hostClose(Node& n) {
+  const uint64_t id = n.socket;
+  if (!id) return;
+  n.socket = 0;
+  Socket& k = *sockets_.at(id);
+  k.clientOpen = false;
+  if (k.server == SIZE_MAX) return;
+  k.lastToServer = std::max(now_ + server(k.server).options.delay, k.lastToServer);
+  schedule(k.lastToServer, [this, id] { serverSocketGone(id); });
+}
+
+void SimulatedNetwork::hostSend(Node& n, const std::string& text) {
+  const uint64_t id = n.socket;
+  if (!id || !sockets_.at(id)->clientOpen) {
+    ++hostErrors_;  // WebSocket.send before open throws; after close it is lost
+    return;
+  }
+  Socket& k = *sockets_.at(id);
+  k.lastToServer = std::max(now_ + server(k.server).options.delay, k.lastToServer);
+  schedule(k.lastToServer, [this, id, text] { serverReceive(id, text); });
+}
+
+void SimulatedNetwork::hostList(Node& n, const std::string& url) {
+  std::string scheme, host, path;
+  uint32_t port = 0;
+  std::map<std::string, std::string> query;
+  size_t target = SIZE_MAX;
+  if (parseUrl(url, &scheme, &host, &port, &path, &query) && (scheme == "http" || scheme == "https")) {
+    for (size_t s = 0; s < servers_.size(); ++s)
+      if (servers_[s]->options.host == host && servers_[s]->options.port == port) target = s;
+  }
+  const Millis delay = target == SIZE_MAX ? 15 : servers_[target]->options.delay;
+  auto answer = [this, id = n.id, delay](bool ok, std::string body) {
+    schedule(now_ + delay, [this, id, ok, body] {
+      if (Node* n = live(id)) {
+        n->kernel->handleServerPeers(ok, body, now_);
+        pump(id);
+      }
+    });
+  };
+  schedule(now_ + delay, [this, target, path, answer] {
+    // A fetch that fails (nothing listening) or a 401/404 both come back as
+    // not ok: the host cannot tell the kernel more.
+    if (target == SIZE_MAX || !servers_[target]->up) return answer(false, "");
+    Server& v = *servers_[target];
+    // GET <path>/:key/peers lists the ids whatever the key (the server's
+    // router does not check it), and only with allow_discovery.
+    std::string p = normalizePath(path);
+    std::string mount = normalizePath(v.options.path);
+    std::string prefix = mount == "/" ? "/" : mount + "/";
+    const std::string suffix = "/peers";
+    bool route = p.size() > prefix.size() + suffix.size() && p.compare(0, prefix.size(), prefix) == 0 &&
+                 p.compare(p.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+                 p.substr(prefix.size(), p.size() - prefix.size() - suffix.size()).find('/') == std::string::npos;
+    if (!route || !v.options.allowDiscovery) return answer(false, "");
+    nlohmann::json ids = nlohmann::json::array();
+    for (const auto& c : v.clients) ids.push_back(c.id);
+    ++v.stats.listings;
+    answer(true, ids.dump());
+  });
+}
+
+void SimulatedNetwork::hostCrypto(Node& n, const pc::Output& o) {
+  const NodeSetup& setup = n.setup;
+  const std::string password = setup.password.value_or("");
+  const std::string proving = setup.proofPassword.value_or(password);
+  std::function<void(pc::NodeKernel&)> answer;
+  if (const auto* seal = std::get_if<pc::SealSignal>(&o)) {
+    answer = [ticket = seal->ticket, text = sealWith(password, seal->text), this](pc::NodeKernel& k) {
+      k.handleSealed(ticket, text, now_);
+    };
+  } else if (const auto* unseal = std::get_if<pc::UnsealSignal>(&o)) {
+    std::optional<std::string> text = unsealWith(password, unseal->sealed);
+    answer = [ticket = unseal->ticket, text, this](pc::NodeKernel& k) {
+      k.handleUnsealed(ticket, text.has_value(), text.value_or(""), now_);
+    };
+  } else if (const auto* auth = std::get_if<pc::AuthenticatePeer>(&o)) {
+    std::string proof = proofOf(proving, n.id, auth->peerId, auth->theirChallenge, auth->ourChallenge);
+    std::string expected = proofOf(proving, auth->peerId, n.id, auth->ourChallenge, auth->theirChallenge);
+    answer = [ticket = auth->ticket, proof, expected, this](pc::NodeKernel& k) {
+      k.handleAuthProofs(ticket, proof, expected, now_);
+    };
+  }
+  // WebCrypto answers asynchronously, in order.
+  schedule(now_ + setup.cryptoDelay, [this, id = n.id, answer] {
+    if (Node* n = live(id)) {
+      answer(*n->kernel);
+      pump(id);
+    }
+  });
+}
+
+// ---- the PeerJS server ------------------------------------------------------------------
+
+SimulatedNetwork::Server& SimulatedNetwork::server(size_t s) {
+  if (s >= servers_.size()) throw std::invalid_argument("no server " + std::to_string(s));
+  return *servers_[s];
+}
+
+const SimulatedNetwork::Server& SimulatedNetwork::server(size_t s) const {
+  if (s >= servers_.size()) throw std::invalid_argument("no server " + std::to_string(s));
+  return *servers_[s];
+}
+
+size_t SimulatedNetwork::addServer(ServerOptions options) {
+  auto v = std::make_unique<Server>();
+  v->options = std::move(options);
+  servers_.push_back(std::move(v));
+  scheduleServerTimers(servers_.size() - 1);
+  return servers_.size() - 1;
+}
+
+pc::PeerServerConfig SimulatedNetwork::serverConfig(size_t s, const std::string& token) const {
+  const ServerOptions& o = server(s).options;
+  pc::PeerServerConfig c;
+  c.host = o.host;
+  c.port = o.port;
+  c.path = o.path;
+  c.key = o.key;
+  c.token = token;
+  return c;
+}
+
+void SimulatedNetwork::scheduleServerTimers(size_t s) {
+  // The server's two interval timers, for this run of it only.
+  const Server& v = server(s);
+  serverEvery(s, v.epoch, v.options.cleanupIntervalMs, &SimulatedNetwork::serverPrune);
+  serverEvery(s, v.epoch, v.options.aliveCheckIntervalMs, &SimulatedNetwork::serverCheckAlive);
+}
+
+void SimulatedNetwork::serverEvery(size_t s, uint64_t epoch, Millis period, void (SimulatedNetwork::*fn)(size_t)) {
+  schedule(now_ + period, [this, s, epoch, period, fn] {
+    const Server& v = server(s);
+    if (!v.up || v.epoch != epoch) return;
+    (this->*fn)(s);
+    serverEvery(s, epoch, period, fn);
+  });
+}
+
+void SimulatedNetwork::serverSendTo(uint64_t id, const std::string& text) {
+  Socket& k = *sockets_.at(id);
+  if (!k.serverOpen) return;
+  // ws.send on a socket the client has silently lost "succeeds": it is lost.
+  k.lastToClient = std::max(now_ + server(k.server).options.delay, k.lastToClient);
+  schedule(k.lastToClient, [this, id, text] {
+    Socket& k = *sockets_.at(id);
+    if (k.node.empty()) {
+      if (k.clientOpen) k.received.push_back(text);
+      return;
+    }
+    Node* n = live(k.node);
+    if (!n || n->socket != id || !k.clientOpen) return;
+    n->serverInbox.emplace_back(now_, text);
+    n->kernel->handleServerMessage(text, now_);
+    pump(n->id);
+  });
+}
+
+void SimulatedNetwork::serverCloses(uint64_t id) {
+  Socket& k = *sockets_.at(id);
+  if (!k.serverOpen) return;
+  serverSocketGone(id);
+  if (k.node.empty()) {
+    k.clientOpen = false;
+    return;
+  }
+  notifySocketClosed(id, now_ + server(k.server).options.delay);
+}
+
+void SimulatedNetwork::serverSocketGone(uint64_t id) {
+  // The server's "close" handler: the id is freed only if this socket still
+  // carries it (a silently replaced socket frees nothing).
+  Socket& k = *sockets_.at(id);
+  if (!k.serverOpen) return;
+  k.serverOpen = false;
+  Server& v = server(k.server);
+  if (!v.up || v.epoch != k.epoch) return;
+  if (Server::Client* c = v.find(k.client); c && c->socket == id) v.removeClient(k.client);
+}
+
+void SimulatedNetwork::serverAccept(size_t s, uint64_t id, const std::string& key, const std::string& clientId,
+                                    const std::string& token) {
+  Server& v = server(s);
+  auto error = [&](const char* msg) {
+    ++v.stats.errors;
+    serverSendTo(id, nlohmann::ordered_json{{"type", "ERROR"}, {"payload", {{"msg", msg}}}}.dump());
+    serverCloses(id);
+  };
+  if (clientId.empty() || token.empty() || key.empty())
+    return error("No id, token, or key supplied to websocket server");
+  if (key != v.options.key) return error("Invalid key provided");
+  Server::Client* client = v.find(clientId);
+  if (client && token != client->token) {
+    ++v.stats.idTaken;
+    serverSendTo(id, nlohmann::ordered_json{{"type", "ID-TAKEN"}, {"payload", {{"msg", "ID is taken"}}}}.dump());
+    serverCloses(id);
+    return;
+  }
+  if (client) {
+    ++v.stats.replacements;  // same id and token: takes the id over, no OPEN
+  } else {
+    if (v.clients.size() >= v.options.concurrentLimit) return error("Server has reached its concurrent user limit");
+    v.clients.push_back(Server::Client{clientId, token, 0, now_});
+    client = &v.clients.back();
+    ++v.stats.opens;
+    serverSendTo(id, R"({"type":"OPEN"})");
+  }
+  // _configureWS, then the "connection" event hands over the queued messages.
+  client->socket = id;
+  sockets_.at(id)->client = clientId;
+  auto q = std::find_if(v.queues.begin(), v.queues.end(), [&](const Server::Queue& x) { return x.dst == clientId; });
+  if (q != v.queues.end()) {
+    std::vector<nlohmann::ordered_json> messages = std::move(q->messages);
+    v.queues.erase(q);
+    for (const auto& m : messages) serverTransmit(s, m);
+  }
+}
+
+void SimulatedNetwork::serverReceive(uint64_t id, const std::string& text) {
+  Socket& k = *sockets_.at(id);
+  if (!k.serverOpen) return;
+  Server& v = server(k.server);
+  if (!v.up || v.epoch != k.epoch || k.client.empty()) return;
+  // JSON.parse, then message.src = the socket's client id: anything but an
+  // object throws there and is only logged.
+  nlohmann::ordered_json m = nlohmann::ordered_json::parse(text, nullptr, false);
+  if (m.is_discarded() || !m.is_object()) return;
+  m["src"] = k.client;
+  auto type = m.find("type");
+  if (type == m.end() || !type->is_string()) return;
+  const std::string t = type->get<std::string>();
+  if (t == "HEARTBEAT") {
+    if (Server::Client* c = v.find(k.client)) c->lastPing = now_;
+    ++v.stats.heartbeats[k.client];
+    return;
+  }
+  if (t != "OFFER" && t != "ANSWER" && t != "CANDIDATE" && t != "LEAVE" && t != "EXPIRE") return;
+  // handleTransmission passes on only these four fields.
+  nlohmann::ordered_json out;
+  out["type"] = t;
+  out["src"] = k.client;
+  if (auto d = m.find("dst"); d != m.end()) out["dst"] = *d;
+  if (auto p = m.find("payload"); p != m.end()) out["payload"] = *p;
+  serverTransmit(k.server, out);
+}
+
+void SimulatedNetwork::serverTransmit(size_t s, const nlohmann::ordered_json& message) {
+  Server& v = server(s);
+  const std::string type = message["type"].get<std::string>();
+  auto d = message.find("dst");
+  const std::string dst = d != message.end() && d->is_string() ? d->get<std::string>() : std::string();
+  if (Server::Client* c = dst.empty() ? nullptr : v.find(dst)) {
+    ++v.stats.relayed;
+    serverSendTo(c->socket, message.dump());
+    return;
+  }
+  if (type != "LEAVE" && type != "EXPIRE" && !dst.empty()) {
+    // Wait for the id to register; the prune timer answers EXPIRE otherwise.
+    auto q = std::find_if(v.queues.begin(), v.queues.end(), [&](const Server::Queue& x) { return x.dst == dst; });
+    if (q == v.queues.end()) {
+      v.queues.push_back(Server::Queue{dst, now_, {}});
+      q = v.queues.end() - 1;
+    }
+    q->messages.push_back(message);
+    ++v.stats.queued;
+  } else if (type == "LEAVE" && (d == message.end() || d->is_null() || dst.empty())) {
+    // A LEAVE with no dst unregisters its sender.
+    if (auto src = message.find("src"); src != message.end() && src->is_string()) v.removeClient(src->get<std::string>());
+  }
+}
+
+void SimulatedNetwork::serverPrune(size_t s) {
+  Server& v = server(s);
+  std::vector<Server::Queue> due;
+  for (auto it = v.queues.begin(); it != v.queues.end();) {
+    if (now_ - it->lastReadAt >= v.options.expireTimeoutMs) {
+      due.push_back(std::move(*it));
+      it = v.queues.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const Server::Queue& q : due) {
+    std::set<std::string> seen;
+    for (const auto& m : q.messages) {
+      const std::string src = m["src"].get<std::string>();
+      if (!seen.insert(src + "_" + q.dst).second) continue;
+      ++v.stats.expires;
+      nlohmann::ordered_json expire;
+      expire["type"] = "EXPIRE";
+      expire["src"] = q.dst;
+      expire["dst"] = src;
+      serverTransmit(s, expire);
+    }
+  }
+}
+
+void SimulatedNetwork::serverCheckAlive(size_t s) {
+  Server& v = server(s);
+  std::vector<Server::Client> stale;
+  for (const auto& c : v.clients)
+    if (now_ - c.lastPing >= v.options.aliveTimeoutMs) stale.push_back(c);
+  for (const auto& c : stale) {
+    ++v.stats.aliveClosed;
+    v.clearQueue(c.id);
+    v.removeClient(c.id);
+    serverCloses(c.socket);
+  }
+}
+
+void SimulatedNetwork::killServer(size_t s) {
+  Server& v = server(s);
+  if (!v.up) return;
+  for (auto& [id, k] : sockets_) {
+    if (k->server != s || !k->serverOpen || k->epoch != v.epoch) continue;
+    k->serverOpen = false;
+    if (k->node.empty()) k->clientOpen = false;
+    else notifySocketClosed(id, now_ + v.options.delay);
+  }
+  v.up = false;
+  v.clients.clear();
+  v.queues.clear();
+}
+
+void SimulatedNetwork::restartServer(size_t s) {
+  Server& v = server(s);
+  if (v.up) return;
+  v.up = true;
+  ++v.epoch;
+  scheduleServerTimers(s);
+}
+
+bool SimulatedNetwork::serverUp(size_t s) const { return server(s).up; }
+
+std::vector<std::string> SimulatedNetwork::registeredIds(size_t s) const {
+  std::vector<std::string> out;
+  for (const auto& c : server(s).clients) out.push_back(c.id);
+  return out;
+}
+
+size_t SimulatedNetwork::queuedMessages(size_t s) const {
+  size_t n = 0;
+  for (const auto& q : server(s).queues) n += q.messages.size();
+  return n;
+}
+
+const ServerStats& SimulatedNetwork::serverStats(size_t s) const { return server(s).stats; }
+
+void SimulatedNetwork::forgetSocket(const std::string& id) {
+  Node& n = node(id);
+  const uint64_t socket = n.socket;
+  if (!socket || n.crashed) return;
+  n.socket = 0;
+  sockets_.at(socket)->clientOpen = false;
+  // The server still holds it open (serverOpen) and the id on it.
+  n.kernel->handleServerClosed(now_);
+  pump(id);
+}
+
+bool SimulatedNetwork::injectServerMessage(const std::string& id, const std::string& text) {
+  Node& n = node(id);
+  if (n.crashed || !n.socket || !sockets_.at(n.socket)->clientOpen) return false;
+  n.serverInbox.emplace_back(now_, text);
+  n.kernel->handleServerMessage(text, now_);
+  pump(id);
+  return true;
+}
+
+const std::vector<std::pair<Millis, std::string>>& SimulatedNetwork::serverMessages(const std::string& id) const {
+  return node(id).serverInbox;
+}
+
+uint64_t SimulatedNetwork::rawConnect(size_t s, const std::string& clientId, const std::string& token,
+                                      const std::string& key) {
+  Server& v = server(s);
+  const uint64_t id = nextSocket_++;
+  auto socket = std::make_unique<Socket>();
+  socket->server = s;
+  socket->epoch = v.epoch;
+  socket->clientOpen = true;
+  socket->serverOpen = v.up;
+  sockets_[id] = std::move(socket);
+  if (v.up) serverAccept(s, id, key.empty() ? v.options.key : key, clientId, token);
+  else sockets_[id]->clientOpen = false;
+  return id;
+}
+
+void SimulatedNetwork::rawSend(uint64_t id, const std::string& text) {
+  if (sockets_.at(id)->clientOpen) serverReceive(id, text);
+}
+
+void SimulatedNetwork::rawClose(uint64_t id) {
+  sockets_.at(id)->clientOpen = false;
+  serverSocketGone(id);
+}
+
+const std::vector<std::string>& SimulatedNetwork::rawReceived(uint64_t id) const { return sockets_.at(id)->received; }
 
 // ---- time ------------------------------------------------------------------------
 
@@ -384,6 +1075,16 @@ bool SimulatedNetwork::fullMesh() const {
       if (!p || p->state != pc::PeerState::Connected) return false;
     }
   }
+  return true;
+}
+
+bool SimulatedNetwork::meshAmong(const std::vector<std::string>& ids) const {
+  for (const auto& a : ids)
+    for (const auto& b : ids) {
+      if (a == b) continue;
+      const pc::PeerRecord* p = node(a).kernel->peers().find(b);
+      if (!p || p->state != pc::PeerState::Connected) return false;
+    }
   return true;
 }
 

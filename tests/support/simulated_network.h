@@ -21,6 +21,32 @@
 //    per period when its timers are throttled (a background browser tab).
 //  - crash(): a node stops running; its peers either see its channels close
 //    or, for a silent crash, only notice through their liveness timeouts.
+//  - Local signaling reaches only nodes in the same "browser" (NodeSetup),
+//    and none of a node whose local signaling is off.
+//  - PeerJS servers (addServer): a model of the unmodified npm `peer` server
+//    (node_modules/peer/dist/module.mjs). A node's ServerConnect opens a
+//    WebSocket to the server its url names; the server registers the socket
+//    by id and token (OPEN), refuses an id another token holds (ID-TAKEN,
+//    then close), and silently moves an id to a new socket that brings the
+//    same token (no OPEN; the old socket stays open, unused). It stamps
+//    `src` on OFFER/ANSWER/CANDIDATE/LEAVE/EXPIRE and relays them to `dst`;
+//    for an id not registered it queues them (LEAVE and EXPIRE are dropped),
+//    hands the queue over when the id registers, and otherwise, checked every
+//    cleanupIntervalMs, sends the sender EXPIRE once expireTimeoutMs have
+//    passed. HEARTBEAT keeps a client; one silent for aliveTimeoutMs is
+//    closed. ServerList is answered with the registered ids, as a JSON array.
+//    A server can be killed (every socket closes) and restarted empty.
+//    The host (this simulator) reports open, messages and close of its
+//    current socket only: after ServerClose, or a new ServerConnect, the old
+//    socket's events are not passed on, as a host that drops its handlers.
+//  - Room passwords: a sealed node's host seals, unseals and proves with the
+//    node's simulated password (NodeSetup). Sealing is a reversible encoding
+//    tagged with the password, so another password cannot unseal it; a proof
+//    is a hash of password, prover, verifier and both challenges.
+//  - The unreliable channel: SendData with `unreliable` reaches the far end's
+//    handleData(..., unreliable=true) after its own delay (so messages
+//    overtake each other when the delays vary), or is lost with probability
+//    `unreliableLoss`; nothing is ever retransmitted.
 //
 // Everything a node outputs is kept in its log with the time it was output.
 #pragma once
@@ -34,6 +60,8 @@
 #include <string>
 #include <type_traits>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "kernel/node_kernel.h"
 
@@ -66,6 +94,51 @@ struct NetworkOptions {
   bool orderedData = true;   // false: frames after a connection's first overtake each other
   double duplicateData = 0;  // chance that a frame (not a connection's first) is delivered twice
   Millis closeDelay = 10;    // until the far end of a closed connection notices
+  // The unreliable channel: each message gets its own delay, or is lost.
+  Millis unreliableDelayMin = 10, unreliableDelayMax = 10;
+  double unreliableLoss = 0;
+};
+
+// One simulated PeerJS server; the names in comments are the npm `peer`
+// server's options.
+struct ServerOptions {
+  std::string host = "peers.test";
+  uint32_t port = 9000;
+  std::string path = "/peerjs";        // path; the WebSocket is at <path>/peerjs
+  std::string key = "peerjs";          // key
+  bool allowDiscovery = true;          // allow_discovery: GET <path>/<key>/peers
+  Millis expireTimeoutMs = 5000;       // expire_timeout
+  Millis cleanupIntervalMs = 1000;     // cleanup_out_msgs: how often queues are checked
+  Millis aliveTimeoutMs = 90'000;      // alive_timeout
+  Millis aliveCheckIntervalMs = 300;   // how often clients are checked for it
+  size_t concurrentLimit = 5000;       // concurrent_limit
+  Millis delay = 15;                   // one way between a host and the server
+};
+
+// What a server did, for assertions.
+struct ServerStats {
+  uint64_t opens = 0;         // OPEN sent: a new registration
+  uint64_t replacements = 0;  // same id and token on a new socket: no OPEN
+  uint64_t idTaken = 0;
+  uint64_t errors = 0;        // ERROR sent
+  uint64_t relayed = 0;       // messages passed to a registered dst
+  uint64_t queued = 0;
+  uint64_t expires = 0;       // EXPIRE sent (or dropped, if the sender had gone)
+  uint64_t listings = 0;      // listings answered with ids
+  uint64_t aliveClosed = 0;   // clients closed for want of heartbeats
+  std::map<std::string, uint64_t> heartbeats;  // by client id
+};
+
+// How a node's host behaves.
+struct NodeSetup {
+  // Local signaling (BroadcastChannel) reaches the nodes of the same browser.
+  std::string browser;
+  bool localSignaling = true;  // false: this node sends and hears no local signals
+  // A sealed node's room password; proofs use proofPassword when set (a host
+  // whose key for the data channel is wrong).
+  std::optional<std::string> password;
+  std::optional<std::string> proofPassword;
+  Millis cryptoDelay = 1;  // the host answers seal, unseal and proof requests after this
 };
 
 struct Logged {
@@ -87,7 +160,7 @@ class SimulatedNetwork {
 
   // Adds a node and initializes it. An empty config.nodeId becomes `id`, and
   // a zero replicaId becomes the node's position plus one.
-  pc::NodeKernel& addNode(const std::string& id, pc::NodeConfig config = {});
+  pc::NodeKernel& addNode(const std::string& id, pc::NodeConfig config = {}, NodeSetup setup = {});
   void start(const std::string& id);
   void stop(const std::string& id);
   void crash(const std::string& id, CrashMode mode);
@@ -133,11 +206,55 @@ class SimulatedNetwork {
     return out;
   }
 
+  // Closes the channel between a and b at both ends (say ICE failed): each
+  // end sees handleChannelClosed after closeDelay.
+  void breakConnection(const std::string& a, const std::string& b);
+
+  // ---- PeerJS servers ----
+  // Adds a server, running; returns its number.
+  size_t addServer(ServerOptions options = {});
+  // A PeerServerConfig that points at server `s`, with this token.
+  pc::PeerServerConfig serverConfig(size_t s, const std::string& token) const;
+  // Kills the server: every socket closes and it forgets every id and queue.
+  // Connections to it fail until restartServer().
+  void killServer(size_t s);
+  void restartServer(size_t s);
+  bool serverUp(size_t s) const;
+  // Registered ids, in registration order (the order of its listing).
+  std::vector<std::string> registeredIds(size_t s) const;
+  size_t queuedMessages(size_t s) const;
+  const ServerStats& serverStats(size_t s) const;
+  // The node's socket dies on the node's side only: the node sees it close
+  // (handleServerClosed) while the server keeps its id on the dead socket,
+  // and whatever it relays there is lost.
+  void forgetSocket(const std::string& node);
+  // Hands `text` to the node as if its server had sent it; false when the
+  // node has no open socket.
+  bool injectServerMessage(const std::string& node, const std::string& text);
+  // Server messages the node's kernel was given, with their times.
+  const std::vector<std::pair<Millis, std::string>>& serverMessages(const std::string& node) const;
+  // Sends or closes the host ignored: sends on a socket not open (a browser
+  // would throw), which a kernel should never ask for.
+  uint64_t hostErrors() const { return hostErrors_; }
+  // Raw clients: sockets the test drives itself, registered on server `s`
+  // at once (no delay). An empty key means the server's.
+  uint64_t rawConnect(size_t s, const std::string& id, const std::string& token, const std::string& key = "");
+  void rawSend(uint64_t socket, const std::string& text);  // arrives at the server now
+  void rawClose(uint64_t socket);                          // the server sees it close now
+  const std::vector<std::string>& rawReceived(uint64_t socket) const;
+
+  // The unreliable channel: messages handed to it, delivered, and lost.
+  uint64_t unreliableSent() const { return unreliableSent_; }
+  uint64_t unreliableDelivered() const { return unreliableDelivered_; }
+  uint64_t unreliableLost() const { return unreliableLost_; }
+
   // Connections whose channel is open at both ends.
   size_t openConnections() const;
   bool channelOpen(const std::string& a, const std::string& b) const;
   // True when every pair of live started nodes is Connected both ways.
   bool fullMesh() const;
+  // True when every two of these nodes are Connected both ways.
+  bool meshAmong(const std::vector<std::string>& ids) const;
   // Adds and starts these nodes, then runs until they form a full mesh;
   // false if they have not within `within` ms.
   bool startMesh(const std::vector<std::string>& ids, const pc::NodeConfig& config = {}, Millis within = 5000);
@@ -159,6 +276,9 @@ class SimulatedNetwork {
     bool open = false;
   };
   struct Node;
+  struct Server;
+  struct Socket;
+  struct Url;
   struct Event {
     Millis at;
     uint64_t seq;
@@ -182,6 +302,27 @@ class SimulatedNetwork {
   std::optional<Millis> wakeTime(const Node& n) const;
   bool step(Millis limit);
 
+  // The host's side of the server link.
+  void hostConnect(Node& n, const std::string& url);
+  void hostClose(Node& n);
+  void hostSend(Node& n, const std::string& text);
+  void hostList(Node& n, const std::string& url);
+  void hostCrypto(Node& n, const pc::Output& o);
+  void notifySocketClosed(uint64_t socket, Millis at);
+  // The server's side.
+  Server& server(size_t s);
+  const Server& server(size_t s) const;
+  void scheduleServerTimers(size_t s);
+  void serverEvery(size_t s, uint64_t epoch, Millis period, void (SimulatedNetwork::*fn)(size_t));
+  void serverAccept(size_t s, uint64_t socket, const std::string& key, const std::string& id, const std::string& token);
+  void serverReceive(uint64_t socket, const std::string& text);
+  void serverTransmit(size_t s, const nlohmann::ordered_json& message);
+  void serverSendTo(uint64_t socket, const std::string& text);
+  void serverCloses(uint64_t socket);
+  void serverSocketGone(uint64_t socket);
+  void serverPrune(size_t s);
+  void serverCheckAlive(size_t s);
+
   NetworkOptions options_;
   Rng rng_;
   Millis now_;
@@ -189,7 +330,14 @@ class SimulatedNetwork {
   uint64_t nextConn_ = 1;
   uint64_t oversizeFrames_ = 0;
   uint64_t framesDelivered_ = 0;
+  uint64_t nextSocket_ = 1;
+  uint64_t hostErrors_ = 0;
+  uint64_t unreliableSent_ = 0;
+  uint64_t unreliableDelivered_ = 0;
+  uint64_t unreliableLost_ = 0;
   std::vector<std::unique_ptr<Node>> nodes_;
+  std::vector<std::unique_ptr<Server>> servers_;
+  std::map<uint64_t, std::unique_ptr<Socket>> sockets_;
   std::priority_queue<Event, std::vector<Event>, Later> events_;
 };
 

@@ -29,14 +29,21 @@ enum class Record : uint8_t {
   Open = 2,              // peer, u8 initiator
   Rtc = 3,               // peer, str data
   Close = 4,             // peer
-  Send = 5,              // peer, str bytes
+  Send = 5,              // peer, u8 unreliable, str bytes
   PeerConnected = 6,     // peer
   PeerDisconnected = 7,  // peer, str reason
   State = 8,             // peer origin, u32 n, n x (str key, u8 hasValue, [str value])
-  Message = 9,           // peer, str json
+  Message = 9,           // peer, u8 binary, str payload
   Persist = 10,          // str bytes
   Compact = 11,          // (no fields)
   Presence = 12,         // peer, u8 has, [str json]
+  ServerConnect = 13,    // str url
+  ServerSend = 14,       // str text
+  ServerClose = 15,      // (no fields)
+  ServerList = 16,       // str url
+  Seal = 17,             // f64 ticket, str text
+  Unseal = 18,           // f64 ticket, str sealed
+  Authenticate = 19,     // f64 ticket, peer, str ourChallenge, str theirChallenge (raw bytes)
 };
 
 class OutputEncoder {
@@ -57,8 +64,6 @@ class OutputEncoder {
   }
   void str(const std::string& s) { str(s.data(), s.size()); }
   const std::vector<uint8_t>& bytes() const { return buf_; }
-
- private:
   void f64(double v) {
     uint64_t bits;
     std::memcpy(&bits, &v, sizeof bits);
@@ -94,11 +99,32 @@ class KernelBinding {
     if (inbox_.size() < size) inbox_.resize(size);
     return reinterpret_cast<uintptr_t>(inbox_.data());
   }
-  void handleData(uint32_t peer, size_t size, double now) {
+  void handleData(uint32_t peer, size_t size, bool unreliable, double now) {
     if (peer == 0 || peer > ids_.size() || size > inbox_.size()) return;
-    kernel_.handleData(ids_[peer - 1], inbox_.data(), size, now);
+    kernel_.handleData(ids_[peer - 1], inbox_.data(), size, now, unreliable);
   }
   void handleTimeout(double now) { kernel_.handleTimeout(now); }
+
+  void handleServerOpen(double now) { kernel_.handleServerOpen(now); }
+  void handleServerMessage(const std::string& text, double now) { kernel_.handleServerMessage(text, now); }
+  void handleServerClosed(double now) { kernel_.handleServerClosed(now); }
+  void handleServerPeers(bool ok, const std::string& listing, double now) {
+    kernel_.handleServerPeers(ok, listing, now);
+  }
+  void handleSealed(double ticket, const std::string& sealed, double now) {
+    kernel_.handleSealed(static_cast<uint64_t>(ticket), sealed, now);
+  }
+  void handleUnsealed(double ticket, bool ok, const std::string& text, double now) {
+    kernel_.handleUnsealed(static_cast<uint64_t>(ticket), ok, text, now);
+  }
+  // The proofs are raw bytes in the input buffer: `proofSize` of ours, then
+  // the one expected of the peer.
+  void handleAuthProofs(double ticket, size_t proofSize, size_t expectedSize, double now) {
+    if (proofSize + expectedSize > inbox_.size()) return;
+    const char* p = reinterpret_cast<const char*>(inbox_.data());
+    kernel_.handleAuthProofs(static_cast<uint64_t>(ticket), std::string(p, proofSize),
+                             std::string(p + proofSize, expectedSize), now);
+  }
 
   // Local operations, queued in JavaScript and committed in one crossing.
   // The input buffer holds: u32 count, then per operation u32 key length,
@@ -148,10 +174,17 @@ class KernelBinding {
   }
   val snapshotForStorage() { return view(bytes_ = kernel_.snapshotForStorage()); }
 
-  std::string sendToPeer(const std::string& peerId, const std::string& json, double now) {
-    return errorOf(kernel_.sendToPeer(peerId, json, now));
+  // A message's payload (JSON text or raw bytes) is in the input buffer.
+  std::string sendMessage(const std::string& peerId, size_t size, bool binary, bool reliable, double now) {
+    if (size > inbox_.size()) return "message larger than the input buffer";
+    return errorOf(kernel_.sendMessage(peerId, std::string(reinterpret_cast<const char*>(inbox_.data()), size),
+                                       pc::MessageKind{binary, reliable}, now));
   }
-  std::string broadcast(const std::string& json, double now) { return errorOf(kernel_.broadcast(json, now)); }
+  std::string broadcastMessage(size_t size, bool binary, bool reliable, double now) {
+    if (size > inbox_.size()) return "message larger than the input buffer";
+    return errorOf(kernel_.broadcastMessage(std::string(reinterpret_cast<const char*>(inbox_.data()), size),
+                                            pc::MessageKind{binary, reliable}, now));
+  }
   std::string setPresence(const std::string& json, double now) { return errorOf(kernel_.setPresence(json, now)); }
 
   // Every output queued since the last call, and the next timeout, as a view
@@ -202,6 +235,7 @@ class KernelBinding {
   void encode(const pc::CloseConnection& o) { peerRecord(Record::Close, o.peerId); }
   void encode(const pc::SendData& o) {
     peerRecord(Record::Send, o.peerId);
+    out_.u8(o.unreliable ? 1 : 0);
     out_.str(o.bytes.data(), o.bytes.size());
   }
   void encode(const pc::PeerConnected& o) { peerRecord(Record::PeerConnected, o.peerId); }
@@ -222,7 +256,8 @@ class KernelBinding {
   }
   void encode(const pc::MessageReceived& o) {
     peerRecord(Record::Message, o.peerId);
-    out_.str(o.json);
+    out_.u8(o.binary ? 1 : 0);
+    out_.str(o.payload);
   }
   void encode(const pc::PersistRecord& o) {
     out_.kind(Record::Persist);
@@ -233,6 +268,38 @@ class KernelBinding {
     peerRecord(Record::Presence, o.peerId);
     out_.u8(o.json ? 1 : 0);
     if (o.json) out_.str(*o.json);
+  }
+
+  void encode(const pc::ServerConnect& o) {
+    out_.kind(Record::ServerConnect);
+    out_.str(o.url);
+  }
+  void encode(const pc::ServerSend& o) {
+    out_.kind(Record::ServerSend);
+    out_.str(o.text);
+  }
+  void encode(const pc::ServerClose&) { out_.kind(Record::ServerClose); }
+  void encode(const pc::ServerList& o) {
+    out_.kind(Record::ServerList);
+    out_.str(o.url);
+  }
+  void encode(const pc::SealSignal& o) {
+    out_.kind(Record::Seal);
+    out_.f64(static_cast<double>(o.ticket));
+    out_.str(o.text);
+  }
+  void encode(const pc::UnsealSignal& o) {
+    out_.kind(Record::Unseal);
+    out_.f64(static_cast<double>(o.ticket));
+    out_.str(o.sealed);
+  }
+  void encode(const pc::AuthenticatePeer& o) {
+    uint32_t h = handle(o.peerId);
+    out_.kind(Record::Authenticate);
+    out_.f64(static_cast<double>(o.ticket));
+    out_.u32(h);
+    out_.str(o.ourChallenge);
+    out_.str(o.theirChallenge);
   }
 
   static val view(const std::vector<uint8_t>& b) { return val(emscripten::typed_memory_view(b.size(), b.data())); }
@@ -260,13 +327,20 @@ EMSCRIPTEN_BINDINGS(peercompute) {
       .function("inputBuffer", &KernelBinding::inputBuffer)
       .function("handleData", &KernelBinding::handleData)
       .function("handleTimeout", &KernelBinding::handleTimeout)
+      .function("handleServerOpen", &KernelBinding::handleServerOpen)
+      .function("handleServerMessage", &KernelBinding::handleServerMessage)
+      .function("handleServerClosed", &KernelBinding::handleServerClosed)
+      .function("handleServerPeers", &KernelBinding::handleServerPeers)
+      .function("handleSealed", &KernelBinding::handleSealed)
+      .function("handleUnsealed", &KernelBinding::handleUnsealed)
+      .function("handleAuthProofs", &KernelBinding::handleAuthProofs)
       .function("commitEncoded", &KernelBinding::commitEncoded)
       .function("encodeStateVector", &KernelBinding::encodeStateVector)
       .function("encodeStateAsUpdate", &KernelBinding::encodeStateAsUpdate)
       .function("applyUpdate", &KernelBinding::applyUpdate)
       .function("snapshotForStorage", &KernelBinding::snapshotForStorage)
-      .function("sendToPeer", &KernelBinding::sendToPeer)
-      .function("broadcast", &KernelBinding::broadcast)
+      .function("sendMessage", &KernelBinding::sendMessage)
+      .function("broadcastMessage", &KernelBinding::broadcastMessage)
       .function("setPresence", &KernelBinding::setPresence)
       .function("pollOutputs", &KernelBinding::pollOutputs)
       .function("status", &KernelBinding::status)

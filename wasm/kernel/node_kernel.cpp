@@ -96,7 +96,7 @@ void NodeKernel::sendSignal(SignalType type, const std::string& to, Millis, std:
       // Announces go only to members this node has no connection to, and
       // that it cannot reach locally; a leave goes to all.
       const PeerRecord* peer = peers_.find(id);
-      if (type == SignalType::Announce && peer && (peer->viaLocal || peer->state != PeerState::Discovered)) continue;
+      if (type == SignalType::Announce && peer && (peer->state != PeerState::Discovered)) continue;
       transmit(Route::Server, "", serverId, serverType, text);
     }
   }
