@@ -3,17 +3,41 @@
 /** Any value JSON can hold. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
+/** Binary data a message may carry; it arrives as a Uint8Array. */
+export type BinaryData = ArrayBuffer | ArrayBufferView;
+
+/** An unmodified PeerJS server (npm `peer`), as `/peer-config.json` describes it. */
+export interface PeerServerConfig {
+  host: string;
+  /** Default 9000. */
+  port?: number;
+  /** Default '/peerjs'. */
+  path?: string;
+  /** wss/https instead of ws/http. Default false. */
+  secure?: boolean;
+  /** The server's key. Default 'peerjs'. */
+  key?: string;
+}
+
 export interface NodeConfig {
   /** Unique id of this node: 1-64 of A-Z a-z 0-9 - _. Generated when omitted. */
   nodeId?: string | null;
-  /** Nodes connect only to nodes in the same room. Default 'default'. */
+  /** Nodes connect only to nodes in the same room (and game). Default 'default'. */
   roomId?: string;
+  /** The app's namespace: rooms of different games never meet. Default null. */
+  gameId?: string | null;
+  /**
+   * A room password. Signals are encrypted (AES-GCM, key by PBKDF2 from the
+   * password and room) and peers prove the password on the data channel
+   * before anything flows. A node with another password connects to no one.
+   */
+  password?: string | null;
   /** Only 'mesh' (every pair connected) is supported. */
   topology?: 'mesh';
   /** Keep the state in IndexedDB, per room (default true). Where IndexedDB cannot be opened, the node works in memory and the status says why. */
   enablePersistence?: boolean;
-  /** Not supported yet: must be null or omitted. */
-  peerServer?: null;
+  /** A PeerJS signaling server, for peers in other browsers and on other machines. Null: BroadcastChannel only (same-origin tabs). */
+  peerServer?: PeerServerConfig | null;
   /** STUN/TURN servers passed to every RTCPeerConnection. */
   iceServers?: RTCIceServer[];
   /** How often a node announces itself on the signaling transports. Default 2000. */
@@ -33,6 +57,10 @@ export interface PeerInfo {
   state: PeerState;
   initiator: boolean;
   transport: 'webrtc';
+  /** Where its signals came from: 'broadcast-channel' (same browser) or 'peerjs-server'. */
+  signaling: 'broadcast-channel' | 'peerjs-server' | null;
+  /** True once it proved the room password (rooms with a password only). */
+  passwordVerified: boolean;
   discoveredAt: number;
   connectedAt: number | null;
   lastMessageTime: number | null;
@@ -48,9 +76,23 @@ export interface PeerInfo {
   rejected: number;
 }
 
+export interface SignalingServerStatus {
+  state: 'off' | 'connecting' | 'awaiting-open' | 'registered' | 'reconnecting';
+  /** The id this node registered under: "<room tag>.<nodeId>". */
+  serverId: string;
+  url: string;
+  /** Members of this room the server listed. */
+  roomMembers: number;
+  reconnects: number;
+  /** Times the server said the id was taken (the node then registers under a fresh one). */
+  idTaken: number;
+  lastError: string | null;
+}
+
 export interface NodeStatus {
   nodeId: string;
   roomId: string;
+  gameId?: string | null;
   isInitialized: boolean;
   isStarted: boolean;
   startedAt: number | null;
@@ -72,6 +114,9 @@ export interface NodeStatus {
     rejectedFrames?: number;
     rejectedSignals?: number;
     lastRejection?: string | null;
+    passwordProtected?: boolean;
+    /** Null without a peerServer. */
+    signalingServer?: SignalingServerStatus | null;
   };
   state: {
     /** Live keys in the kernel, namespaced ones included. */
@@ -177,20 +222,33 @@ export interface NetworkStats {
   peers: PeerInfo[];
 }
 
+export interface SendOptions {
+  /**
+   * false: the unordered channel that never retransmits, for high-rate
+   * snapshots (positions 20 times a second). Such a message must fit one
+   * channel message (64 KiB) and may be lost. Default true.
+   */
+  reliable?: boolean;
+}
+
+/** A binary message arrives as a Uint8Array, a JSON one as its value. */
+export type MessageHandler = (peerId: string, message: JsonValue | Uint8Array) => void;
+
 export interface NetworkManager {
   getPeers(): PeerInfo[];
   getConnectedPeers(): PeerInfo[];
   /**
-   * Messages of any size travel in fragments, as the channel drains. Throws an
-   * Error when the peer's send queue already holds 64 MB.
+   * A JSON value, or binary data that arrives as a Uint8Array. Messages of any
+   * size travel in fragments, as the channel drains. Throws an Error when the
+   * peer's send queue already holds 64 MB.
    */
-  sendToPeer(peerId: string, message: JsonValue): true;
+  sendToPeer(peerId: string, message: JsonValue | BinaryData, options?: SendOptions): true;
   /** Returns the number of connected peers it went to. */
-  broadcast(message: JsonValue): number;
+  broadcast(message: JsonValue | BinaryData, options?: SendOptions): number;
   /** Bytes waiting for the peer's channel to drain. */
   queuedBytes(peerId: string): number;
-  addMessageHandler(handler: (peerId: string, message: JsonValue) => void): Unsubscribe;
-  removeMessageHandler(handler: (peerId: string, message: JsonValue) => void): boolean;
+  addMessageHandler(handler: MessageHandler): Unsubscribe;
+  removeMessageHandler(handler: MessageHandler): boolean;
   /** Sends bytes on the data channel as they are, bypassing framing: for protocol diagnostics. */
   sendRaw(peerId: string, bytes: Uint8Array): void;
   getNetworkStats(): NetworkStats;
@@ -205,7 +263,7 @@ export interface NodeEvents {
   /** origin: null for this node's writes; a peer id; '(storage)' or '(update)'. */
   'state-changed': { key: string; value: JsonValue | undefined; deleted: boolean; origin: string | null };
   presence: { peerId: string; state: JsonValue | null };
-  message: { peerId: string; message: JsonValue };
+  message: { peerId: string; message: JsonValue | Uint8Array };
 }
 
 export declare class NodeKernel {

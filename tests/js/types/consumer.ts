@@ -22,8 +22,25 @@ async function main(): Promise<void> {
   await node.clearPersistence();
   console.log(written, batched, hp, present);
   const peers: PeerInfo[] = node.getNetworkManager().getConnectedPeers();
-  const remove = node.getNetworkManager().addMessageHandler((peerId, message) => console.log(peerId, message));
+  const remove = node.getNetworkManager().addMessageHandler((peerId, message) => {
+    if (message instanceof Uint8Array) console.log(peerId, message.byteLength);
+    else console.log(peerId, message);
+  });
   remove();
+  const net = node.getNetworkManager();
+  net.broadcast(new Float32Array([1, 2, 3]), { reliable: false });
+  net.sendToPeer('pc-other', new ArrayBuffer(8));
+  net.sendToPeer('pc-other', { hello: 'json' }, { reliable: true });
+  const secured = new NodeKernel({
+    gameId: 'my-game',
+    roomId: 'lobby',
+    password: 'secret',
+    peerServer: { host: 'localhost', port: 9000, path: '/peerjs', secure: false, key: 'peerjs' },
+  });
+  const server = secured.getStatus().network.signalingServer;
+  if (server) console.log(server.state === 'registered', server.serverId);
+  const route: 'broadcast-channel' | 'peerjs-server' | null = peers[0]?.signaling ?? null;
+  console.log(route);
   node.on('peer-connected', ({ peerId }) => console.log(peerId.toUpperCase()));
   node.on('state-changed', ({ key, deleted }) => console.log(key, deleted));
   const status = node.getStatus();
