@@ -58,7 +58,7 @@ test('a full send queue refuses more with a clear error and loses nothing queued
       return { sent, error: error.message };
     }
   }, ids[1]);
-  expect(outcome.error).toMatch(/sendToPeer\(peerId, message\): the send queue to .* is full/);
+  expect(outcome.error).toMatch(/sendToPeer\(peerId, message, options\): the send queue to .* is full/);
   expect(outcome.sent.length).toBeGreaterThan(0);
   expect(outcome.sent.length).toBeLessThan(10);
   await expect.poll(() => b.evaluate(() => window.received), { timeout: 60_000 }).toEqual(outcome.sent);

@@ -8,12 +8,23 @@
 //    case-insensitive substring match, so no other button may contain those words;
 //  - it waits for the text "Node initialized" / "Node stopped", so those phrases
 //    must only appear once the action really succeeded.
+// The node is created once /peer-config.json has answered (or timed out), so
+// window.node appears a moment after load; lifecycle clicks made before then
+// are queued behind it. The room password never reaches the log, the title or
+// the URL (unless the page was opened with ?password=, which tests use).
 
 import { NodeKernel, VERSION } from '/dist/peercompute.js';
 
 const REFRESH_MS = 500;
 const MAX_LOG_ENTRIES = 500;
 const MAX_CELL_CHARS = 160;
+const PEER_CONFIG_URL = '/peer-config.json';
+const PEER_CONFIG_TIMEOUT_MS = 2000;
+const PASSWORD_STORE_KEY = 'peercompute-demo:room-password';
+const RECEIVED_LOG_PER_SECOND = 5; // received-message log lines per second, beyond which they are counted
+const POSITIONS_INTERVAL_MS = 50; // 20 snapshots a second
+const POSITIONS_RATE_WINDOW_MS = 2000;
+const POSITIONS_IDLE_MS = 2000; // a stream with no snapshot for this long has stopped
 
 const $ = (id) => document.getElementById(id);
 
@@ -170,22 +181,125 @@ function log(text, kind = 'info') {
 
 const params = new URLSearchParams(location.search);
 const roomId = (params.get('room') || '').trim() || 'default';
+const gameId = (params.get('game') || '').trim() || null;
+const { password, passwordSource } = roomPassword();
+
+// A room password entered in the form is kept in this tab's sessionStorage,
+// bound to the room and game it was entered for: it survives the reload a
+// room switch does without ever being in the URL. ?password= (for tests) wins.
+function roomPassword() {
+  const fromUrl = params.get('password');
+  if (fromUrl) return { password: fromUrl, passwordSource: '?password= in the URL' };
+  const saved = readSavedPassword();
+  if (saved && saved.roomId === roomId && saved.gameId === gameId && typeof saved.password === 'string' && saved.password) {
+    return { password: saved.password, passwordSource: 'entered in this tab' };
+  }
+  return { password: null, passwordSource: null };
+}
+
+function readSavedPassword() {
+  try {
+    return JSON.parse(sessionStorage.getItem(PASSWORD_STORE_KEY) ?? 'null');
+  } catch {
+    return null;
+  }
+}
+
+function savePassword(room, game, value) {
+  try {
+    if (value) sessionStorage.setItem(PASSWORD_STORE_KEY, JSON.stringify({ roomId: room, gameId: game, password: value }));
+    else sessionStorage.removeItem(PASSWORD_STORE_KEY);
+  } catch {
+    /* storage disabled: the password lasts until the reload */
+  }
+}
+
+// The page's own URL for a room, keeping ?game= and never adding a password.
+function roomUrl(room) {
+  const url = new URL(location.pathname, location.href);
+  url.searchParams.set('room', room);
+  if (gameId !== null) url.searchParams.set('game', gameId);
+  return url;
+}
 
 $('version').textContent = VERSION ?? '?';
 $('roomName').textContent = roomId;
 $('roomInput').value = roomId;
-$('newTabLink').href = `${location.pathname}?room=${encodeURIComponent(roomId)}`;
-document.title = `PeerCompute · ${roomId}`;
+$('passwordInput').value = password ?? '';
+$('gameName').textContent = gameId ?? '';
+$('gameChip').hidden = gameId === null;
+$('passwordChip').hidden = password === null;
+$('newTabLink').href = roomUrl(roomId).href;
+document.title = `PeerCompute · ${gameId === null ? '' : `${gameId} / `}${roomId}`;
 
 window.NodeKernel = NodeKernel;
 
 let node = null;
-try {
-  node = new NodeKernel({ roomId });
-} catch (err) {
-  log(`Could not create NodeKernel: ${errorText(err)}`, 'error');
+let nodeBooting = true; // until /peer-config.json answered and the node exists
+// The PeerJS server the node uses, or null with the reason in signalingNote.
+let peerServer = null;
+let signalingNote = `waiting for ${PEER_CONFIG_URL}`;
+
+// Fetches the signaling server's description. Any failure (no server, a 404,
+// a timeout, bad JSON) leaves the page on BroadcastChannel alone.
+async function loadPeerServer() {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), PEER_CONFIG_TIMEOUT_MS);
+  try {
+    const response = await fetch(PEER_CONFIG_URL, { cache: 'no-store', signal: controller.signal });
+    if (!response.ok) return { server: null, reason: `${PEER_CONFIG_URL} answered HTTP ${response.status}` };
+    const body = await response.json();
+    if (!body || typeof body !== 'object') return { server: null, reason: `${PEER_CONFIG_URL} is not an object` };
+    // Only the fields the node knows: it refuses unknown options.
+    const { host, port, path, secure, key } = body;
+    return { server: { host, port, path, secure, key }, reason: null };
+  } catch (err) {
+    const reason = err?.name === 'AbortError' ? `no answer within ${PEER_CONFIG_TIMEOUT_MS} ms` : errorText(err);
+    return { server: null, reason: `${PEER_CONFIG_URL}: ${reason}` };
+  } finally {
+    clearTimeout(timer);
+  }
 }
-window.node = node;
+
+function createNode(config) {
+  try {
+    return new NodeKernel(config);
+  } catch (err) {
+    log(`Could not create NodeKernel: ${errorText(err)}`, 'error');
+    return null;
+  }
+}
+
+async function bootNode() {
+  try {
+    const { server, reason } = await loadPeerServer();
+    const base = { roomId, gameId, password };
+    if (server) {
+      try {
+        node = new NodeKernel({ ...base, peerServer: server });
+        peerServer = server;
+      } catch (err) {
+        signalingNote = `the node refused the server in ${PEER_CONFIG_URL}: ${errorText(err)}`;
+      }
+    } else {
+      signalingNote = reason;
+    }
+    node ??= createNode(base);
+  } finally {
+    nodeBooting = false;
+  }
+  window.node = node;
+  if (node) {
+    attachNodeListeners();
+    if (peerServer) {
+      log(`Signaling: BroadcastChannel (tabs of this browser) and the PeerJS server ${serverUrlOf(peerServer)} (other browsers and devices).`);
+    } else {
+      log(`Signaling: BroadcastChannel only (${signalingNote}); only tabs of this browser can meet.`, 'warn');
+    }
+  }
+  refreshAll();
+}
+
 // Tells the inline watchdog in test-p2p.html that the module (and library) loaded.
 window.__peerDemoReady = true;
 
@@ -218,7 +332,7 @@ function renderStatus(st) {
   } else {
     [phase, cls] = ['Not initialized', 'status-idle'];
   }
-  if (!node) {
+  if (!node && !nodeBooting) {
     [phase, cls] = ['Error: node could not be created', 'status-error'];
   } else if (lastError && !busyLabel) {
     phase = `${phase} — Error: ${lastError}`;
@@ -229,6 +343,77 @@ function renderStatus(st) {
   if (el.textContent !== phase) el.textContent = phase;
   el.className = `status ${cls}`;
   document.body.classList.toggle('busy', Boolean(busyLabel));
+}
+
+// ---------------------------------------------------------------- signaling
+
+const TRANSPORT_LABELS = { 'broadcast-channel': 'BroadcastChannel', 'peerjs-server': 'PeerJS server' };
+// The kernel's link states; anything else shows as a plain badge.
+const SIGNAL_BADGES = { registered: 'badge-ok', connecting: 'badge-warn', 'awaiting-open': 'badge-warn', reconnecting: 'badge-err' };
+
+function transportLabel(name) {
+  return name ? TRANSPORT_LABELS[name] ?? String(name) : '—';
+}
+
+function serverUrlOf(server) {
+  return `${server.secure ? 'wss' : 'ws'}://${server.host}:${server.port}${server.path}`;
+}
+
+// What the page knows of the signaling server: the kernel's view once the
+// node is initialized, the configuration before.
+function signalingInfo(st) {
+  if (!peerServer) return null;
+  const live = st?.network?.signalingServer ?? null;
+  return {
+    url: live?.url ?? serverUrlOf(peerServer),
+    state: live?.state ?? 'not started',
+    serverId: live?.serverId ?? null,
+    roomMembers: live?.roomMembers,
+    reconnects: live?.reconnects,
+    idTaken: live?.idTaken,
+    lastError: live?.lastError ?? null,
+  };
+}
+
+function signalBadge(state) {
+  return `<span class="badge ${SIGNAL_BADGES[state] ?? ''}">${esc(state)}</span>`;
+}
+
+function renderSignalChip(info) {
+  const chip = $('signalChip');
+  let text;
+  let cls;
+  let title;
+  if (nodeBooting) {
+    [text, cls, title] = ['Signaling: …', '', `Waiting for ${PEER_CONFIG_URL}`];
+  } else if (!info) {
+    [text, cls, title] = ['BroadcastChannel only', 'chip-warn', `No signaling server (${signalingNote}): only tabs of this browser can meet`];
+  } else {
+    const ok = info.state === 'registered';
+    [text, cls, title] = [`PeerJS server: ${info.state}`, ok ? 'chip-ok' : info.state === 'reconnecting' ? 'chip-err' : '',
+      `${info.url}: tabs in other browsers and devices meet through it`];
+  }
+  if (chip.textContent !== text) chip.textContent = text;
+  chip.className = `chip chip-signal ${cls}`;
+  chip.title = title;
+}
+
+// Logs the moments that matter: registered, lost, and each new error. The
+// 500 ms poll can miss a state that lasted less, which is fine for a log.
+let loggedSignal = { state: null, lastError: null };
+function logSignalingChanges(info) {
+  if (!info) return;
+  if (info.state !== loggedSignal.state) {
+    if (info.state === 'registered') {
+      log(`Signaling server ${info.url}: registered as ${info.serverId ?? '?'}`, 'success');
+    } else if (info.state === 'reconnecting') {
+      log(`Signaling server ${info.url}: connection lost, reconnecting${info.lastError ? ` (${info.lastError})` : ''}`, 'warn');
+    }
+  }
+  if (info.lastError && info.lastError !== loggedSignal.lastError && info.state !== 'reconnecting') {
+    log(`Signaling server error: ${info.lastError}`, 'warn');
+  }
+  loggedSignal = { state: info.state, lastError: info.lastError };
 }
 
 // ---------------------------------------------------------------- node info
@@ -255,7 +440,7 @@ function flag(v) {
   return `<span class="flag flag-${on}">${on}</span>`;
 }
 
-function renderNodeInfo(st) {
+function renderNodeInfo(st, signal) {
   const net = st?.network ?? {};
   const state = st?.state ?? {};
   const compute = st?.compute ?? {};
@@ -265,13 +450,33 @@ function renderNodeInfo(st) {
     : '<span class="muted">none</span>';
   const startedMs = toMillis(st?.startedAt);
   const lastRejection = net.lastRejection ? truncate(toJson(net.lastRejection)) : '—';
+  const transports = Array.isArray(net.transports) && net.transports.length
+    ? net.transports.map((t) => `<span class="tag-chip">${esc(transportLabel(t))}</span>`).join(' ')
+    : '<span class="muted">none yet (set up by Start)</span>';
+  const passwordHtml = password === null
+    ? '<span class="muted">none</span>'
+    : `protected <span class="muted">(${esc(passwordSource)})</span>`;
 
   // A literal space separates each label from its value so textContent reads
   // "Peer ID: abc" rather than "Peer ID:abc".
   const row = (label, valueHtml) => `<dt>${label}</dt> <dd>${valueHtml}</dd>`;
+  const signalingRows = signal
+    ? [
+      row('Server:', esc(signal.url)),
+      row('Server state:', signalBadge(signal.state)),
+      row('Registered ID:', signal.serverId
+        ? `${esc(signal.serverId)}${signal.state === 'registered' ? '' : ' <span class="muted">(not registered)</span>'}`
+        : '—'),
+      row('Room members:', Number.isFinite(signal.roomMembers) ? `${esc(signal.roomMembers)} other${signal.roomMembers === 1 ? '' : 's'} listed` : '—'),
+      row('Reconnects:', `${esc(num(signal.reconnects))}${signal.idTaken ? ` <span class="bad">· id taken ${esc(signal.idTaken)}×</span>` : ''}`),
+      row('Last error:', signal.lastError ? `<span class="bad">${esc(truncate(signal.lastError))}</span>` : '—'),
+    ]
+    : [row('Server:', nodeBooting ? '…' : `<span class="muted">none — BroadcastChannel only (${esc(signalingNote)})</span>`)];
   const html = [
     row('Node ID:', esc(st?.nodeId ?? '—')),
     row('Room:', esc(st?.roomId ?? roomId)),
+    row('Game:', gameId === null ? '<span class="muted">none</span>' : esc(gameId)),
+    row('Password:', passwordHtml),
     row('Topology:', esc(typeof st?.topology === 'object' ? toJson(st.topology) : st?.topology ?? '—')),
     row('isInitialized:', flag(st?.isInitialized)),
     row('isStarted:', flag(st?.isStarted)),
@@ -286,6 +491,9 @@ function renderNodeInfo(st) {
     row('Traffic out:', `${esc(bytes(net.bytesOut))} · ${esc(num(net.messagesOut))} msgs`),
     row('Rejected:', `<span class="${net.rejectedFrames || net.rejectedSignals ? 'bad' : ''}">${esc(num(net.rejectedFrames))} frames · ${esc(num(net.rejectedSignals))} signals</span>`),
     row('Last rejection:', esc(lastRejection)),
+    '<div class="section">Signaling</div>',
+    row('Transports:', transports),
+    ...signalingRows,
     '<div class="section">State</div>',
     row('Keys:', esc(num(state.keyCount))),
     row('Tombstones:', esc(num(state.tombstones))),
@@ -328,21 +536,35 @@ function renderPeers() {
   const html = peers.length
     ? peers.map((p) => {
       const rejected = Number(p.rejected) || 0;
+      const positions = positionStreams.get(String(p.peerId));
       return `<tr class="clickable" data-peer="${esc(p.peerId)}" title="Click to message this peer">
         <td class="id" title="${esc(p.peerId)}">${esc(p.peerId)}</td>
-        <td><span class="badge ${stateBadgeClass(p.state)}">${esc(p.state ?? 'unknown')}</span>${p.transport ? `<span class="sub">${esc(p.transport)}</span>` : ''}</td>
+        <td><span class="badge ${stateBadgeClass(p.state)}">${esc(p.state ?? 'unknown')}</span><span class="sub">${esc([p.transport, isConnectedState(p.state) ? `up ${since(p.connectedAt)}` : null].filter(Boolean).join(' · '))}</span></td>
+        <td class="nowrap">${esc(signalingRoute(p.signaling))}</td>
+        <td>${passwordCell(p.passwordVerified)}</td>
         <td class="num">${esc(rtt(p.rttMs))}</td>
-        <td class="num">${esc(bytes(p.bytesIn))} / ${esc(bytes(p.bytesOut))}</td>
-        <td class="num">${esc(num(p.messagesIn))} / ${esc(num(p.messagesOut))}</td>
+        <td class="num">${esc(bytes(p.bytesIn))}<span class="sub">${esc(num(p.messagesIn))} msgs</span></td>
+        <td class="num">${esc(bytes(p.bytesOut))}<span class="sub">${esc(num(p.messagesOut))} msgs</span></td>
+        <td class="num">${positions ? esc(rateText(positions.arrivals)) : '—'}</td>
         <td class="num${rejected ? ' bad' : ''}">${esc(num(p.rejected))}</td>
-        <td class="num">${esc(since(p.connectedAt))}</td>
-        <td class="num">${esc(ago(p.lastMessageTime))}</td>
+        <td class="num">${esc(ago(p.lastHeardAt ?? p.lastMessageTime))}</td>
       </tr>`;
     }).join('')
-    : `<tr class="empty"><td colspan="8">No peers yet. Open this page in another tab with room "${esc(roomId)}".</td></tr>`;
+    : `<tr class="empty"><td colspan="10">No peers yet. Open this page in another tab or browser with room "${esc(roomId)}"${gameId === null ? '' : ` and game "${esc(gameId)}"`}${password === null ? '' : ' and the same password'}.</td></tr>`;
   setHtml($('peerTableBody'), html);
 
   syncMessageTargets(connected.map((p) => String(p.peerId)));
+}
+
+function signalingRoute(signaling) {
+  return signaling ? transportLabel(signaling) : '—';
+}
+
+function passwordCell(verified) {
+  if (password === null) return '<span class="muted" title="This room has no password">—</span>';
+  return verified === true
+    ? '<span class="badge badge-ok" title="The peer proved it knows the room password">verified</span>'
+    : '<span class="badge badge-warn" title="The peer has not proved the room password yet">pending</span>';
 }
 
 // Rebuilding the <select> every tick would reset the user's choice, so only
@@ -464,9 +686,13 @@ async function renderStateTable() {
 
 function refreshAll() {
   const st = safeStatus();
+  const signal = signalingInfo(st);
   renderStatus(st);
-  renderNodeInfo(st);
+  renderSignalChip(signal);
+  logSignalingChanges(signal);
+  renderNodeInfo(st, signal);
   renderPeers();
+  renderPositions();
   bindStateManager();
   // Safety net for changes that arrive without a subscribe/event callback
   // (e.g. state restored from persistence during initialize()).
@@ -558,17 +784,6 @@ function listen(eventName, handler) {
   }
 }
 
-listen('peer-connected', ({ peerId }) => {
-  log(`Peer connected: ${peerId}`, 'success');
-  refreshAll();
-});
-
-listen('peer-disconnected', ({ peerId, reason }) => {
-  log(`Peer disconnected: ${peerId}${reason ? ` (${typeof reason === 'string' ? reason : toJson(reason)})` : ''}`, 'warn');
-  refreshAll();
-});
-
-
 // A burst of remote changes (a sync of thousands of keys) is logged as one
 // line per tick, not one line each.
 const pendingStateLog = [];
@@ -589,7 +804,54 @@ function flushStateLog() {
   log(`State: ${entries.length} keys changed by ${origins}`, 'state');
 }
 
-listen('state-changed', ({ key, value, deleted, origin }) => {
+// Received messages are logged at most RECEIVED_LOG_PER_SECOND a second; the
+// rest are counted per peer and summed up in one line when the second is over.
+const receivedLog = { windowStart: 0, logged: 0, dropped: new Map(), timer: null };
+
+function logReceived(peerId, text) {
+  const now = Date.now();
+  if (now - receivedLog.windowStart >= 1000) {
+    flushReceivedLog();
+    receivedLog.windowStart = now;
+    receivedLog.logged = 0;
+  }
+  if (receivedLog.logged < RECEIVED_LOG_PER_SECOND) {
+    receivedLog.logged += 1;
+    log(text, 'message');
+    return;
+  }
+  receivedLog.dropped.set(peerId, (receivedLog.dropped.get(peerId) ?? 0) + 1);
+  receivedLog.timer ??= setTimeout(flushReceivedLog, 1000 - (now - receivedLog.windowStart));
+}
+
+function flushReceivedLog() {
+  clearTimeout(receivedLog.timer);
+  receivedLog.timer = null;
+  if (!receivedLog.dropped.size) return;
+  const counts = [...receivedLog.dropped];
+  receivedLog.dropped.clear();
+  const total = counts.reduce((sum, [, n]) => sum + n, 0);
+  const from = counts.map(([peerId, n]) => `${n} from ${peerId}`).join(', ');
+  log(`… ${total} more received message${total === 1 ? '' : 's'} not shown (${from}): the log shows at most ${RECEIVED_LOG_PER_SECOND} a second`, 'message');
+}
+
+function onMessage({ peerId, message }) {
+  if (message instanceof Uint8Array) {
+    const position = decodePosition(message);
+    if (position) {
+      receivePosition(String(peerId), position);
+      return;
+    }
+    logReceived(peerId, `Binary message from ${peerId}: ${describeBytes(message)}`);
+    return;
+  }
+  const body = message && typeof message === 'object' && message.type === 'demo-message'
+    ? message.payload
+    : message;
+  logReceived(peerId, `Message from ${peerId}: ${describeValue(body)}`);
+}
+
+function onStateChanged({ key, value, deleted, origin }) {
   const k = String(key);
   // origin is null for this node's own writes, which the Write/Delete handlers log.
   const originText = origin === null || origin === undefined ? 'local' : String(origin);
@@ -603,26 +865,36 @@ listen('state-changed', ({ key, value, deleted, origin }) => {
     }
   }
   scheduleStateRender();
-});
+}
 
-listen('message', ({ peerId, message }) => {
-  const body = message && typeof message === 'object' && message.type === 'demo-message'
-    ? message.payload
-    : message;
-  log(`Message from ${peerId}: ${describeValue(body)}`, 'message');
-});
+function attachNodeListeners() {
+  listen('peer-connected', ({ peerId }) => {
+    log(`Peer connected: ${peerId}`, 'success');
+    refreshAll();
+  });
 
-listen('started', () => {
-  hasStopped = false;
-  log('Event: started');
-  refreshAll();
-});
+  listen('peer-disconnected', ({ peerId, reason }) => {
+    log(`Peer disconnected: ${peerId}${reason ? ` (${typeof reason === 'string' ? reason : toJson(reason)})` : ''}`, 'warn');
+    positionStreams.delete(String(peerId));
+    schedulePositionsDraw();
+    refreshAll();
+  });
 
-listen('stopped', () => {
-  hasStopped = true;
-  log('Event: stopped');
-  refreshAll();
-});
+  listen('state-changed', onStateChanged);
+  listen('message', onMessage);
+
+  listen('started', () => {
+    hasStopped = false;
+    log('Event: started');
+    refreshAll();
+  });
+
+  listen('stopped', () => {
+    hasStopped = true;
+    log('Event: stopped');
+    refreshAll();
+  });
+}
 
 // ---------------------------------------------------------------- state panel
 
@@ -808,6 +1080,211 @@ $('msgForm').addEventListener('submit', async (e) => {
   }
 });
 
+// ---------------------------------------------------------------- positions
+
+// A position snapshot is 16 bytes, little-endian: the magic 'PCP1', a uint32
+// sequence number, and x, y as float32 in [0, 1]. The magic tells it apart
+// from any other binary message; the sequence number shows what the
+// unreliable channel lost ("gaps") or delivered out of order ("late").
+const POSITION_MAGIC = 0x31504350; // 'P' 'C' 'P' '1'
+const POSITION_BYTES = 16;
+
+function encodePosition(seq, x, y) {
+  const view = new DataView(new ArrayBuffer(POSITION_BYTES));
+  view.setUint32(0, POSITION_MAGIC, true);
+  view.setUint32(4, seq, true);
+  view.setFloat32(8, x, true);
+  view.setFloat32(12, y, true);
+  return new Uint8Array(view.buffer);
+}
+
+function decodePosition(bytes) {
+  if (bytes.byteLength !== POSITION_BYTES) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(0, true) !== POSITION_MAGIC) return null;
+  const x = view.getFloat32(8, true);
+  const y = view.getFloat32(12, true);
+  if (!(x >= 0 && x <= 1 && y >= 0 && y <= 1)) return null; // also rejects NaN
+  return { seq: view.getUint32(4, true), x, y };
+}
+
+function describeBytes(bytes) {
+  const head = Array.from(bytes.subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  return `${bytes.byteLength} bytes [${head}${bytes.byteLength > 16 ? ' …' : ''}]`;
+}
+
+// This tab's position: a Lissajous curve with a random phase, so that tabs
+// trace different paths.
+const positionPhase = Math.random() * 2 * Math.PI;
+function ownPosition(ms) {
+  const t = ms / 1000;
+  return { x: 0.5 + 0.42 * Math.cos(t * 1.1 + positionPhase), y: 0.5 + 0.38 * Math.sin(t * 1.7 + positionPhase) };
+}
+
+// Arrival times over the last POSITIONS_RATE_WINDOW_MS give a rate per second.
+function recordArrival(arrivals, now) {
+  arrivals.push(now);
+  pruneArrivals(arrivals, now);
+}
+
+function pruneArrivals(arrivals, now) {
+  while (arrivals.length && arrivals[0] <= now - POSITIONS_RATE_WINDOW_MS) arrivals.shift();
+}
+
+function ratePerSecond(arrivals) {
+  pruneArrivals(arrivals, Date.now());
+  return arrivals.length / (POSITIONS_RATE_WINDOW_MS / 1000);
+}
+
+function rateText(arrivals) {
+  return `${ratePerSecond(arrivals).toFixed(1)}/s`;
+}
+
+const positionSender = { timer: null, seq: 0, sent: [], peers: 0, paused: null, at: null };
+// peerId -> { arrivals, received, gaps, late, lastSeq, x, y, lastAt, active }
+const positionStreams = new Map();
+
+function sendPositionTick() {
+  const now = Date.now();
+  const nm = node?.isStarted ? safeNetworkManager() : null;
+  if (!nm) {
+    positionSender.paused = 'the node is not running';
+    return;
+  }
+  positionSender.at = ownPosition(now);
+  try {
+    const { x, y } = positionSender.at;
+    positionSender.peers = nm.broadcast(encodePosition(positionSender.seq, x, y), { reliable: false });
+    positionSender.seq = (positionSender.seq + 1) >>> 0;
+    positionSender.paused = positionSender.peers ? null : 'no connected peers';
+    if (positionSender.peers) recordArrival(positionSender.sent, now);
+  } catch (err) {
+    log(`Positions: broadcast failed: ${errorText(err)}`, 'error');
+    setPositions(false);
+  }
+  schedulePositionsDraw();
+}
+
+function setPositions(on) {
+  $('positionsToggle').checked = on;
+  if (on === (positionSender.timer !== null)) return;
+  if (on) {
+    positionSender.timer = setInterval(sendPositionTick, POSITIONS_INTERVAL_MS);
+    log(`Positions: broadcasting ${1000 / POSITIONS_INTERVAL_MS} snapshots a second with {reliable: false}`);
+    sendPositionTick();
+  } else {
+    clearInterval(positionSender.timer);
+    positionSender.timer = null;
+    positionSender.at = null;
+    log(`Positions: broadcast off after snapshot #${positionSender.seq}`);
+    schedulePositionsDraw();
+  }
+  renderPositions();
+}
+
+function receivePosition(peerId, { seq, x, y }) {
+  const now = Date.now();
+  let stream = positionStreams.get(peerId);
+  if (!stream) {
+    stream = { arrivals: [], received: 0, gaps: 0, late: 0, lastSeq: null, x, y, lastAt: now, active: false };
+    positionStreams.set(peerId, stream);
+  }
+  if (!stream.active) {
+    // A new stream, or one that resumes after a pause: what was not sent
+    // during the pause is not a gap.
+    stream.active = true;
+    stream.lastSeq = null;
+    log(`Positions from ${peerId}: receiving on the unreliable channel (#${seq} at ${x.toFixed(2)}, ${y.toFixed(2)}); rates in the Messages panel`, 'message');
+  }
+  stream.received += 1;
+  stream.lastAt = now;
+  recordArrival(stream.arrivals, now);
+  if (stream.lastSeq === null || seq > stream.lastSeq) {
+    if (stream.lastSeq !== null) stream.gaps += seq - stream.lastSeq - 1;
+    Object.assign(stream, { lastSeq: seq, x, y });
+  } else {
+    stream.late += 1; // older than one already shown: counted, not drawn
+  }
+  schedulePositionsDraw();
+}
+
+// Called by the refresh loop: streams that went quiet are reported once.
+function expirePositionStreams() {
+  const now = Date.now();
+  for (const [peerId, stream] of positionStreams) {
+    if (!stream.active || now - stream.lastAt < POSITIONS_IDLE_MS) continue;
+    stream.active = false;
+    log(`Positions from ${peerId}: stream ended after ${stream.received} snapshots (${stream.gaps} gaps, ${stream.late} late)`, 'message');
+    schedulePositionsDraw();
+  }
+}
+
+function renderPositions() {
+  expirePositionStreams();
+  const sender = positionSender;
+  let sent;
+  if (sender.timer === null) sent = 'Not broadcasting.';
+  else if (sender.paused) sent = `Broadcasting, paused: ${sender.paused}.`;
+  else sent = `Broadcasting snapshot #${sender.seq} · ${rateText(sender.sent)} to ${sender.peers} peer${sender.peers === 1 ? '' : 's'}.`;
+  const sentEl = $('positionsSent');
+  if (sentEl.textContent !== sent) sentEl.textContent = sent;
+
+  const streams = [...positionStreams].sort(([a], [b]) => a.localeCompare(b));
+  const html = streams.length
+    ? streams.map(([peerId, st]) => `<li${st.active ? '' : ' class="stale"'}>
+        <span class="id" title="${esc(peerId)}">${esc(peerId)}</span>
+        <strong class="rate">${esc(rateText(st.arrivals))}</strong>
+        <span class="muted">${esc(`${st.received} received · ${st.gaps} gaps · ${st.late} late`)}</span>
+      </li>`).join('')
+    : '<li class="muted">No positions received.</li>';
+  setHtml($('positionsRates'), html);
+}
+
+// The canvas is redrawn at most once a frame, and only when something moved.
+let positionsDrawPending = false;
+function schedulePositionsDraw() {
+  if (positionsDrawPending) return;
+  positionsDrawPending = true;
+  requestAnimationFrame(() => {
+    positionsDrawPending = false;
+    drawPositions();
+  });
+}
+
+function drawPositions() {
+  const canvas = $('positionsCanvas');
+  const ratio = window.devicePixelRatio || 1;
+  const width = Math.round(canvas.clientWidth * ratio);
+  const height = Math.round(canvas.clientHeight * ratio);
+  if (!width || !height) return;
+  if (canvas.width !== width || canvas.height !== height) [canvas.width, canvas.height] = [width, height];
+  const ctx = canvas.getContext('2d');
+  const css = getComputedStyle(document.documentElement);
+  const color = (name) => css.getPropertyValue(name).trim();
+  ctx.clearRect(0, 0, width, height);
+
+  const pad = 10 * ratio;
+  const dot = (x, y, fill, label, alpha = 1) => {
+    const px = pad + x * (width - 2 * pad);
+    const py = pad + y * (height - 2 * pad);
+    ctx.globalAlpha = alpha;
+    ctx.fillStyle = fill;
+    ctx.beginPath();
+    ctx.arc(px, py, 5 * ratio, 0, 2 * Math.PI);
+    ctx.fill();
+    ctx.font = `${11 * ratio}px ${color('--mono')}`;
+    ctx.fillStyle = color('--muted');
+    ctx.fillText(label, px + 8 * ratio, py + 4 * ratio);
+    ctx.globalAlpha = 1;
+  };
+  for (const [peerId, st] of positionStreams) {
+    dot(st.x, st.y, color('--ok'), peerId.slice(-6), st.active ? 1 : 0.35);
+  }
+  if (positionSender.at) dot(positionSender.at.x, positionSender.at.y, color('--accent'), 'you');
+}
+
+$('positionsToggle').addEventListener('change', (e) => setPositions(e.target.checked));
+
 // ---------------------------------------------------------------- misc UI
 
 $('clearLogBtn').addEventListener('click', () => {
@@ -817,15 +1294,21 @@ $('clearLogBtn').addEventListener('click', () => {
 $('roomForm').addEventListener('submit', (e) => {
   e.preventDefault();
   const next = $('roomInput').value.trim() || 'default';
-  if (next === roomId) return;
-  // A node is bound to one room for its lifetime, so switching rooms reloads.
+  const nextPassword = $('passwordInput').value || null;
+  if (next === roomId && nextPassword === password) return;
+  // A node is bound to one room and password for its lifetime, so switching
+  // reloads. The password goes to sessionStorage, never into the URL.
+  savePassword(next, gameId, nextPassword);
   const url = new URL(location.href);
   url.searchParams.set('room', next);
+  url.searchParams.delete('password');
   location.assign(url.toString());
 });
 
 // ---------------------------------------------------------------- boot
 
-log(`PeerCompute ${VERSION ?? ''} loaded; room "${roomId}". Click "Initialize Node", then "Start Node".`);
+log(`PeerCompute ${VERSION ?? ''} loaded; room "${roomId}"${gameId === null ? '' : ` of game "${gameId}"`}${password === null ? '' : ', password-protected'}. Click "Initialize Node", then "Start Node".`);
 refreshAll();
 setInterval(refreshAll, REFRESH_MS);
+// Lifecycle clicks made while the node is being created wait for it.
+enqueue(bootNode);
