@@ -46,7 +46,7 @@ export interface NodeConfig {
   connectTimeoutMs?: number;
   /** Keepalive ping interval on each connection. Default 1000. */
   pingIntervalMs?: number;
-  /** A connected peer not heard from for this long is dropped. Default 5000. */
+  /** A connected peer silent this long, with a ping unanswered, is dropped: with the default 1 s pings, within 5 s of vanishing. Default 4000. */
   peerTimeoutMs?: number;
 }
 
