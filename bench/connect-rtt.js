@@ -72,20 +72,62 @@ let node = null;
 let connected = new Map(); // peerId -> clock() at 'peer-connected'
 let connectedWaiters = [];
 
-async function createNode(roomId) {
+let peerEvents = []; // every 'peer-connected' / 'peer-disconnected' of the current node, in order
+
+// options: extra node config, such as {peerServer: {...}} to meet through a
+// PeerJS signaling server instead of (in separate browser contexts) the
+// BroadcastChannel.
+async function createNode(roomId, options = {}) {
   await stopNode();
-  const n = new NodeKernel({ roomId });
+  const n = new NodeKernel({ roomId, ...options });
   const seen = new Map();
+  const events = [];
   n.on('peer-connected', ({ peerId }) => {
-    if (!seen.has(peerId)) seen.set(peerId, clock());
+    const at = clock();
+    if (!seen.has(peerId)) seen.set(peerId, at);
+    events.push({ type: 'peer-connected', peerId, at });
     for (const wake of connectedWaiters.splice(0)) wake();
+  });
+  n.on('peer-disconnected', ({ peerId, reason }) => {
+    events.push({ type: 'peer-disconnected', peerId, reason: reason ?? null, at: clock() });
   });
   await n.initialize();
   node = n;
   connected = seen;
   connectedWaiters = [];
-  setStatus(`node ${n.nodeId} in room ${roomId}`);
+  peerEvents = events;
+  setStatus(`node ${n.nodeId} in room ${roomId}${options.peerServer ? ` via ${options.peerServer.host}:${options.peerServer.port}` : ''}`);
   return n.nodeId;
+}
+
+function nodeEvents() {
+  return peerEvents;
+}
+
+// What the soak test samples: this node's view of its peers (the kernel's
+// ping RTT and byte counters) and of the signaling server.
+function peerSnapshot() {
+  if (!node) return null;
+  const status = node.getStatus();
+  return {
+    at: clock(),
+    isStarted: status.isStarted,
+    signalingServer: status.network.signalingServer?.state ?? null,
+    bytesIn: status.network.bytesIn ?? null,
+    bytesOut: status.network.bytesOut ?? null,
+    peers: node.getNetworkManager().getPeers().map((p) => ({
+      peerId: p.peerId,
+      state: p.state,
+      rttMs: p.rttMs,
+      bytesIn: p.bytesIn,
+      bytesOut: p.bytesOut,
+      framesIn: p.framesIn,
+      framesOut: p.framesOut,
+      messagesIn: p.messagesIn,
+      messagesOut: p.messagesOut,
+      lastHeardAt: p.lastHeardAt,
+    })),
+  };
 }
 
 // t0 is taken immediately before start(); the runner compares it with the
@@ -253,6 +295,172 @@ async function rawRoundTrips(n, warmup, pad, binary = false, timeoutMs = 5000) {
   return samples;
 }
 
+// ---- bulk throughput ---------------------------------------------------------
+// The sender sends totalBytes as chunkSize-byte binary messages, each starting
+// with its sequence number (uint32, big-endian), and takes the time from just
+// before the first send to the arrival of the receiver's completion message,
+// which the receiver sends once it has counted every byte (and checked that
+// the chunks came in order). The same chunk buffer is reused: both
+// sendToPeer() and RTCDataChannel.send() copy what they are given.
+
+function makeChunk(chunkSize) {
+  const chunk = new Uint8Array(chunkSize);
+  for (let i = 0; i < chunkSize; i++) chunk[i] = (i * 31 + 7) & 0xff;
+  return chunk;
+}
+
+// Counts one transfer's chunks; onComplete(summary) once totalBytes arrived.
+function bulkCounter(totalBytes, onComplete) {
+  let bytes = 0;
+  let chunks = 0;
+  let outOfOrder = 0;
+  let firstAt = null;
+  let done = false;
+  return (data) => {
+    if (done) return;
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    if (firstAt === null) firstAt = performance.now();
+    if (data.byteLength < 4 || view.getUint32(0) !== chunks) outOfOrder++;
+    chunks++;
+    bytes += data.byteLength;
+    if (bytes >= totalBytes) {
+      done = true;
+      onComplete({ bytes, chunks, outOfOrder, receiveMs: performance.now() - firstAt });
+    }
+  };
+}
+
+let bulkReceiverOff = null;
+
+// Receiving tab, library: count the binary messages of transfer `id` from
+// peerId; when all have arrived, answer with a JSON completion message.
+function libraryBulkExpect(peerId, id, totalBytes) {
+  bulkReceiverOff?.();
+  const network = node.getNetworkManager();
+  const count = bulkCounter(totalBytes, (summary) => {
+    bulkReceiverOff?.();
+    bulkReceiverOff = null;
+    network.sendToPeer(peerId, { bench: 'bulk-done', id, ...summary });
+  });
+  bulkReceiverOff = network.addMessageHandler((from, message) => {
+    if (from === peerId && message instanceof Uint8Array) count(message);
+  });
+  return true;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Sending tab, library. sendToPeer() hands each message to the library at
+// once; the library keeps at most 1 MB in the data channel's buffer and
+// queues the rest (refilling on 'bufferedamountlow' at 256 KB). Its queue is
+// bounded (64 MB), so the application holds back while queuedBytes() is above
+// maxQueued, checking again every few milliseconds (setTimeout).
+async function libraryBulkSend(peerId, id, totalBytes, chunkSize, maxQueued, timeoutMs = 120000) {
+  const network = node.getNetworkManager();
+  const chunk = makeChunk(chunkSize);
+  const view = new DataView(chunk.buffer);
+  let resolveDone;
+  const done = new Promise((resolve) => (resolveDone = resolve));
+  const off = network.addMessageHandler((from, message) => {
+    if (from === peerId && message?.bench === 'bulk-done' && message.id === id) resolveDone({ at: performance.now(), ...message });
+  });
+  let waits = 0;
+  let maxSeen = 0;
+  try {
+    const t0 = performance.now();
+    let sent = 0;
+    for (let seq = 0; sent < totalBytes; ) {
+      const queued = network.queuedBytes(peerId);
+      if (queued > maxSeen) maxSeen = queued;
+      if (queued > maxQueued) {
+        waits++;
+        await sleep(0);
+        continue;
+      }
+      const n = Math.min(chunkSize, totalBytes - sent);
+      view.setUint32(0, seq++);
+      network.sendToPeer(peerId, n === chunkSize ? chunk : chunk.subarray(0, n));
+      sent += n;
+    }
+    const sentAt = performance.now();
+    const reply = await withTimeout(done, timeoutMs, `library bulk transfer ${id}`);
+    return {
+      ms: reply.at - t0,
+      submitMs: sentAt - t0,
+      bytes: reply.bytes,
+      chunks: reply.chunks,
+      outOfOrder: reply.outOfOrder,
+      receiveMs: reply.receiveMs,
+      waits,
+      maxQueued: maxSeen,
+    };
+  } finally {
+    off();
+  }
+}
+
+// Receiving tab, raw: count the chunks on the raw channel, then send a text
+// completion message back on it.
+function rawBulkExpect(id, totalBytes) {
+  const { channel } = raw ?? {};
+  if (!channel || channel.readyState !== 'open') throw new Error('rawBulkExpect(): the raw channel is not open');
+  const count = bulkCounter(totalBytes, (summary) => {
+    channel.onmessage = null;
+    channel.send(JSON.stringify({ bench: 'bulk-done', id, ...summary }));
+  });
+  channel.onmessage = (event) => {
+    if (typeof event.data !== 'string') count(new Uint8Array(event.data));
+  };
+  return true;
+}
+
+// Sending tab, raw: the usual backpressure of a data channel, with the
+// library's numbers: send while bufferedAmount stays within highWater, else
+// wait for 'bufferedamountlow' (threshold lowWater).
+async function rawBulkSend(id, totalBytes, chunkSize, highWater, lowWater, timeoutMs = 120000) {
+  const { channel } = raw ?? {};
+  if (!channel || channel.readyState !== 'open') throw new Error('rawBulkSend(): the raw channel is not open');
+  const chunk = makeChunk(chunkSize);
+  const view = new DataView(chunk.buffer);
+  let resolveDone;
+  const done = new Promise((resolve) => (resolveDone = resolve));
+  channel.onmessage = (event) => {
+    if (typeof event.data !== 'string') return;
+    const message = JSON.parse(event.data);
+    if (message.bench === 'bulk-done' && message.id === id) resolveDone({ at: performance.now(), ...message });
+  };
+  channel.bufferedAmountLowThreshold = lowWater;
+  let waits = 0;
+  try {
+    const t0 = performance.now();
+    let sent = 0;
+    for (let seq = 0; sent < totalBytes; ) {
+      const n = Math.min(chunkSize, totalBytes - sent);
+      if (channel.bufferedAmount + n > highWater) {
+        waits++;
+        await new Promise((resolve) => channel.addEventListener('bufferedamountlow', resolve, { once: true }));
+        continue;
+      }
+      view.setUint32(0, seq++);
+      channel.send(n === chunkSize ? chunk : chunk.subarray(0, n));
+      sent += n;
+    }
+    const sentAt = performance.now();
+    const reply = await withTimeout(done, timeoutMs, `raw bulk transfer ${id}`);
+    return {
+      ms: reply.at - t0,
+      submitMs: sentAt - t0,
+      bytes: reply.bytes,
+      chunks: reply.chunks,
+      outOfOrder: reply.outOfOrder,
+      receiveMs: reply.receiveMs,
+      waits,
+    };
+  } finally {
+    channel.onmessage = null;
+  }
+}
+
 function rawClose() {
   if (!raw) return;
   raw.signals?.close();
@@ -315,6 +523,12 @@ window.bench = {
   rawWaitOpen,
   rawRoundTrips,
   rawClose,
+  nodeEvents,
+  peerSnapshot,
+  libraryBulkExpect,
+  libraryBulkSend,
+  rawBulkExpect,
+  rawBulkSend,
   clockServe,
   clockMeasure,
   ready: true,

@@ -1,20 +1,30 @@
 #!/usr/bin/env node
-// PeerCompute browser benchmarks: connect time and application round trip
-// against a raw RTCDataChannel, two tabs of one headless Chromium.
+// PeerCompute browser benchmarks, against raw WebRTC in the same headless
+// Chromium:
+//   a. connect time over the BroadcastChannel (two tabs of one context), with a
+//      bare RTCPeerConnection as the reference, and through the PeerJS
+//      signaling server (two browser contexts, which share no
+//      BroadcastChannel), trials of the three kinds alternating;
+//   b. application round trip, sendToPeer + reply vs a raw RTCDataChannel echo;
+//   c. bulk throughput, binary sendToPeer vs a raw RTCDataChannel with the same
+//      chunk size and the same backpressure.
 //
 //   npm run bench                      (same as: node bench/run-benchmarks.mjs)
 //   node bench/run-benchmarks.mjs --trials=5 --rounds=5 --n=500 --warmup=50 --pad=32 [--binary]
+//        --bulk-mb=64 --bulk-rounds=5 --chunks=16384,65536 --bulk-queue-kb=4096
 //
 // --binary makes the raw echo send Uint8Array (UTF-8 of the same JSON text)
 // instead of a string; the library always sends bytes.
 //
-// Starts scripts/serve.mjs on a free port, opens bench/connect-rtt.html in two
-// pages of one browser context, prints a summary and writes
+// Starts scripts/serve.mjs on a free port (5190-5199) and a PeerJS signaling
+// server (9190-9199), opens bench/connect-rtt.html in two pages of one browser
+// context and in two pages of two more contexts, prints a summary and writes
 // bench/results/connect-rtt.json. Exits non-zero only on errors; a missed
 // target is reported, not failed.
+import { CHROMIUM_ARGS, call, launchChromium, newIsolatedContext, openBenchPage } from './support/browser.mjs';
 import { saveResults } from './support/results.mjs';
+import { startBenchSignalingServer } from './support/signaling.mjs';
 import { startServer } from './support/static-server.mjs';
-import { chromium } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -23,34 +33,62 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const resultsFile = join(root, 'bench', 'results', 'connect-rtt.json');
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const RATIO_TARGET = 1.3; // round trip, library / raw: at most
+const BULK_TARGET = 0.8; // throughput, library / raw: at least
+// The library's backpressure (js-glue/webrtc/peer-connection-pool.js), which
+// the raw sender copies.
+const HIGH_WATER = 1024 * 1024;
+const LOW_WATER = 256 * 1024;
+const BULK_WARMUP_BYTES = 8 * 1024 * 1024;
 
-const RATIO_TARGET = 1.5;
+const USAGE =
+  'usage: node bench/run-benchmarks.mjs [--trials=5] [--rounds=5] [--n=500] [--warmup=50] [--pad=32] [--binary]\n' +
+  '         [--bulk-mb=64] [--bulk-rounds=5] [--chunks=16384,65536] [--bulk-queue-kb=4096]';
 
 function parseArgs(argv) {
-  const options = { trials: 5, rounds: 5, n: 500, warmup: 50, pad: 32, binary: false };
+  const options = {
+    trials: 5,
+    rounds: 5,
+    n: 500,
+    warmup: 50,
+    pad: 32,
+    binary: false,
+    bulkMb: 64,
+    bulkRounds: 5,
+    chunks: [16384, 65536],
+    bulkQueueKb: 4096,
+  };
+  const numeric = {
+    trials: 'trials',
+    rounds: 'rounds',
+    n: 'n',
+    warmup: 'warmup',
+    pad: 'pad',
+    'bulk-mb': 'bulkMb',
+    'bulk-rounds': 'bulkRounds',
+    'bulk-queue-kb': 'bulkQueueKb',
+  };
   for (const arg of argv) {
     if (arg === '--binary') {
       options.binary = true;
       continue;
     }
-    const m = /^--(trials|rounds|n|warmup|pad)=(\d+)$/.exec(arg);
-    if (!m) {
-      if (arg === '--help' || arg === '-h') {
-        console.log('usage: node bench/run-benchmarks.mjs [--trials=5] [--rounds=5] [--n=500] [--warmup=50] [--pad=32] [--binary]');
-        process.exit(0);
-      }
-      throw new Error(`unknown argument ${arg} (try --help)`);
+    if (arg === '--help' || arg === '-h') {
+      console.log(USAGE);
+      process.exit(0);
     }
-    options[m[1]] = Number(m[2]);
+    const chunks = /^--chunks=(\d+(?:,\d+)*)$/.exec(arg);
+    if (chunks) {
+      options.chunks = chunks[1].split(',').map(Number);
+      continue;
+    }
+    const m = /^--([a-z-]+)=(\d+)$/.exec(arg);
+    if (!m || !(m[1] in numeric)) throw new Error(`unknown argument ${arg} (try --help)`);
+    options[numeric[m[1]]] = Number(m[2]);
   }
   if (options.trials < 1 || options.rounds < 1 || options.n < 1) throw new Error('--trials, --rounds and --n must be >= 1');
+  if (options.bulkRounds < 0 || options.bulkMb < 1) throw new Error('--bulk-rounds must be >= 0 and --bulk-mb >= 1');
+  if (options.chunks.some((c) => c < 16 || c > 256 * 1024)) throw new Error('--chunks: each chunk size must be in 16..262144 bytes');
   return options;
 }
 
@@ -78,6 +116,8 @@ function summarize(values) {
 }
 
 const ms = (v, digits = 3) => (Number.isFinite(v) ? `${v.toFixed(digits)} ms` : 'n/a');
+const mbps = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} MB/s` : 'n/a');
+const kib = (bytes) => (bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} B`);
 const round = (v, digits = 4) => Math.round(v * 10 ** digits) / 10 ** digits;
 
 // ---- server --------------------------------------------------------------------
@@ -92,20 +132,6 @@ function ensureBuilt() {
 
 // ---- benchmark steps -----------------------------------------------------------
 
-async function openBenchPage(context, base, label, problems) {
-  const page = await context.newPage();
-  page.on('pageerror', (error) => problems.push(`[${label}] page error: ${error.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`[${label}] console ${msg.type()}: ${msg.text()}`);
-  });
-  await page.goto(`${base}/bench/connect-rtt.html`);
-  await page.waitForFunction(() => window.bench?.ready === true, null, { timeout: 15_000 });
-  return page;
-}
-
-const call = (page, fn, ...args) =>
-  page.evaluate(([name, list]) => window.bench[name](...list), [fn, args]);
-
 async function clockOffset(a, b, runId) {
   // offset = clock(A) - clock(B), measured from B.
   const name = `bench-clock-${runId}`;
@@ -116,9 +142,10 @@ async function clockOffset(a, b, runId) {
 
 // One library connect trial in a fresh room. A is started first; t0 is taken
 // in B right before B's start(); both tabs record 'peer-connected'.
-async function libraryConnectTrial(a, b, room) {
-  const idA = await call(a, 'createNode', room);
-  const idB = await call(b, 'createNode', room);
+// nodeOptions: extra node config for both, such as {peerServer}.
+async function libraryConnectTrial(a, b, room, nodeOptions = {}) {
+  const idA = await call(a, 'createNode', room, nodeOptions);
+  const idB = await call(b, 'createNode', room, nodeOptions);
   await call(a, 'startNode');
   await new Promise((r) => setTimeout(r, 250)); // let A's own start settle
   const { t0 } = await call(b, 'startNode');
@@ -147,78 +174,109 @@ async function rawConnectTrial(a, b, name) {
   return { offeringTabMs: openAt - t0, otherTabMs: openB - t0, bothMs: Math.max(openAt, openB) - t0 };
 }
 
+// One bulk transfer of totalBytes from tab A to tab B in chunkSize-byte
+// binary messages: the library (sendToPeer over the pair A-B, peers idA/idB)
+// or the raw channel. Returns the sender's figures, with MB/s (10^6 bytes/s).
+async function bulkTransfer(kind, a, b, pair, id, totalBytes, chunkSize, options) {
+  let r;
+  if (kind === 'library') {
+    await call(b, 'libraryBulkExpect', pair.idA, id, totalBytes);
+    r = await call(a, 'libraryBulkSend', pair.idB, id, totalBytes, chunkSize, options.bulkQueueKb * 1024);
+  } else {
+    await call(b, 'rawBulkExpect', id, totalBytes);
+    r = await call(a, 'rawBulkSend', id, totalBytes, chunkSize, HIGH_WATER, LOW_WATER);
+  }
+  if (r.bytes !== totalBytes || r.outOfOrder !== 0) {
+    throw new Error(`${kind} bulk transfer ${id}: the receiver counted ${r.bytes} of ${totalBytes} bytes, ${r.outOfOrder} chunks out of order`);
+  }
+  return { ...r, mbps: totalBytes / r.ms / 1000 };
+}
+
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   ensureBuilt();
   const runId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const problems = [];
   let server = null;
+  let signaling = null;
   let browser = null;
   try {
     server = await startServer(root, '/bench/connect-rtt.html');
-    browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
-    const context = await browser.newContext();
-    // Cross-origin isolation (COOP + COEP on every response) raises the
-    // resolution of performance.now() from 100 us to 5 us, which a sub-
-    // millisecond round trip needs. The headers are added here rather than in
-    // scripts/serve.mjs so the demo server stays as it is.
-    await context.route(`${server.base}/**`, async (route) => {
-      const response = await route.fetch();
-      await route.fulfill({
-        response,
-        headers: {
-          ...response.headers(),
-          'cross-origin-opener-policy': 'same-origin',
-          'cross-origin-embedder-policy': 'require-corp',
-        },
-      });
-    });
+    signaling = await startBenchSignalingServer();
+    browser = await launchChromium();
+    // Tabs A and B share a context (and so a BroadcastChannel); tabs C and D
+    // each have one of their own and can meet only through the server.
+    const context = await newIsolatedContext(browser, server.base);
     const a = await openBenchPage(context, server.base, 'A', problems);
     const b = await openBenchPage(context, server.base, 'B', problems);
+    const c = await openBenchPage(await newIsolatedContext(browser, server.base), server.base, 'C', problems);
+    const d = await openBenchPage(await newIsolatedContext(browser, server.base), server.base, 'D', problems);
+    const serverOptions = { peerServer: signaling.peerServer };
     const libraryVersion = await a.evaluate(() => window.bench.version);
     const isolated = await a.evaluate(() => globalThis.crossOriginIsolated === true);
     if (!isolated) console.warn('warning: the bench pages are not cross-origin isolated; performance.now() is coarse (100 us)');
     console.log(
       `PeerCompute ${libraryVersion} bench — Chromium ${browser.version()}, node ${process.version}, ` +
-        `server ${server.base}, run ${runId}`,
+        `server ${server.base}, signaling ws://127.0.0.1:${signaling.port}/peerjs, run ${runId}`,
     );
     console.log(
-      `options: ${options.trials} connect trials; ${options.rounds} rounds x ${options.n} round trips ` +
-        `(+${options.warmup} warm-up) per side, pad ${options.pad} chars, raw payload as ${options.binary ? 'Uint8Array' : 'string'}`,
+      `options: ${options.trials} connect trials of each kind; ${options.rounds} rounds x ${options.n} round trips ` +
+        `(+${options.warmup} warm-up) per side, pad ${options.pad} chars, raw payload as ${options.binary ? 'Uint8Array' : 'string'}; ` +
+        (options.bulkRounds > 0
+          ? `bulk ${options.bulkMb} MiB x ${options.bulkRounds} rounds per side in ${options.chunks.map(kib).join(' and ')} chunks`
+          : 'no bulk transfers (--bulk-rounds=0)'),
     );
 
     const clock = await clockOffset(a, b, runId);
     console.log(`cross-tab clock check: clock(A) - clock(B) = ${ms(clock.offsetMs)} ± ${ms(clock.uncertaintyMs)}`);
 
     // a. connect time. The very first connection in a fresh tab also pays for
-    // bringing up WebRTC in that renderer; it is measured once, reported on its
-    // own line and kept out of the median. Then library and raw reference
-    // trials alternate, each in a fresh room / on a fresh pair.
+    // bringing up WebRTC in that renderer; it is measured once per pair,
+    // reported on its own line and kept out of the median. Then library
+    // (BroadcastChannel), raw reference and library (signaling server) trials
+    // alternate, each in a fresh room / on a fresh pair.
     const cold = await libraryConnectTrial(a, b, `bench-connect-${runId}-cold`);
     console.log(`  cold connect (first WebRTC connection in both fresh tabs, not in the median): ${ms(cold.bothMs, 1)}`);
     await rawConnectTrial(a, b, `bench-raw-connect-${runId}-warmup`);
     await Promise.all([call(a, 'rawClose'), call(b, 'rawClose')]);
+    const coldServer = await libraryConnectTrial(c, d, `bench-server-connect-${runId}-cold`, serverOptions);
+    await Promise.all([call(c, 'stopNode'), call(d, 'stopNode')]);
+    console.log(`  cold connect through the signaling server (2 fresh contexts, not in the median): ${ms(coldServer.bothMs, 1)}`);
 
     const libraryTrials = [];
     const rawConnectTrials = [];
+    const serverTrials = [];
     for (let i = 0; i < options.trials; i++) {
-      const rawFirst = i % 2 === 1;
-      let rawTrial = null;
-      if (rawFirst) rawTrial = await rawConnectTrial(a, b, `bench-raw-connect-${runId}-${i}`);
-      const lib = await libraryConnectTrial(a, b, `bench-connect-${runId}-${i}`);
-      if (!rawFirst) rawTrial = await rawConnectTrial(a, b, `bench-raw-connect-${runId}-${i}`);
-      await Promise.all([call(a, 'rawClose'), call(b, 'rawClose')]);
-      libraryTrials.push(lib);
-      rawConnectTrials.push(rawTrial);
+      const order = i % 2 === 0 ? ['library', 'raw', 'server'] : ['server', 'raw', 'library'];
+      const trial = {};
+      for (const kind of order) {
+        if (kind === 'library') trial.library = await libraryConnectTrial(a, b, `bench-connect-${runId}-${i}`);
+        if (kind === 'raw') {
+          trial.raw = await rawConnectTrial(a, b, `bench-raw-connect-${runId}-${i}`);
+          await Promise.all([call(a, 'rawClose'), call(b, 'rawClose')]);
+        }
+        if (kind === 'server') {
+          trial.server = await libraryConnectTrial(c, d, `bench-server-connect-${runId}-${i}`, serverOptions);
+          await Promise.all([call(c, 'stopNode'), call(d, 'stopNode')]);
+        }
+      }
+      libraryTrials.push(trial.library);
+      rawConnectTrials.push(trial.raw);
+      serverTrials.push(trial.server);
       console.log(
-        `  connect trial ${i + 1}/${options.trials}: library both ${ms(lib.bothMs, 1)} ` +
-          `(starting tab ${ms(lib.startingTabMs, 1)}, other tab ${ms(lib.otherTabMs, 1)}); ` +
-          `raw RTCPeerConnection both ${ms(rawTrial.bothMs, 1)}`,
+        `  connect trial ${i + 1}/${options.trials} (${order.join(', ')}): library both ${ms(trial.library.bothMs, 1)} ` +
+          `(starting tab ${ms(trial.library.startingTabMs, 1)}, other tab ${ms(trial.library.otherTabMs, 1)}); ` +
+          `raw RTCPeerConnection both ${ms(trial.raw.bothMs, 1)}; ` +
+          `via signaling server both ${ms(trial.server.bothMs, 1)} (starting tab ${ms(trial.server.startingTabMs, 1)})`,
       );
     }
     const connect = summarize(libraryTrials.map((t) => t.bothMs));
     const connectStartingTab = summarize(libraryTrials.map((t) => t.startingTabMs));
     const rawConnect = summarize(rawConnectTrials.map((t) => t.bothMs));
+    const serverConnect = summarize(serverTrials.map((t) => t.bothMs));
+    const serverConnectStartingTab = summarize(serverTrials.map((t) => t.startingTabMs));
+    const serverRatio = serverConnect.median / connect.median;
+    const serverTrialRatios = summarize(serverTrials.map((t, i) => t.bothMs / libraryTrials[i].bothMs));
 
     // b. round trips between the same two pages: the library pair from the
     // last connect trial, plus a fresh raw pair.
@@ -257,15 +315,52 @@ async function main() {
     const roundRatios = summarize(rounds.map((x) => x.ratio));
     const targetMet = ratio <= RATIO_TARGET;
 
-    const stillConnected = await call(a, 'connectedPeerIds');
-    if (!stillConnected.includes(last.idB)) throw new Error('the library pair disconnected during the round-trip test');
+    if (!(await call(a, 'connectedPeerIds')).includes(last.idB)) throw new Error('the library pair disconnected during the round-trip test');
+
+    // c. bulk throughput, A -> B, over the same library pair and raw channel.
+    // For each chunk size: one unrecorded warm-up transfer of each kind, then
+    // --bulk-rounds rounds alternating which kind goes first.
+    const totalBytes = options.bulkMb * 1024 * 1024;
+    const bulk = [];
+    for (const chunkSize of options.bulkRounds > 0 ? options.chunks : []) {
+      const tag = `${runId}-${chunkSize}`;
+      await bulkTransfer('library', a, b, last, `warm-lib-${tag}`, Math.min(BULK_WARMUP_BYTES, totalBytes), chunkSize, options);
+      await bulkTransfer('raw', a, b, last, `warm-raw-${tag}`, Math.min(BULK_WARMUP_BYTES, totalBytes), chunkSize, options);
+      const bulkRounds = [];
+      for (let r = 0; r < options.bulkRounds; r++) {
+        const order = r % 2 === 0 ? ['library', 'raw'] : ['raw', 'library'];
+        const result = { round: r + 1, order };
+        for (const kind of order) result[kind] = await bulkTransfer(kind, a, b, last, `${kind}-${tag}-${r}`, totalBytes, chunkSize, options);
+        result.ratio = result.library.mbps / result.raw.mbps;
+        bulkRounds.push(result);
+        console.log(
+          `  bulk ${kib(chunkSize)} round ${r + 1}/${options.bulkRounds} (${order.join(' then ')}): ` +
+            `library ${mbps(result.library.mbps)} (${ms(result.library.ms, 0)}), raw ${mbps(result.raw.mbps)} (${ms(result.raw.ms, 0)}), ` +
+            `ratio ${result.ratio.toFixed(2)}`,
+        );
+      }
+      const libraryMbps = summarize(bulkRounds.map((x) => x.library.mbps));
+      const rawMbps = summarize(bulkRounds.map((x) => x.raw.mbps));
+      bulk.push({
+        chunkSize,
+        rounds: bulkRounds,
+        libraryMbps,
+        rawMbps,
+        ratio: libraryMbps.median / rawMbps.median,
+        roundRatios: summarize(bulkRounds.map((x) => x.ratio)),
+      });
+    }
+    if (!(await call(a, 'connectedPeerIds')).includes(last.idB)) throw new Error('the library pair disconnected during the bulk test');
+    const libraryEvents = await call(a, 'nodeEvents');
+    const droppedDuringRun = libraryEvents.filter((e) => e.type === 'peer-disconnected' && e.peerId === last.idB);
 
     await Promise.all([call(a, 'rawClose'), call(b, 'rawClose'), call(a, 'stopNode'), call(b, 'stopNode')]);
 
     // ---- summary ----
     const line = '-'.repeat(100);
+    const verdict = (met) => (met ? 'target met' : 'target missed');
     console.log(`\n${line}`);
-    console.log('PeerCompute connect / round-trip benchmark (2 tabs, one Chromium context)');
+    console.log('PeerCompute connect / round-trip / throughput benchmark (headless Chromium, medians)');
     console.log(line);
     console.log(
       `connect time (start -> peer-connected in both tabs, 2 tabs): median ${ms(connect.median, 1)} ` +
@@ -283,8 +378,18 @@ async function main() {
         `(min ${ms(rawConnect.min, 1)}, max ${ms(rawConnect.max, 1)}, n=${rawConnect.n})`,
     );
     console.log(
+      `connect time via PeerJS signaling server (2 browser contexts): median ${ms(serverConnect.median, 1)} ` +
+        `(min ${ms(serverConnect.min, 1)}, max ${ms(serverConnect.max, 1)}, n=${serverConnect.n})   ` +
+        `ratio server/BroadcastChannel = ${serverRatio.toFixed(2)}`,
+    );
+    console.log(
+      `  cold: first connection in fresh contexts (not in the median): ${ms(coldServer.bothMs, 1)};  ` +
+        `starting tab only: median ${ms(serverConnectStartingTab.median, 1)};  ` +
+        `per-trial ratios: ${serverTrials.map((t, i) => (t.bothMs / libraryTrials[i].bothMs).toFixed(2)).join(', ')} (median ${serverTrialRatios.median.toFixed(2)})`,
+    );
+    console.log(
       `round trip, sendToPeer+reply: median ${ms(libraryRtt.median)}   raw RTCDataChannel echo: median ${ms(rawRtt.median)}   ` +
-        `ratio Y/Z = ${ratio.toFixed(2)} (target <= ${RATIO_TARGET}) -> ${targetMet ? 'target met' : 'target missed'}`,
+        `ratio Y/Z = ${ratio.toFixed(2)} (target <= ${RATIO_TARGET}) -> ${verdict(targetMet)}`,
     );
     console.log(
       `  library p10/p90 ${ms(libraryRtt.p10)} / ${ms(libraryRtt.p90)};  raw p10/p90 ${ms(rawRtt.p10)} / ${ms(rawRtt.p90)};  ` +
@@ -293,18 +398,40 @@ async function main() {
     console.log(
       `  per-round ratios: ${rounds.map((x) => x.ratio.toFixed(2)).join(', ')} (median ${roundRatios.median.toFixed(2)})`,
     );
+    for (const x of bulk) {
+      console.log(
+        `bulk ${options.bulkMb} MiB in ${kib(x.chunkSize)} binary chunks: sendToPeer median ${mbps(x.libraryMbps.median)}   ` +
+          `raw RTCDataChannel median ${mbps(x.rawMbps.median)}   ratio ours/raw = ${x.ratio.toFixed(2)} ` +
+          `(target >= ${BULK_TARGET}) -> ${verdict(x.ratio >= BULK_TARGET)}`,
+      );
+      console.log(
+        `  library min/max ${mbps(x.libraryMbps.min)} / ${mbps(x.libraryMbps.max)};  raw min/max ${mbps(x.rawMbps.min)} / ${mbps(x.rawMbps.max)};  ` +
+          `per-round ratios: ${x.rounds.map((r) => r.ratio.toFixed(2)).join(', ')} (median ${x.roundRatios.median.toFixed(2)})`,
+      );
+    }
     console.log(line);
 
+    const bulkTrial = (t) => ({
+      mbps: round(t.mbps, 2),
+      ms: round(t.ms, 2),
+      submitMs: round(t.submitMs, 2),
+      receiveMs: round(t.receiveMs, 2),
+      chunks: t.chunks,
+      waits: t.waits,
+      ...(t.maxQueued !== undefined ? { maxQueuedBytes: t.maxQueued } : {}),
+    });
     const results = {
       benchmark: 'connect-rtt',
       date: new Date().toISOString(),
       runId,
       environment: {
         chromium: browser.version(),
+        chromiumArgs: CHROMIUM_ARGS,
         node: process.version,
         peercompute: libraryVersion,
         platform: `${process.platform} ${process.arch}`,
         crossOriginIsolated: isolated,
+        signalingPort: signaling.port,
       },
       options: { ...options, payloadBytes },
       clockCheck: { offsetAminusBMs: round(clock.offsetMs), uncertaintyMs: round(clock.uncertaintyMs) },
@@ -327,6 +454,20 @@ async function main() {
             bothMs: round(t.bothMs),
           })),
         },
+        signalingServer: {
+          description:
+            "library through the PeerJS signaling server, tabs in two browser contexts: clock() in tab D just before D's start() (C already started) to 'peer-connected' in both",
+          bothTabsMs: mapStats(serverConnect),
+          startingTabMs: mapStats(serverConnectStartingTab),
+          coldFirstConnectMs: round(coldServer.bothMs),
+          ratioToBroadcastChannel: round(serverRatio),
+          perTrialRatioMedian: round(serverTrialRatios.median),
+          trials: serverTrials.map((t) => ({
+            startingTabMs: round(t.startingTabMs),
+            otherTabMs: round(t.otherTabMs),
+            bothMs: round(t.bothMs),
+          })),
+        },
       },
       roundTrip: {
         description: 'sequential round trips measured in tab A with performance.now(); warm-up excluded',
@@ -344,11 +485,29 @@ async function main() {
           ratio: round(x.ratio),
         })),
       },
+      bulk: {
+        description:
+          "tab A sends totalBytes in chunkSize binary messages to tab B; from just before the first send to the arrival of B's completion message, in tab A; MB/s = 10^6 bytes/s",
+        totalBytes,
+        backpressure: { highWater: HIGH_WATER, lowWater: LOW_WATER, libraryQueueBoundBytes: options.bulkQueueKb * 1024 },
+        ratioTarget: BULK_TARGET,
+        disconnectsDuringRun: droppedDuringRun,
+        byChunkSize: bulk.map((x) => ({
+          chunkSize: x.chunkSize,
+          libraryMbps: mapStats(x.libraryMbps),
+          rawMbps: mapStats(x.rawMbps),
+          ratio: round(x.ratio),
+          targetMet: x.ratio >= BULK_TARGET,
+          perRoundRatioMedian: round(x.roundRatios.median),
+          rounds: x.rounds.map((r) => ({ round: r.round, order: r.order, ratio: round(r.ratio), library: bulkTrial(r.library), raw: bulkTrial(r.raw) })),
+        })),
+      },
       problems,
     };
     await saveResults(resultsFile, results, problems);
   } finally {
     await browser?.close().catch(() => {});
+    await signaling?.close().catch(() => {});
     await server?.stop().catch(() => {});
   }
 }
@@ -357,7 +516,11 @@ function mapStats(s) {
   return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === 'n' ? v : round(v)]));
 }
 
-main().catch((error) => {
-  console.error(`bench failed: ${error?.stack ?? error}`);
-  process.exitCode = 1;
-});
+// The PeerJS server keeps timers of its own running after close(), so the
+// process is ended explicitly once everything is stopped.
+main()
+  .catch((error) => {
+    console.error(`bench failed: ${error?.stack ?? error}`);
+    process.exitCode = 1;
+  })
+  .finally(() => process.exit());

@@ -1,26 +1,15 @@
-// Starts scripts/serve.mjs on a free loopback port for a benchmark run and
-// makes sure it never outlives the run.
+// Starts scripts/serve.mjs on a free loopback port (5190-5199 when one is
+// free) for a benchmark run, without the signaling server it would otherwise
+// start on the demo's port 9000, and makes sure it never outlives the run.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
+import { PAGE_PORTS, freePortIn } from './ports.mjs';
 
 export async function startServer(root, probePath) {
-  const port = await freePort();
+  const port = await freePortIn(...PAGE_PORTS);
   const child = spawn(process.execPath, [join(root, 'scripts', 'serve.mjs')], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', SIGNAL_PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
