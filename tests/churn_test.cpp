@@ -56,3 +56,32 @@ TEST(Churn, StopStartWhileWritingHealsAndConverges) {
     if (HasFailure()) break;
   }
 }
+
+TEST(Churn, AReloadedPageThatKeepsItsNodeIdReconnectsAtOnce) {
+  // An app may give a page a stable node id. When such a page reloads after
+  // its old one vanished silently, the peer still holds the old connection
+  // (until its liveness timeout); the new page's signals must show it is a
+  // new run, so that the peer drops the old connection and takes the new.
+  for (const std::string reloaded : {"a", "b"}) {  // the dialer, then the dialed
+    SCOPED_TRACE("reloading " + reloaded);
+    const std::string other = reloaded == "a" ? "b" : "a";
+    SimulatedNetwork net;
+    ASSERT_TRUE(net.startMesh({"a", "b"}));
+    ASSERT_TRUE(net.write(other, "kept", "1").ok);
+    net.runFor(3000);
+    net.reload(reloaded, NodeConfig{}, NodeSetup{}, CrashMode::Silent);
+    net.runFor(300);  // the new page loads
+    const Millis startedAt = net.now();
+    net.start(reloaded);
+    ASSERT_TRUE(net.runUntil([&] { return net.meshAmong({"a", "b"}); }, startedAt + 1000))
+        << "reconnected well before the old connection timed out";
+    net.runFor(200);
+    EXPECT_TRUE(net.kernel(reloaded).state().has("kept"));
+    EXPECT_EQ(net.kernel(other).counters().rejectedFrames, 0u) << net.kernel(other).counters().lastRejection;
+    EXPECT_EQ(net.kernel(reloaded).counters().rejectedFrames, 0u) << net.kernel(reloaded).counters().lastRejection;
+    auto gone = net.outputs<PeerDisconnected>(other);
+    ASSERT_EQ(gone.size(), 1u);
+    EXPECT_EQ(gone[0].second.reason, "peer restarted");
+    EXPECT_GT(net.kernel(other).peers().find(reloaded)->incarnation, 1u);
+  }
+}

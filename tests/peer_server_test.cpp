@@ -7,6 +7,7 @@
 
 #include "signaling/signal_codec.h"
 #include "support/simulated_network.h"
+#include "wire/frame_codec.h"
 
 using namespace pc;
 using namespace pcsim;
@@ -244,17 +245,28 @@ TEST(PeerServer, BothTransportsAtOnceMakeOneConnectionPerPair) {
     net.runFor(20'000);
     EXPECT_TRUE(net.meshAmong(ids)) << "seed " << seed;
     EXPECT_EQ(net.openConnections(), 6u) << "seed " << seed;
+    auto opens = [&](const std::string& id, const std::string& other) {
+      return countOutputs<OpenConnection>(net, id, [&](Millis, const OpenConnection& c) { return c.peerId == other; });
+    };
     for (const auto& id : ids) {
       EXPECT_TRUE(net.outputs<PeerDisconnected>(id).empty()) << "seed " << seed << ": " << id;
       for (const auto& other : ids) {
-        if (other == id) continue;
-        EXPECT_EQ(
-            countOutputs<OpenConnection>(net, id, [&](Millis, const OpenConnection& c) { return c.peerId == other; }),
-            1u)
-            << "seed " << seed << ": " << id << " -> " << other;
+        if (other != id) {
+          EXPECT_EQ(opens(id, other), 1u) << "seed " << seed << ": " << id << " -> " << other;
+        }
       }
       EXPECT_EQ(net.kernel(id).counters().rejectedSignals, 0u) << net.kernel(id).counters().lastRejection;
     }
+    // A connection that breaks is made again once, whichever transport the
+    // redial's signals take.
+    net.breakConnection("a", "c");
+    ASSERT_TRUE(net.runUntil([&] { return net.kernel("a").connectedPeerCount() == 2; }, net.now() + 2000));
+    ASSERT_TRUE(net.runUntil([&] { return net.meshAmong(ids); }, net.now() + 20'000)) << "seed " << seed;
+    net.runFor(20'000);
+    EXPECT_EQ(net.openConnections(), 6u) << "seed " << seed;
+    EXPECT_EQ(opens("a", "c"), 2u) << "seed " << seed;
+    EXPECT_EQ(opens("c", "a"), 2u) << "seed " << seed;
+    EXPECT_EQ(opens("a", "b"), 1u) << "seed " << seed;
     EXPECT_EQ(net.hostErrors(), 0u);
   }
 }
@@ -268,8 +280,11 @@ TEST(PeerServer, HeartbeatsKeepTheRegistrationAlive) {
   NodeConfig bc = viaServer(net, "b");
   bc.peerServer->heartbeatIntervalMs = 120'000;
   join(net, "b", bc, browser("b"));
-  ASSERT_TRUE(net.runUntil([&] { return net.meshAmong({"a", "b"}); }, 10'000));
-  const Millis from = net.now();
+  // c is a background tab whose timers run once a minute (Chrome's intensive
+  // throttling): a heartbeat per wake is still within the 90 s.
+  join(net, "c", viaServer(net, "c"), browser("c"));
+  ASSERT_TRUE(net.runUntil([&] { return net.meshAmong({"a", "b", "c"}); }, 10'000));
+  net.throttleTimers("c", 60'000);
   net.runFor(300'000);
 
   // a: one heartbeat per 5 s, every one of them reaching the server.
@@ -296,7 +311,10 @@ TEST(PeerServer, HeartbeatsKeepTheRegistrationAlive) {
   EXPECT_GE(net.serverStats(0).aliveClosed, 2u);
   EXPECT_GE(net.kernel("b").serverLink().reconnects(), 2u);
   EXPECT_TRUE(net.meshAmong({"a", "b"})) << "the data channel does not need the server";
-  (void)from;
+
+  EXPECT_GE(beatsAtServer(net, serverId("c")), 4u) << "one per wake";
+  EXPECT_EQ(net.kernel("c").serverLink().reconnects(), 0u) << "never closed for silence";
+  EXPECT_TRUE(net.kernel("c").serverLink().registered());
 }
 
 TEST(PeerServer, ServerRestartKeepsConnectionsThenNodesReRegisterAndResync) {
@@ -340,7 +358,14 @@ TEST(PeerServer, ServerRestartKeepsConnectionsThenNodesReRegisterAndResync) {
   }
   EXPECT_GE(attempts.back() - attempts[attempts.size() - 2], sc.reconnectMaxMs / 2) << "the delay grew to the cap";
 
-  // Back up: both register again, reconnect, and b catches up.
+  // Back up: both register again, reconnect, and b catches up with only
+  // what it missed.
+  std::vector<size_t> syncedToB;
+  net.onFrameSent = [&](const std::string& from, const std::string& to, const std::vector<uint8_t>& bytes) {
+    wire::Decoded d = wire::decode(bytes);
+    if (auto* r = d.frame ? std::get_if<wire::SyncResponse>(&*d.frame) : nullptr; r && from == "a" && to == "b")
+      syncedToB.push_back(r->writes.size());
+  };
   const Millis restartedAt = net.now();
   net.restartServer(0);
   ASSERT_TRUE(net.runUntil([&] { return net.kernel("a").serverLink().registered() && net.kernel("b").serverLink().registered(); },
@@ -353,6 +378,8 @@ TEST(PeerServer, ServerRestartKeepsConnectionsThenNodesReRegisterAndResync) {
     return at > restartedAt && s.origin == "a" && s.changes.size() == 1 && s.changes[0].key == "while-apart";
   });
   EXPECT_EQ(fromA, 1u) << "the missed write arrived once, from a, after the restart";
+  EXPECT_EQ(syncedToB, std::vector<size_t>{1}) << "a delta: only the write b missed";
+  net.onFrameSent = nullptr;
 
   // A node that joins after the restart finds the old ones.
   join(net, "c", viaServer(net, "c"), browser("c"));
@@ -550,6 +577,22 @@ TEST(PeerServer, MalformedServerMessagesAreCountedAndChangeNothing) {
     EXPECT_EQ(net.kernel("a").counters().rejectedSignals, rejected + 1) << text.substr(0, 120);
     EXPECT_TRUE(net.kernel("a").serverLink().registered()) << text.substr(0, 120);
   }
+  // Listings that are not a JSON array of ids are counted and leave the
+  // room's directory as it was; ids that are not of this room are skipped.
+  for (const std::string& body : std::vector<std::string>{"not json", "{}", "\"5eed.b\"", "", std::string(200 * 1024, '[')}) {
+    const uint64_t rejected = net.kernel("a").counters().rejectedSignals;
+    net.input("a", [&](NodeKernel& k, Millis now) { k.handleServerPeers(true, body, now); });
+    EXPECT_EQ(net.kernel("a").counters().rejectedSignals, rejected + 1) << body.substr(0, 40);
+    EXPECT_EQ(roomMembers(net, "a"), 1u) << body.substr(0, 40);
+  }
+  {
+    const uint64_t rejected = net.kernel("a").counters().rejectedSignals;
+    net.input("a", [&](NodeKernel& k, Millis now) {
+      k.handleServerPeers(true, R"(["5eed.b", 7, null, "5eed.a", "0bed.x", "5eed.b.x", "5eed.", "5eed.bad id", "5eed.c.2"])", now);
+    });
+    EXPECT_EQ(net.kernel("a").counters().rejectedSignals, rejected);
+    EXPECT_EQ(roomMembers(net, "a"), 2u) << "b, and c under its second id";
+  }
   net.runFor(10'000);
   EXPECT_TRUE(net.meshAmong({"a", "b"}));
   EXPECT_EQ(contents(net.kernel("a").state()), stateBefore);
@@ -588,4 +631,171 @@ TEST(PeerServer, UrlsFollowTheServerConfig) {
       << net.kernel("c").serverLink().lastError();
   EXPECT_EQ(net.kernel("c").connectedPeerCount(), 0u);
   EXPECT_EQ(net.hostErrors(), 0u);
+}
+
+TEST(PeerServer, AReloadedPageWhoseOldSocketLingersComesBackUnderANewId) {
+  SimulatedNetwork net;
+  net.addServer();
+  for (const char* id : {"a", "b"}) join(net, id, viaServer(net, id), browser(id));
+  ASSERT_TRUE(net.runUntil([&] { return net.meshAmong({"a", "b"}); }, 10'000));
+  ASSERT_TRUE(net.write("a", "kept", "1").ok);
+  net.runFor(1000);
+
+  // b's page dies without a word (its socket stays registered, half-open),
+  // and a new page, with a new token, comes up under the same node id.
+  NodeConfig again = viaServer(net, "b");
+  again.peerServer->token = "token-b-second-page";
+  net.reload("b", again, browser("b"), CrashMode::Silent);
+  net.start("b");
+  ASSERT_TRUE(net.runUntil([&] { return net.kernel("b").serverLink().registered(); }, net.now() + 5000));
+  EXPECT_EQ(net.kernel("b").serverLink().serverId(), serverId("b") + ".1");
+  EXPECT_EQ(net.registeredIds(0), (std::vector<std::string>{serverId("a"), serverId("b"), serverId("b") + ".1"}));
+
+  ASSERT_TRUE(net.runUntil([&] { return net.meshAmong({"a", "b"}); }, net.now() + 30'000));
+  EXPECT_EQ(net.kernel("a").peers().find("b")->serverId, serverId("b") + ".1");
+  net.runFor(500);
+  EXPECT_EQ(valueAt(net, "b", "kept"), std::optional<std::string>("1")) << "the new page synced from a";
+  // The old page's socket is closed for silence in the end; b stays.
+  net.runFor(120'000);
+  EXPECT_EQ(net.registeredIds(0), (std::vector<std::string>{serverId("a"), serverId("b") + ".1"}));
+  EXPECT_TRUE(net.meshAmong({"a", "b"}));
+  EXPECT_EQ(net.hostErrors(), 0u);
+}
+
+TEST(PeerServer, NodesOnDifferentServersMeetOnlyThroughASharedBrowser) {
+  SimulatedNetwork net;
+  ServerOptions one, two;
+  one.host = "one.test";
+  two.host = "two.test";
+  net.addServer(one);
+  net.addServer(two);
+  // a and c share a browser; a uses server 0, c and b server 1.
+  join(net, "a", viaServer(net, "a", 0), browser("x"));
+  join(net, "c", viaServer(net, "c", 1), browser("x"));
+  join(net, "b", viaServer(net, "b", 1), browser("y"));
+  ASSERT_TRUE(net.runUntil([&] { return net.meshAmong({"a", "c"}) && net.meshAmong({"b", "c"}); }, 10'000));
+  net.runFor(30'000);
+  EXPECT_EQ(net.registeredIds(0), std::vector<std::string>{serverId("a")});
+  EXPECT_EQ(net.registeredIds(1), (std::vector<std::string>{serverId("c"), serverId("b")}));
+  EXPECT_EQ(net.kernel("a").peers().find("b"), nullptr) << "no signaling path from a to b";
+  EXPECT_EQ(net.openConnections(), 2u);
+  // State still reaches b through c.
+  ASSERT_TRUE(net.write("a", "k", "1").ok);
+  net.runFor(200);
+  EXPECT_TRUE(net.kernel("c").state().has("k"));
+  ASSERT_TRUE(net.write("c", "k2", "2").ok);
+  net.runFor(200);
+  EXPECT_TRUE(net.kernel("b").state().has("k2"));
+}
+
+TEST(PeerServer, AStoppedNodeLeavesAndComesBackWhenStartedAgain) {
+  SimulatedNetwork net;
+  net.addServer();
+  for (const char* id : {"a", "b", "c"}) join(net, id, viaServer(net, id), browser(id));
+  ASSERT_TRUE(net.runUntil([&] { return net.meshAmong({"a", "b", "c"}); }, 10'000));
+  net.runFor(1000);
+
+  net.stop("b");
+  // Its leave went to each member through the server, and it closed its socket.
+  size_t leaves = countOutputs<ServerSend>(net, "b", [](Millis, const ServerSend& s) {
+    return s.text.find("\"LEAVE\"") != std::string::npos;
+  });
+  EXPECT_EQ(leaves, 2u);
+  EXPECT_EQ(countOutputs<ServerClose>(net, "b", [](Millis, const ServerClose&) { return true; }), 1u);
+  net.runFor(1000);
+  EXPECT_EQ(net.registeredIds(0), (std::vector<std::string>{serverId("a"), serverId("c")}));
+  EXPECT_EQ(net.kernel("a").peers().find("b"), nullptr);
+  EXPECT_EQ(net.kernel("c").peers().find("b"), nullptr);
+  ASSERT_TRUE(net.write("a", "while-stopped", "1").ok);
+
+  net.runFor(5000);
+  net.start("b");
+  ASSERT_TRUE(net.runUntil([&] { return net.meshAmong({"a", "b", "c"}); }, net.now() + 10'000));
+  EXPECT_EQ(net.kernel("b").serverLink().serverId(), serverId("b"));
+  net.runFor(500);
+  EXPECT_TRUE(net.kernel("b").state().has("while-stopped"));
+  EXPECT_EQ(net.hostErrors(), 0u);
+}
+
+TEST(PeerServer, ChurnWithReloadsOutagesAndBrokenChannelsHealsAndConverges) {
+  // Seven nodes meet through the server (some also share a browser) while
+  // pages reload (politely or silently, keeping their node ids), sockets
+  // die on one side, channels break, the server dies and comes back, and
+  // everyone writes. Once it stops, the mesh heals and the state converges,
+  // and nothing along the way was a protocol error.
+  for (uint64_t seed = 1; seed <= 30; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    const bool sealed = seed % 2 == 1;
+    const bool sharedBrowsers = seed % 3 == 0;
+    NetworkOptions o;
+    o.seed = seed;
+    o.signalDelayMin = 1;
+    o.signalDelayMax = 50;
+    o.dataDelayMin = 1;
+    o.dataDelayMax = 60;
+    SimulatedNetwork net(o);
+    ServerOptions so;
+    so.delay = static_cast<Millis>(10 + seed % 40);
+    net.addServer(so);
+    const std::vector<std::string> ids = {"n1", "n2", "n3", "n4", "n5", "n6", "n7"};
+    std::map<std::string, int> pages;
+    auto config = [&](const std::string& id) {
+      NodeConfig c = viaServer(net, id);
+      c.sealed = sealed;
+      c.peerServer->token = "token-" + id + "-" + std::to_string(pages[id]);  // a token per page
+      return c;
+    };
+    auto setup = [&](const std::string& id) {
+      // Shared: n2 and n3, n4 and n5, n6 and n7 are tabs of one browser.
+      NodeSetup s = browser(sharedBrowsers ? std::to_string((id[1] - '0') / 2) : id);
+      if (sealed) s.password = "pw";
+      return s;
+    };
+    for (const auto& id : ids) join(net, id, config(id), setup(id));
+
+    Rng rng(seed * 77);
+    int writes = 0;
+    for (int step = 0; step < 120; ++step) {
+      net.runFor(rng.between(100, 3000));
+      const std::string& id = ids[rng.below(ids.size())];
+      const std::string& other = ids[rng.below(ids.size())];
+      switch (rng.below(8)) {
+        case 0:
+        case 1:
+          ++pages[id];
+          net.reload(id, config(id), setup(id), rng.chance(0.5) ? CrashMode::Silent : CrashMode::ClosesChannels);
+          net.start(id);
+          break;
+        case 2:
+          if (id != other) net.breakConnection(id, other);
+          break;
+        case 3:
+          if (net.serverUp(0)) net.killServer(0);
+          else net.restartServer(0);
+          break;
+        case 4:
+          net.forgetSocket(id);
+          break;
+        default:
+          ASSERT_TRUE(net.write(id, "k" + std::to_string(writes++), std::to_string(step)).ok);
+      }
+    }
+    if (!net.serverUp(0)) net.restartServer(0);
+    for (const auto& id : ids) ASSERT_TRUE(net.write(id, "last-" + id, "1").ok);
+    auto converged = [&] {
+      if (!net.meshAmong(ids)) return false;
+      for (const auto& id : ids)
+        if (!net.kernel(id).serverLink().registered() ||
+            contents(net.kernel(id).state()) != contents(net.kernel(ids[0]).state()))
+          return false;
+      return true;
+    };
+    EXPECT_TRUE(net.runUntil(converged, net.now() + 120'000));
+    for (const auto& id : ids) {
+      const NodeCounters& c = net.kernel(id).counters();
+      EXPECT_EQ(c.rejectedFrames + c.rejectedSignals, 0u) << id << ": " << c.lastRejection;
+      EXPECT_TRUE(net.kernel(id).state().has("last-" + id));
+    }
+    EXPECT_EQ(net.hostErrors(), 0u);
+  }
 }

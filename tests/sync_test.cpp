@@ -233,3 +233,28 @@ TEST(LargeValues, OneMegabyteValueTravelsInFragments) {
   EXPECT_EQ(*net.kernel("c").state().get("blob"), value);
   EXPECT_EQ(net.oversizeFrames(), 0u);
 }
+
+TEST(DeltaSync, AWriteWhoseWriterLeftBeforeReconnectingStillReachesEveryone) {
+  SimulatedNetwork net;
+  ASSERT_TRUE(net.startMesh({"r", "t", "w"}));
+  net.runFor(2000);
+  // w's channel to t breaks; w writes while it is down, so only r gets the
+  // update; then w's page closes before it could reconnect to t. t and r
+  // stay connected throughout: no handshake between them asks for a sync.
+  net.breakConnection("t", "w");
+  net.runFor(20);
+  ASSERT_EQ(net.kernel("w").connectedPeerCount(), 1u);
+  ASSERT_TRUE(net.write("w", "k", "\"from w\"").ok);
+  net.runFor(15);
+  ASSERT_TRUE(net.kernel("r").state().has("k"));
+  net.crash("w", CrashMode::ClosesChannels);
+  net.runFor(5000);
+
+  ASSERT_TRUE(net.kernel("t").state().has("k")) << "r's state vector showed t what it lacked";
+  EXPECT_EQ(*net.kernel("t").state().get("k"), "\"from w\"");
+  auto changes = net.outputs<StateChanged>("t");
+  ASSERT_FALSE(changes.empty());
+  EXPECT_EQ(changes.back().second.origin, "r");
+  EXPECT_TRUE(net.meshAmong({"r", "t"}));
+  EXPECT_EQ(net.kernel("t").counters().rejectedFrames, 0u);
+}

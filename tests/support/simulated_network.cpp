@@ -52,6 +52,7 @@ struct SimulatedNetwork::Node {
   std::map<uint64_t, Link> links;             // by connection number
   std::vector<Logged> log;
   bool crashed = false;
+  uint64_t page = 0;  // bumped by reload(): answers meant for an old page are dropped
   Millis timerPeriod = 0;  // 0: not throttled
   std::optional<Millis> lastTimerAt;
   uint64_t timerCalls = 0;
@@ -105,12 +106,6 @@ struct SimulatedNetwork::Server {
     queues.erase(std::remove_if(queues.begin(), queues.end(), [&](const Queue& q) { return q.dst == dst; }),
                  queues.end());
   }
-};
-
-struct SimulatedNetwork::Url {
-  std::string scheme, host, path;
-  uint32_t port = 0;
-  std::map<std::string, std::string> query;
 };
 
 namespace {
@@ -285,6 +280,29 @@ void SimulatedNetwork::crash(const std::string& id, CrashMode mode) {
     if (mode == CrashMode::ClosesChannels) hostClose(n);
     else n.socket = 0;
   }
+}
+
+pc::NodeKernel& SimulatedNetwork::reload(const std::string& id, pc::NodeConfig config, NodeSetup setup,
+                                         CrashMode mode) {
+  crash(id, mode);
+  Node& n = node(id);
+  if (config.nodeId.empty()) config.nodeId = id;
+  if (config.nodeId != id) throw std::invalid_argument("config.nodeId must equal the node's id");
+  if (config.replicaId == 0) config.replicaId = nextReplica_++;
+  if (config.sealed && !setup.password) throw std::invalid_argument("sealed node " + id + " needs a password");
+  auto kernel = std::make_unique<pc::NodeKernel>();
+  pc::Result r = kernel->initialize(config, now_);
+  if (!r.ok) throw std::invalid_argument("initialize " + id + ": " + r.error);
+  n.kernel = std::move(kernel);
+  n.setup = std::move(setup);
+  n.crashed = false;
+  ++n.page;
+  n.endpoints.clear();
+  n.links.clear();
+  n.socket = 0;
+  n.timerPeriod = 0;
+  n.lastTimerAt.reset();
+  return *n.kernel;
 }
 
 void SimulatedNetwork::breakConnection(const std::string& a, const std::string& b) {
@@ -619,9 +637,9 @@ void SimulatedNetwork::hostList(Node& n, const std::string& url) {
       if (servers_[s]->options.host == host && servers_[s]->options.port == port) target = s;
   }
   const Millis delay = target == SIZE_MAX ? 15 : servers_[target]->options.delay;
-  auto answer = [this, id = n.id, delay](bool ok, std::string body) {
-    schedule(now_ + delay, [this, id, ok, body] {
-      if (Node* n = live(id)) {
+  auto answer = [this, id = n.id, page = n.page, delay](bool ok, std::string body) {
+    schedule(now_ + delay, [this, id, page, ok, body] {
+      if (Node* n = live(id); n && n->page == page) {
         n->kernel->handleServerPeers(ok, body, now_);
         pump(id);
       }
@@ -671,8 +689,8 @@ void SimulatedNetwork::hostCrypto(Node& n, const pc::Output& o) {
     };
   }
   // WebCrypto answers asynchronously, in order.
-  schedule(now_ + setup.cryptoDelay, [this, id = n.id, answer] {
-    if (Node* n = live(id)) {
+  schedule(now_ + setup.cryptoDelay, [this, id = n.id, page = n.page, answer] {
+    if (Node* n = live(id); n && n->page == page) {
       answer(*n->kernel);
       pump(id);
     }

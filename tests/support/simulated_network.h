@@ -36,6 +36,9 @@
 //    passed. HEARTBEAT keeps a client; one silent for aliveTimeoutMs is
 //    closed. ServerList is answered with the registered ids, as a JSON array.
 //    A server can be killed (every socket closes) and restarted empty.
+//    Not modelled: the server's own LEAVE when a send to a registered id
+//    throws; as with `ws`, a send to a socket the client has lost is simply
+//    lost (forgetSocket, a silent crash).
 //    The host (this simulator) reports open, messages and close of its
 //    current socket only: after ServerClose, or a new ServerConnect, the old
 //    socket's events are not passed on, as a host that drops its handlers.
@@ -164,6 +167,11 @@ class SimulatedNetwork {
   void start(const std::string& id);
   void stop(const std::string& id);
   void crash(const std::string& id, CrashMode mode);
+  // A page reload: the node's page goes as in crash(id, mode) and a new page
+  // runs a fresh kernel under the same id, initialized with `config` (its
+  // own token, say) and not yet started. A zero replicaId becomes a new one.
+  pc::NodeKernel& reload(const std::string& id, pc::NodeConfig config = {}, NodeSetup setup = {},
+                         CrashMode mode = CrashMode::ClosesChannels);
   // From now on the node gets handleTimeout at most once per `period`.
   void throttleTimers(const std::string& id, Millis period);
 
@@ -233,8 +241,8 @@ class SimulatedNetwork {
   bool injectServerMessage(const std::string& node, const std::string& text);
   // Server messages the node's kernel was given, with their times.
   const std::vector<std::pair<Millis, std::string>>& serverMessages(const std::string& node) const;
-  // Sends or closes the host ignored: sends on a socket not open (a browser
-  // would throw), which a kernel should never ask for.
+  // ServerSends the host could not make: on no socket, or one not open (a
+  // browser's WebSocket.send would throw). A kernel should never ask for one.
   uint64_t hostErrors() const { return hostErrors_; }
   // Raw clients: sockets the test drives itself, registered on server `s`
   // at once (no delay). An empty key means the server's.
@@ -278,7 +286,6 @@ class SimulatedNetwork {
   struct Node;
   struct Server;
   struct Socket;
-  struct Url;
   struct Event {
     Millis at;
     uint64_t seq;
@@ -331,6 +338,7 @@ class SimulatedNetwork {
   uint64_t oversizeFrames_ = 0;
   uint64_t framesDelivered_ = 0;
   uint64_t nextSocket_ = 1;
+  uint64_t nextReplica_ = 1000;  // for reloaded pages
   uint64_t hostErrors_ = 0;
   uint64_t unreliableSent_ = 0;
   uint64_t unreliableDelivered_ = 0;

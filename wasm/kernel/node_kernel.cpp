@@ -29,7 +29,12 @@ Result NodeKernel::start(Millis now) {
   if (lifecycle_ == Lifecycle::Created) return Result::failure("node must be initialized before start()");
   if (lifecycle_ == Lifecycle::Started) return Result::success();
   lifecycle_ = Lifecycle::Started;
-  ++incarnation_;
+  // Peers tell a restarted node from its last run by this number, so it must
+  // also grow across page loads, which start with a fresh kernel: it follows
+  // the host's clock. (A count from 1 would make a reloaded page that kept
+  // its node id look like the old one, and its offer land in the old,
+  // half-dead connection.)
+  incarnation_ = std::max<uint64_t>(incarnation_ + 1, now > 0 ? static_cast<uint64_t>(now) : 0);
   startedAt_ = now;
   PeerServerLink::Actions actions;
   link_.start(now, actions);
@@ -96,7 +101,7 @@ void NodeKernel::sendSignal(SignalType type, const std::string& to, Millis, std:
       // Announces go only to members this node has no connection to, and
       // that it cannot reach locally; a leave goes to all.
       const PeerRecord* peer = peers_.find(id);
-      if (type == SignalType::Announce && peer && (peer->state != PeerState::Discovered)) continue;
+      if (type == SignalType::Announce && peer && (peer->viaLocal || peer->state != PeerState::Discovered)) continue;
       transmit(Route::Server, "", serverId, serverType, text);
     }
   }
@@ -382,9 +387,15 @@ void NodeKernel::handleData(const std::string& peerId, const uint8_t* data, size
   peer->stats.bytesIn += size;
   wire::Decoded d = wire::decode(data, size);
   if (!d.frame) return reject(*peer, wire::describe(d.error));
-  if (unreliable && (peer->state != PeerState::Connected || (!std::holds_alternative<wire::AppMessage>(*d.frame) &&
-                                                             !std::holds_alternative<wire::BinaryMessage>(*d.frame))))
-    return reject(*peer, "only messages between connected peers travel on the unreliable channel");
+  if (unreliable) {
+    if (!std::holds_alternative<wire::AppMessage>(*d.frame) && !std::holds_alternative<wire::BinaryMessage>(*d.frame))
+      return reject(*peer, "only messages travel on the unreliable channel");
+    // That channel is not ordered with the reliable one: a message the peer
+    // sent as soon as it was connected may overtake the end of our handshake
+    // (its Hello or Auth). It is lost, as any message there may be, but it is
+    // no fault of the peer's; nothing is delivered before the handshake ends.
+    if (peer->state != PeerState::Connected) return;
+  }
   ++peer->stats.framesIn;
   peer->lastHeardAt = now;
   if (peer->state == PeerState::Connected) stability_.onHeardOf(peer->replica, now);
@@ -402,6 +413,17 @@ void NodeKernel::handleData(const std::string& peerId, const uint8_t* data, size
   }
   dispatchFrame(*peer, std::move(*d.frame), now);
 }
+
+namespace {
+// True when `theirs` has seen a write (of some replica) that `ours` has not.
+bool seenMore(const StateVector& theirs, const StateVector& ours) {
+  for (const auto& [replica, seq] : theirs) {
+    auto it = ours.find(replica);
+    if (seq > (it == ours.end() ? 0 : it->second)) return true;
+  }
+  return false;
+}
+}  // namespace
 
 void NodeKernel::dispatchFrame(PeerRecord& peer, wire::Frame&& frame, Millis now) {
   if (peer.state == PeerState::Handshaking) {
@@ -424,6 +446,13 @@ void NodeKernel::dispatchFrame(PeerRecord& peer, wire::Frame&& frame, Millis now
           sendFrame(peer, wire::SyncResponse{map_.stateVector(), map_.writesMissingFrom(f.seen)});
         } else if constexpr (std::is_same_v<T, wire::StateAck>) {
           stability_.onAck(peer.replica, f.seen, now);
+          // The peer has seen writes this node never got: their Update was
+          // lost with a channel, and their writer may be gone before it
+          // reconnected, so no handshake or gap would ever ask for them.
+          if (!peer.syncOutstanding && seenMore(f.seen, map_.stateVector())) {
+            peer.syncOutstanding = true;
+            sendFrame(peer, wire::SyncRequest{map_.stateVector()});
+          }
         } else if constexpr (std::is_same_v<T, wire::Presence>) {
           std::optional<std::string> next;
           if (f.json != "null") next = std::move(f.json);
@@ -561,6 +590,9 @@ void NodeKernel::applyRemoteWrites(PeerRecord& peer, const std::vector<Write>& w
 
 void NodeKernel::handleTimeout(Millis now) {
   if (!isStarted()) return;
+  // Each deadline is tested as `now >= base + interval`, the very sum
+  // pollTimeout() returns: `now - base >= interval` may be false at that
+  // time (doubles round differently), and the host's timer would spin.
   PeerServerLink::Actions actions;
   link_.onTimeout(now, actions);
   flushLink(actions, now);
@@ -580,7 +612,7 @@ void NodeKernel::handleTimeout(Millis now) {
         // A peer that stopped announcing is gone. One that announced since
         // its connection failed is redialled when its backoff is over; a dial
         // to a peer that is gone would only wait out the connect timeout.
-        if (now - peer.lastAnnouncedAt >= 3 * config_.announceIntervalMs) {
+        if (now >= peer.lastAnnouncedAt + 3 * config_.announceIntervalMs) {
           forgotten.push_back(id);
         } else if (peer.nextDialAt > 0 && now >= peer.nextDialAt && peer.lastAnnouncedAt > peer.failedAt &&
                    PeerTable::shouldDial(config_.nodeId, id)) {
@@ -589,17 +621,17 @@ void NodeKernel::handleTimeout(Millis now) {
         break;
       case PeerState::Connecting:
       case PeerState::Handshaking:
-        if (now - peer.stateSince >= config_.connectTimeoutMs) expired.emplace_back(id, "connect timeout");
+        if (now >= peer.stateSince + config_.connectTimeoutMs) expired.emplace_back(id, "connect timeout");
         break;
       case PeerState::Connected:
         // Silence alone is not enough: the peer must also have left a ping
         // unanswered for a ping interval. A node whose own timers were
         // throttled (a background tab) pings first when it wakes and judges
         // at its next wake, so two throttled tabs do not drop each other.
-        if (now - peer.lastHeardAt >= config_.peerTimeoutMs && peer.lastPingAt >= peer.lastHeardAt &&
-            now - peer.lastPingAt >= config_.pingIntervalMs) {
+        if (now >= peer.lastHeardAt + config_.peerTimeoutMs && peer.lastPingAt >= peer.lastHeardAt &&
+            now >= peer.lastPingAt + config_.pingIntervalMs) {
           expired.emplace_back(id, "timeout");
-        } else if (now - peer.lastPingAt >= config_.pingIntervalMs) {
+        } else if (now >= peer.lastPingAt + config_.pingIntervalMs) {
           peer.lastPingAt = now;
           peer.pingNonce = nextPingNonce_++;
           sendFrame(peer, wire::Ping{peer.pingNonce});
@@ -816,6 +848,25 @@ Result NodeKernel::broadcastMessage(std::string payload, MessageKind kind, Milli
   return broadcastTo(targets, std::move(payload), kind, now);
 }
 
+namespace {
+size_t varuintBytes(uint64_t v) {
+  size_t n = 1;
+  for (; v >= 0x80; v >>= 7) ++n;
+  return n;
+}
+
+// The largest payload whose AppMessage or BinaryMessage frame fits `limit`
+// bytes: magic, version and type, the body's length, then the body (the
+// payload's length and the payload); see wire/PROTOCOL.md.
+size_t largestMessagePayload(size_t limit) {
+  for (size_t payload = limit; payload > 0; --payload) {
+    size_t body = varuintBytes(payload) + payload;
+    if (3 + varuintBytes(body) + body <= limit) return payload;
+  }
+  return 0;
+}
+}  // namespace
+
 Result NodeKernel::broadcastTo(const std::vector<PeerRecord*>& targets, std::string payload, MessageKind kind, Millis) {
   wire::Frame frame;
   if (Result r = messageFrame(std::move(payload), kind, &frame); !r.ok) return r;
@@ -825,7 +876,8 @@ Result NodeKernel::broadcastTo(const std::vector<PeerRecord*>& targets, std::str
     unreliable = wire::encode(frame);
     if (unreliable.size() > config_.maxChannelMessageBytes)
       return Result::failure("an unreliable message must fit one channel message (" +
-                             std::to_string(config_.maxChannelMessageBytes - 8) + " bytes); send larger ones reliably");
+                             std::to_string(largestMessagePayload(config_.maxChannelMessageBytes)) +
+                             " bytes); send larger ones reliably");
   }
   for (PeerRecord* peer : targets) sendMessageFrame(*peer, frame, kind, &unreliable);
   return Result::success();

@@ -184,7 +184,7 @@ class NodeKernel {
   std::optional<std::string> presence_;
   Millis nextAnnounceAt_ = 0;
   Millis nextGcAt_ = 0;
-  uint64_t incarnation_ = 0;  // number of start() calls
+  uint64_t incarnation_ = 0;  // grows with every start(), and with the host's clock
   size_t storedBytes_ = 0;    // in records since the last snapshot
   size_t snapshotBytes_ = 0;
   bool compactionRequested_ = false;

@@ -174,7 +174,8 @@ void PeerServerLink::onTimeout(Millis now, Actions& out) {
     case LinkState::AwaitingOpen:
       // Reconnecting with the same id and token, the server replaces the old
       // socket without a word.
-      if (now - stateSince_ >= config_.openGraceMs) becomeRegistered(now, out);
+      // (Tested as nextTimeout() computes it, so that time always passes it.)
+      if (now >= stateSince_ + config_.openGraceMs) becomeRegistered(now, out);
       return;
     case LinkState::Waiting:
       if (now >= reconnectAt_) {
