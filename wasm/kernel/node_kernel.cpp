@@ -81,7 +81,9 @@ std::string serverTypeFor(SignalType type, std::string_view data) {
 }  // namespace
 
 void NodeKernel::sendSignal(SignalType type, const std::string& to, Millis, std::string data) {
-  std::string serverType = serverTypeFor(type, data);
+  // In a room with a password the server learns not even what kind of signal
+  // it relays: everything goes as OFFER.
+  std::string serverType = config_.sealed ? "OFFER" : serverTypeFor(type, data);
   Signal s{type, config_.roomId, config_.nodeId, to, std::move(data), incarnation_};
   std::string text = encodeSignal(s);
   if (!to.empty()) {
@@ -280,7 +282,7 @@ void NodeKernel::serverPeerGone(const std::string& serverId, Millis now) {
 
 void NodeKernel::handleServerPeers(bool ok, std::string_view listing, Millis now) {
   if (!isStarted() || !link_.registered()) return;
-  if (!ok) return rejectSignal("server: the peer listing was refused (start the server with allow_discovery)");
+  if (!ok) return rejectSignal("server: the peer listing failed (is the server up, and started with allow_discovery?)");
   std::string error;
   auto members = link_.roomMembers(listing, &error);
   if (!error.empty()) return rejectSignal("server: " + error);
