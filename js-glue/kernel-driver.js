@@ -6,6 +6,7 @@
 import { KernelOutputDecoder } from './kernel-output-decoder.js';
 
 const timeOrigin = performance.timeOrigin;
+const utf8 = new TextEncoder();
 
 export function now() {
   return timeOrigin + performance.now();
@@ -62,6 +63,16 @@ export class KernelDriver {
       const { ptr, heap } = this.reserveInput(bytes.length);
       heap.set(bytes, ptr);
       return fn(k, bytes.length, t);
+    });
+  }
+
+  // Encodes text as UTF-8 straight into the kernel's input buffer (no
+  // intermediate array), then runs fn(kernel, size, now).
+  inputText(text, fn) {
+    return this.input((k, t) => {
+      const { ptr, heap } = this.reserveInput(text.length * 3);
+      const { written } = utf8.encodeInto(text, heap.subarray(ptr, ptr + text.length * 3));
+      return fn(k, written, t);
     });
   }
 

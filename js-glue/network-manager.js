@@ -2,8 +2,6 @@
 // Peer records and statistics come from the kernel's PeerTable.
 import { toJsonText } from './json-value.js';
 
-const utf8 = new TextEncoder();
-
 function encodeMessage(message, options, where) {
   if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options must be an object such as {reliable: false}`);
   const reliable = options.reliable ?? true;
@@ -12,7 +10,7 @@ function encodeMessage(message, options, where) {
   if (ArrayBuffer.isView(message)) {
     return { bytes: new Uint8Array(message.buffer, message.byteOffset, message.byteLength), binary: true, reliable };
   }
-  return { bytes: utf8.encode(toJsonText(message, `${where}: message`)), binary: false, reliable };
+  return { text: toJsonText(message, `${where}: message`), binary: false, reliable };
 }
 
 // The most a peer's send queue may hold; past it, sending throws rather than
@@ -60,9 +58,11 @@ export class NetworkManager {
   sendToPeer(peerId, message, options = {}) {
     const where = 'sendToPeer(peerId, message, options)';
     if (typeof peerId !== 'string' || peerId === '') throw new TypeError(`${where}: peerId must be a non-empty string`);
-    const { bytes, binary, reliable } = encodeMessage(message, options, where);
-    this.#checkQueue(peerId, bytes.length, where);
-    const error = this.#driver.inputBytes(bytes, (k, size, t) => k.sendMessage(peerId, size, binary, reliable, t));
+    const { bytes, text, binary, reliable } = encodeMessage(message, options, where);
+    // A text's length is a lower bound on its UTF-8 size, so the queue never passes the bound by much.
+    this.#checkQueue(peerId, binary ? bytes.length : text.length, where);
+    const send = (k, size, t) => k.sendMessage(peerId, size, binary, reliable, t);
+    const error = binary ? this.#driver.inputBytes(bytes, send) : this.#driver.inputText(text, send);
     if (error) throw new Error(`${where}: ${error}`);
     return true;
   }
@@ -70,10 +70,11 @@ export class NetworkManager {
   // Sends to every connected peer; returns how many that is.
   broadcast(message, options = {}) {
     const where = 'broadcast(message, options)';
-    const { bytes, binary, reliable } = encodeMessage(message, options, where);
+    const { bytes, text, binary, reliable } = encodeMessage(message, options, where);
     const peers = this.getConnectedPeers();
-    for (const peer of peers) this.#checkQueue(peer.peerId, bytes.length, where);
-    const error = this.#driver.inputBytes(bytes, (k, size, t) => k.broadcastMessage(size, binary, reliable, t));
+    for (const peer of peers) this.#checkQueue(peer.peerId, binary ? bytes.length : text.length, where);
+    const send = (k, size, t) => k.broadcastMessage(size, binary, reliable, t);
+    const error = binary ? this.#driver.inputBytes(bytes, send) : this.#driver.inputText(text, send);
     if (error) throw new Error(`${where}: ${error}`);
     return peers.length;
   }
