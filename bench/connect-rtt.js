@@ -25,6 +25,12 @@ function withTimeout(promise, ms, what) {
 // One timer per measurement run instead of one per round trip, so the
 // harness adds as little as possible to what it measures. It rejects the
 // round trip in flight once nothing has arrived for timeoutMs.
+// What one bulk transfer measured, from the receiver's completion reply.
+function bulkResult(reply, t0, sentAt, waits) {
+  const { bytes, chunks, outOfOrder, receiveMs } = reply;
+  return { ms: reply.at - t0, submitMs: sentAt - t0, bytes, chunks, outOfOrder, receiveMs, waits };
+}
+
 function watchdog(timeoutMs, describe) {
   let last = performance.now();
   let current = null;
@@ -384,16 +390,7 @@ async function libraryBulkSend(peerId, id, totalBytes, chunkSize, maxQueued, tim
     }
     const sentAt = performance.now();
     const reply = await withTimeout(done, timeoutMs, `library bulk transfer ${id}`);
-    return {
-      ms: reply.at - t0,
-      submitMs: sentAt - t0,
-      bytes: reply.bytes,
-      chunks: reply.chunks,
-      outOfOrder: reply.outOfOrder,
-      receiveMs: reply.receiveMs,
-      waits,
-      maxQueued: maxSeen,
-    };
+    return { ...bulkResult(reply, t0, sentAt, waits), maxQueued: maxSeen };
   } finally {
     off();
   }
@@ -447,15 +444,7 @@ async function rawBulkSend(id, totalBytes, chunkSize, highWater, lowWater, timeo
     }
     const sentAt = performance.now();
     const reply = await withTimeout(done, timeoutMs, `raw bulk transfer ${id}`);
-    return {
-      ms: reply.at - t0,
-      submitMs: sentAt - t0,
-      bytes: reply.bytes,
-      chunks: reply.chunks,
-      outOfOrder: reply.outOfOrder,
-      receiveMs: reply.receiveMs,
-      waits,
-    };
+    return bulkResult(reply, t0, sentAt, waits);
   } finally {
     channel.onmessage = null;
   }

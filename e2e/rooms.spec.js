@@ -40,6 +40,29 @@ async function expectOnlyMet(page, partners) {
   for (const c of log.stateChanges) if (c.origin !== null) expect(partners).toContain(c.origin);
 }
 
+// The positive control and the isolation check: each pair syncs a key and a
+// message gets through in room A, while neither room ever sees the other's
+// keys, ids or messages.
+async function expectRoomsApart([a1, a2, b1, b2], [idA1, idA2, idB1, idB2]) {
+  await write(a1, 'room-a-secret', { from: 'A' });
+  await write(b1, 'room-b-secret', { from: 'B' });
+  await a1.evaluate(() => window.node.getNetworkManager().broadcast({ hello: 'from room A' }));
+  await expect.poll(() => read(a2, 'room-a-secret')).toEqual({ from: 'A' });
+  await expect.poll(() => read(b2, 'room-b-secret')).toEqual({ from: 'B' });
+  await expect.poll(async () => (await eventLog(a2)).messages.length).toBe(1);
+
+  // The A pair has synced; B must still have nothing of A's, and A nothing of B's.
+  await Promise.all([
+    expectIsolatedFor([b1, b2], [idA1, idA2], ['room-a-secret'], 4_000),
+    expectIsolatedFor([a1, a2], [idB1, idB2], ['room-b-secret'], 4_000),
+  ]);
+  await expectOnlyMet(a1, [idA2]);
+  await expectOnlyMet(a2, [idA1]);
+  await expectOnlyMet(b1, [idB2]);
+  await expectOnlyMet(b2, [idB1]);
+  expect((await eventLog(b2)).messages).toEqual([]);
+}
+
 test('same browser context (BroadcastChannel and server): rooms A and B never meet while each room syncs', async ({ browser }, testInfo) => {
   const roomA = uniqueRoom(testInfo);
   const roomB = uniqueRoom(testInfo);
@@ -65,23 +88,7 @@ test('same browser context (BroadcastChannel and server): rooms A and B never me
     await expect.poll(async () => (await networkStatus(page)).signalingServer?.state).toBe('registered');
   }
 
-  await write(a1, 'room-a-secret', { from: 'A' });
-  await write(b1, 'room-b-secret', { from: 'B' });
-  await a1.evaluate(() => window.node.getNetworkManager().broadcast({ hello: 'from room A' }));
-  await expect.poll(() => read(a2, 'room-a-secret')).toEqual({ from: 'A' });
-  await expect.poll(() => read(b2, 'room-b-secret')).toEqual({ from: 'B' });
-  await expect.poll(async () => (await eventLog(a2)).messages.length).toBe(1);
-
-  // The A pair has synced; B must still have nothing of A's, and A nothing of B's.
-  await Promise.all([
-    expectIsolatedFor([b1, b2], [idA1, idA2], ['room-a-secret'], 4_000),
-    expectIsolatedFor([a1, a2], [idB1, idB2], ['room-b-secret'], 4_000),
-  ]);
-  await expectOnlyMet(a1, [idA2]);
-  await expectOnlyMet(a2, [idA1]);
-  await expectOnlyMet(b1, [idB2]);
-  await expectOnlyMet(b2, [idB1]);
-  expect((await eventLog(b2)).messages).toEqual([]);
+  await expectRoomsApart([a1, a2, b1, b2], [idA1, idA2, idB1, idB2]);
 
   const statusA = await a1.evaluate(() => window.node.getStatus());
   const statusB = await b1.evaluate(() => window.node.getStatus());
@@ -115,22 +122,7 @@ test('separate browser contexts (server only): rooms A and B never meet while ea
     await expect.poll(async () => (await networkStatus(page)).signalingServer.roomMembers, { timeout: 15_000 }).toBe(1);
   }
 
-  await write(a1, 'room-a-secret', { from: 'A' });
-  await write(b1, 'room-b-secret', { from: 'B' });
-  await a1.evaluate(() => window.node.getNetworkManager().broadcast({ hello: 'from room A' }));
-  await expect.poll(() => read(a2, 'room-a-secret')).toEqual({ from: 'A' });
-  await expect.poll(() => read(b2, 'room-b-secret')).toEqual({ from: 'B' });
-  await expect.poll(async () => (await eventLog(a2)).messages.length).toBe(1);
-
-  await Promise.all([
-    expectIsolatedFor([b1, b2], [idA1, idA2], ['room-a-secret'], 4_000),
-    expectIsolatedFor([a1, a2], [idB1, idB2], ['room-b-secret'], 4_000),
-  ]);
-  await expectOnlyMet(a1, [idA2]);
-  await expectOnlyMet(a2, [idA1]);
-  await expectOnlyMet(b1, [idB2]);
-  await expectOnlyMet(b2, [idB1]);
-  expect((await eventLog(b2)).messages).toEqual([]);
+  await expectRoomsApart([a1, a2, b1, b2], [idA1, idA2, idB1, idB2]);
 
   const statusA = await a2.evaluate(() => window.node.getStatus());
   expect(statusA).toMatchObject({ roomId: roomA, gameId: null });

@@ -2,14 +2,9 @@
 // through Playwright (nothing is downloaded), cross-origin isolated bench
 // pages, and calls into a page's window.bench.
 import { chromium } from '@playwright/test';
+import { CHROMIUM_ARGS } from '../../playwright.config.js';
 
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+export { CHROMIUM_ARGS };
 
 export function launchChromium() {
   return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
