@@ -15,7 +15,15 @@ export const DEFAULT_CONFIG = Object.freeze({
   connectTimeoutMs: 15000,
   pingIntervalMs: 1000,
   peerTimeoutMs: 4000, // silent this long, with a ping unanswered: gone. With 1 s pings, a vanished peer goes within 5 s
+  computeWorkers: null, // Web Workers that run compute units; null: one less than the cores, at least 1. 0: run none
+  maxTaskDataBytes: 16 * 1024 * 1024, // the largest task input or result, encoded
+  faultInjection: null, // a test hook: {corruptResults: true} makes this node return wrong results
 });
+
+export function defaultComputeWorkers() {
+  const cores = globalThis.navigator?.hardwareConcurrency ?? 2;
+  return Math.max(1, Math.min(8, cores - 1));
+}
 
 const TOPOLOGIES = ['mesh'];
 const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -60,6 +68,19 @@ export function normalizeConfig(input = {}) {
     positiveNumber(config, option);
   }
   if (config.peerTimeoutMs <= config.pingIntervalMs) fail('peerTimeoutMs', 'must be longer than pingIntervalMs');
+  if (config.computeWorkers === null) config.computeWorkers = defaultComputeWorkers();
+  if (!Number.isInteger(config.computeWorkers) || config.computeWorkers < 0 || config.computeWorkers > 256) {
+    fail('computeWorkers', 'must be null or an integer in 0..256');
+  }
+  if (!Number.isInteger(config.maxTaskDataBytes) || config.maxTaskDataBytes < 1024 || config.maxTaskDataBytes > 32 * 1024 * 1024) {
+    fail('maxTaskDataBytes', 'must be an integer in 1024..33554432');
+  }
+  if (config.faultInjection !== null) {
+    const f = config.faultInjection;
+    if (typeof f !== 'object' || Array.isArray(f) || Object.keys(f).some((k) => k !== 'corruptResults') || typeof (f.corruptResults ?? false) !== 'boolean') {
+      fail('faultInjection', 'must be null or {corruptResults: boolean} (a test hook)');
+    }
+  }
   return Object.freeze(config);
 }
 
@@ -118,5 +139,8 @@ export function kernelConfig(config, nodeId, replicaId, roomTag) {
     pingIntervalMs: config.pingIntervalMs,
     peerTimeoutMs: config.peerTimeoutMs,
     seed: generateReplicaId(), // randomness for redial jitter; the kernel draws none itself
+    computeWorkers: config.computeWorkers,
+    maxTaskDataBytes: config.maxTaskDataBytes,
+    corruptResults: config.faultInjection?.corruptResults === true,
   };
 }

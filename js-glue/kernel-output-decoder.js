@@ -23,6 +23,10 @@ const RECORD = Object.freeze({
   Seal: 17,
   Unseal: 18,
   Authenticate: 19,
+  RunTask: 20,
+  CancelTask: 21,
+  JobProgress: 22,
+  JobFinished: 23,
 });
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
@@ -121,6 +125,22 @@ export class KernelOutputDecoder {
         const peerId = this.#peer();
         return { type: 'authenticate', ticket, peerId, ourChallenge: this.#blob().slice(), theirChallenge: this.#blob().slice() };
       }
+      case RECORD.RunTask:
+        // The input goes to a worker: copied out of the reused stream buffer.
+        return { type: 'run-task', exec: this.#f64(), task: this.#str(), input: this.#blob().slice() };
+      case RECORD.CancelTask:
+        return { type: 'cancel-task', exec: this.#f64() };
+      case RECORD.JobProgress: {
+        const job = this.#f64();
+        const unit = this.#u32();
+        const done = this.#u32();
+        const total = this.#u32();
+        const peers = new Array(this.#u32());
+        for (let i = 0; i < peers.length; i++) peers[i] = this.#peer();
+        return { type: 'job-progress', job, unit, done, total, peers, output: this.#blob().slice() };
+      }
+      case RECORD.JobFinished:
+        return { type: 'job-finished', job: this.#f64(), ok: this.#bytes[this.#pos++] === 1, error: this.#str(), stats: this.#str() };
       default:
         throw new Error(`kernel output stream: unknown record kind ${kind}`);
     }

@@ -2,6 +2,7 @@
 // the KernelDriver) and the browser I/O the kernel asks for: signaling
 // transports and WebRTC connections.
 import { DEFAULT_CONFIG, effectiveRoom, generateNodeId, generateReplicaId, kernelConfig, normalizeConfig } from './config.js';
+import { ComputeManager } from './compute/compute-manager.js';
 import { RoomCrypto } from './crypto/room-crypto.js';
 import { EventEmitter } from './event-emitter.js';
 import { KernelDriver, now } from './kernel-driver.js';
@@ -22,6 +23,7 @@ export class NodeKernel {
   #pool = null;
   #state = null;
   #network = null;
+  #compute = null;
   #transports = [];
   #server = null;
   #crypto = null;
@@ -99,6 +101,7 @@ export class NodeKernel {
     }
     this.#state = new StateManager(this.#driver, this.#emitter, () => this.#started, this.#nodeId);
     this.#network = new NetworkManager(this.#driver, this.#pool, this.#emitter);
+    this.#compute = new ComputeManager(this.#driver, core, this.#config.computeWorkers);
     if (this.#storage) {
       this.#state.attachStorage(this.#storage);
       // The state is back before initialize() resolves.
@@ -162,9 +165,16 @@ export class NodeKernel {
     await this.#storage?.clear();
   }
 
-  // Distributed compute is not part of this version.
   getComputeManager() {
-    return null;
+    this.#requireInitialized('getComputeManager()');
+    return this.#compute;
+  }
+
+  // The original library's call: {id, type, data} runs task `type` on `data`
+  // somewhere in the room and resolves to its result.
+  submitTask(task) {
+    this.#requireInitialized('submitTask()');
+    return this.#compute.submitTask(task);
   }
 
   getStatus() {
@@ -178,7 +188,7 @@ export class NodeKernel {
         topology: this.#config.topology,
         network: { peerId: this.#nodeId, peerCount: 0, knownPeers: 0, isConnected: false, connections: 0, connectionStates: {} },
         state: { keyCount: 0, hasPersistence: false, hasP2PSync: false },
-        compute: { enabled: false, available: false },
+        compute: { enabled: false, available: false, workers: this.#config.computeWorkers, queued: 0, running: 0, completed: 0 },
       };
     }
     this.#state.flush();
@@ -190,7 +200,8 @@ export class NodeKernel {
     status.state.hasPersistence = this.#storage !== null;
     status.state.persistenceError = this.#persistenceError;
     status.state.hasP2PSync = status.isStarted;
-    status.compute = { enabled: false, available: false };
+    const { peers: _workers, ...compute } = status.compute;
+    status.compute = { enabled: true, available: compute.workers > 0, ...compute };
     return status;
   }
 
@@ -275,6 +286,12 @@ export class NodeKernel {
             ),
           )
           .catch((error) => console.error('peercompute: computing the password proof failed', error));
+        break;
+      case 'run-task':
+      case 'cancel-task':
+      case 'job-progress':
+      case 'job-finished':
+        this.#compute.handleOutput(output);
         break;
       case 'presence':
         this.#state.applyPresence(output.peerId, output.json);

@@ -109,6 +109,14 @@ bool same(const Frame& x, const Frame& y) {
           return a.bytes == b.bytes;
         } else if constexpr (std::is_same_v<T, Auth>) {
           return a.proof == b.proof;
+        } else if constexpr (std::is_same_v<T, Capabilities>) {
+          return a.workers == b.workers && a.tasks == b.tasks;
+        } else if constexpr (std::is_same_v<T, WorkAssign>) {
+          return a.lease == b.lease && a.task == b.task && a.input == b.input;
+        } else if constexpr (std::is_same_v<T, WorkResult>) {
+          return a.lease == b.lease && a.ok == b.ok && a.bytes == b.bytes;
+        } else if constexpr (std::is_same_v<T, WorkCancel>) {
+          return a.lease == b.lease;
         } else {
           static_assert(std::is_same_v<T, Fragment>);
           return a.messageId == b.messageId && a.index == b.index && a.count == b.count && a.bytes == b.bytes;
@@ -160,6 +168,12 @@ std::vector<Sample> samples() {
       {"Pong big", Pong{uint64_t{1} << 40}},
       {"Fragment binary", Fragment{1, 0, 2, std::string("\x00\x01\xff\xc5", 4)}},
       {"Fragment last", Fragment{kMax, 5, 6, std::string(300, 'z')}},
+      {"Capabilities none", Capabilities{0, {}}},
+      {"Capabilities", Capabilities{4, {"countPrimes", "mandelbrot", "app:render.v2"}}},
+      {"WorkAssign", WorkAssign{kMax, "mandelbrot", std::string("\xa1\x61\x61\x00", 4)}},
+      {"WorkResult ok", WorkResult{7, true, std::string("\xd8\x46\x44\x01\x00\x00\x00", 7)}},
+      {"WorkResult error", WorkResult{8, false, "mandelbrot: input.x0 must be a number"}},
+      {"WorkCancel", WorkCancel{1}},
   };
 }
 
@@ -297,7 +311,7 @@ TEST(FrameCodec, RejectsBadMagicVersionAndType) {
       expectRejected(b, DecodeError::UnsupportedVersion);
     }
   }
-  for (int type : {0, 13, 14, 0x7F, 0xFF}) expectRejected(rawFrame(static_cast<uint8_t>(type), {0}), DecodeError::UnknownType);
+  for (int type : {0, 17, 18, 0x7F, 0xFF}) expectRejected(rawFrame(static_cast<uint8_t>(type), {0}), DecodeError::UnknownType);
 }
 
 TEST(FrameCodec, RejectsTrailingBytes) {

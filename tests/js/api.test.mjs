@@ -30,8 +30,11 @@ describe('package exports', () => {
     assert.equal(status.nodeId, node.nodeId);
     assert.equal(status.network.peerId, node.nodeId);
     assert.equal(status.state.hasPersistence, false);
-    assert.deepEqual(status.compute, { enabled: false, available: false });
-    assert.equal(node.getComputeManager(), null);
+    assert.equal(status.compute.enabled, true);
+    assert.equal(status.compute.workers, DEFAULT_CONFIG.computeWorkers ?? status.compute.workers);
+    assert.ok(status.compute.workers >= 1);
+    assert.deepEqual([status.compute.queued, status.compute.running, status.compute.completed], [0, 0, 0]);
+    assert.equal(typeof node.getComputeManager().submitJob, 'function');
   });
 });
 

@@ -57,6 +57,7 @@ struct SimulatedNetwork::Node {
   std::optional<Millis> lastTimerAt;
   uint64_t timerCalls = 0;
   int sameTimeTimerCalls = 0;
+  std::set<uint64_t> runningTasks;  // execs the worker has not answered yet
 };
 
 // ---- servers ---------------------------------------------------------------------
@@ -299,6 +300,7 @@ pc::NodeKernel& SimulatedNetwork::reload(const std::string& id, pc::NodeConfig c
   ++n.page;
   n.endpoints.clear();
   n.links.clear();
+  n.runningTasks.clear();
   n.socket = 0;
   n.timerPeriod = 0;
   n.lastTimerAt.reset();
@@ -411,9 +413,38 @@ void SimulatedNetwork::handle(Node& n, const pc::Output& o) {
   } else if (std::holds_alternative<pc::SealSignal>(o) || std::holds_alternative<pc::UnsealSignal>(o) ||
              std::holds_alternative<pc::AuthenticatePeer>(o)) {
     hostCrypto(n, o);
+  } else if (const auto* run = std::get_if<pc::RunTask>(&o)) {
+    hostRunTask(n, *run);
+  } else if (const auto* cancel = std::get_if<pc::CancelTask>(&o)) {
+    hostCancelTask(n, cancel->exec);
   }
   // PeerConnected, PeerDisconnected, StateChanged and MessageReceived are
   // events for the application: they are only logged.
+}
+
+void SimulatedNetwork::hostRunTask(Node& n, const pc::RunTask& run) {
+  n.runningTasks.insert(run.exec);
+  if (n.setup.hangTasks) return;
+  Millis took = n.setup.taskDuration ? n.setup.taskDuration(run.task, run.input) : n.setup.taskMs;
+  pc::TaskOutcome outcome =
+      n.setup.runTask ? n.setup.runTask(run.task, run.input) : pc::runBuiltinTask(run.task, run.input);
+  schedule(now_ + took, [this, id = n.id, page = n.page, exec = run.exec, outcome = std::move(outcome)] {
+    Node* m = live(id);
+    if (!m || m->page != page || !m->runningTasks.erase(exec)) return;
+    m->kernel->handleTaskResult(exec, outcome.ok, outcome.bytes, now_);
+    pump(id);
+  });
+}
+
+void SimulatedNetwork::hostCancelTask(Node& n, uint64_t exec) {
+  if (!n.runningTasks.erase(exec)) return;
+  // Answered on the next step, as a host's worker.terminate() would.
+  schedule(now_, [this, id = n.id, page = n.page, exec] {
+    Node* m = live(id);
+    if (!m || m->page != page) return;
+    m->kernel->handleTaskResult(exec, false, "cancelled", now_);
+    pump(id);
+  });
 }
 
 void SimulatedNetwork::openChannel(const std::string& initiator, const std::string& responder, uint64_t conn) {

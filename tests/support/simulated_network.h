@@ -46,6 +46,9 @@
 //    node's simulated password (NodeSetup). Sealing is a reversible encoding
 //    tagged with the password, so another password cannot unseal it; a proof
 //    is a hash of password, prover, verifier and both challenges.
+//  - Compute: RunTask runs on the node's simulated worker (NodeSetup) and is
+//    answered with handleTaskResult after the task's duration; CancelTask is
+//    answered at once with an error, as a host that terminates the worker.
 //  - The unreliable channel: SendData with `unreliable` reaches the far end's
 //    handleData(..., unreliable=true) after its own delay (so messages
 //    overtake each other when the delays vary), or is lost with probability
@@ -66,6 +69,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "compute/builtin_tasks.h"
 #include "kernel/node_kernel.h"
 
 namespace pcsim {
@@ -142,6 +146,14 @@ struct NodeSetup {
   std::optional<std::string> password;
   std::optional<std::string> proofPassword;
   Millis cryptoDelay = 1;  // the host answers seal, unseal and proof requests after this
+  // Compute: the host's worker runs a RunTask with runTask (built-in tasks
+  // by default) and answers after taskDuration (taskMs when not set). A
+  // hung worker never answers. A CancelTask is answered at once, as a host
+  // that terminates the worker.
+  Millis taskMs = 100;
+  std::function<Millis(const std::string& task, const std::string& input)> taskDuration;
+  std::function<pc::TaskOutcome(const std::string& task, const std::string& input)> runTask;
+  bool hangTasks = false;
 };
 
 struct Logged {
@@ -315,6 +327,8 @@ class SimulatedNetwork {
   void hostSend(Node& n, const std::string& text);
   void hostList(Node& n, const std::string& url);
   void hostCrypto(Node& n, const pc::Output& o);
+  void hostRunTask(Node& n, const pc::RunTask& run);
+  void hostCancelTask(Node& n, uint64_t exec);
   void notifySocketClosed(uint64_t socket, Millis at);
   // The server's side.
   Server& server(size_t s);

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "compute/builtin_tasks.h"
 #include "kernel/node_kernel.h"
 
 namespace {
@@ -44,6 +45,10 @@ enum class Record : uint8_t {
   Seal = 17,             // f64 ticket, str text
   Unseal = 18,           // f64 ticket, str sealed
   Authenticate = 19,     // f64 ticket, peer, str ourChallenge, str theirChallenge (raw bytes)
+  RunTask = 20,          // f64 exec, str task, str input (task data)
+  CancelTask = 21,       // f64 exec
+  JobProgress = 22,      // f64 job, u32 unit, u32 done, u32 total, u32 n, n x peer, str output
+  JobFinished = 23,      // f64 job, u8 ok, str error, str statsJson
 };
 
 class OutputEncoder {
@@ -187,6 +192,46 @@ class KernelBinding {
   }
   std::string setPresence(const std::string& json, double now) { return errorOf(kernel_.setPresence(json, now)); }
 
+  // Compute. A job's inputs are in the input buffer: u32 count, then per
+  // input u32 length and its task data. Returns the job id, or an error.
+  val submitJob(const std::string& task, size_t size, double redundancy, double timeoutMs, double maxAttempts,
+                double now) {
+    const uint8_t* p = inbox_.data();
+    const uint8_t* end = p + std::min(size, inbox_.size());
+    auto u32 = [&](uint32_t* v) {
+      if (end - p < 4) return false;
+      *v = uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+      p += 4;
+      return true;
+    };
+    uint32_t count = 0;
+    if (!u32(&count)) return val("malformed input batch");
+    std::vector<std::string> inputs;
+    inputs.reserve(std::min<uint32_t>(count, 1 << 16));
+    for (uint32_t i = 0; i < count; ++i) {
+      uint32_t n = 0;
+      if (!u32(&n) || static_cast<size_t>(end - p) < n) return val("malformed input batch");
+      inputs.emplace_back(reinterpret_cast<const char*>(p), n);
+      p += n;
+    }
+    pc::JobOptions options;
+    options.redundancy = static_cast<uint32_t>(redundancy);
+    options.timeoutMs = timeoutMs;
+    options.maxAttempts = static_cast<uint32_t>(maxAttempts);
+    uint64_t job = 0;
+    pc::Result r = kernel_.submitJob(task, std::move(inputs), options, now, &job);
+    return r.ok ? val(static_cast<double>(job)) : val(r.error);
+  }
+  std::string cancelJob(double job, double now) { return errorOf(kernel_.cancelJob(static_cast<uint64_t>(job), now)); }
+  std::string registerTask(const std::string& name, double now) { return errorOf(kernel_.registerTask(name, now)); }
+  // The result (task data, or an error message when !ok) is in the input buffer.
+  void handleTaskResult(double exec, bool ok, size_t size, double now) {
+    if (size > inbox_.size()) return;
+    kernel_.handleTaskResult(static_cast<uint64_t>(exec), ok,
+                             std::string(reinterpret_cast<const char*>(inbox_.data()), size), now);
+  }
+  std::string jobStats(double job) const { return kernel_.jobStats(static_cast<uint64_t>(job)).dump(); }
+
   // Every output queued since the last call, and the next timeout, as a view
   // of wasm memory that the caller copies before calling in again.
   val pollOutputs() {
@@ -302,6 +347,36 @@ class KernelBinding {
     out_.str(o.theirChallenge);
   }
 
+  void encode(const pc::RunTask& o) {
+    out_.kind(Record::RunTask);
+    out_.f64(static_cast<double>(o.exec));
+    out_.str(o.task);
+    out_.str(o.input);
+  }
+  void encode(const pc::CancelTask& o) {
+    out_.kind(Record::CancelTask);
+    out_.f64(static_cast<double>(o.exec));
+  }
+  void encode(const pc::JobProgress& o) {
+    std::vector<uint32_t> peers;
+    for (const std::string& p : o.peers) peers.push_back(handle(p));
+    out_.kind(Record::JobProgress);
+    out_.f64(static_cast<double>(o.job));
+    out_.u32(static_cast<uint32_t>(o.unit));
+    out_.u32(static_cast<uint32_t>(o.done));
+    out_.u32(static_cast<uint32_t>(o.total));
+    out_.u32(static_cast<uint32_t>(peers.size()));
+    for (uint32_t h : peers) out_.u32(h);
+    out_.str(o.output);
+  }
+  void encode(const pc::JobFinished& o) {
+    out_.kind(Record::JobFinished);
+    out_.f64(static_cast<double>(o.job));
+    out_.u8(o.ok ? 1 : 0);
+    out_.str(o.error);
+    out_.str(o.statsJson);
+  }
+
   static val view(const std::vector<uint8_t>& b) { return val(emscripten::typed_memory_view(b.size(), b.data())); }
 
   pc::NodeKernel kernel_;
@@ -312,9 +387,28 @@ class KernelBinding {
   std::vector<std::string> ids_;  // handle h names ids_[h - 1]
 };
 
+// Runs a built-in task; a Web Worker calls it with task data. Returns the
+// result's bytes (a view of wasm memory, valid until the next call), or an
+// error message.
+val runBuiltinTask(const std::string& name, const std::string& input) {
+  static std::string result;
+  pc::TaskOutcome outcome = pc::runBuiltinTask(name, input);
+  if (!outcome.ok) return val(outcome.bytes);
+  result = std::move(outcome.bytes);
+  return val(emscripten::typed_memory_view(result.size(), reinterpret_cast<const uint8_t*>(result.data())));
+}
+
+val builtinTaskNames() {
+  val names = val::array();
+  for (const std::string& n : pc::builtinTaskNames()) names.call<void>("push", n);
+  return names;
+}
+
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(peercompute) {
+  emscripten::function("runBuiltinTask", &runBuiltinTask);
+  emscripten::function("builtinTaskNames", &builtinTaskNames);
   emscripten::class_<KernelBinding>("Kernel")
       .constructor<>()
       .function("initialize", &KernelBinding::initialize)
@@ -342,6 +436,11 @@ EMSCRIPTEN_BINDINGS(peercompute) {
       .function("sendMessage", &KernelBinding::sendMessage)
       .function("broadcastMessage", &KernelBinding::broadcastMessage)
       .function("setPresence", &KernelBinding::setPresence)
+      .function("submitJob", &KernelBinding::submitJob)
+      .function("cancelJob", &KernelBinding::cancelJob)
+      .function("registerTask", &KernelBinding::registerTask)
+      .function("handleTaskResult", &KernelBinding::handleTaskResult)
+      .function("jobStats", &KernelBinding::jobStats)
       .function("pollOutputs", &KernelBinding::pollOutputs)
       .function("status", &KernelBinding::status)
       .function("peers", &KernelBinding::peers);

@@ -105,10 +105,38 @@ struct AuthenticatePeer {
   std::string theirChallenge;  // raw bytes
 };
 
+// Compute. Run a unit of `task` on one of the node's workers and answer with
+// NodeKernel::handleTaskResult(exec, ...); exactly one answer per RunTask.
+struct RunTask {
+  uint64_t exec = 0;
+  std::string task;
+  std::string input;  // task data
+};
+// The unit is no longer wanted: the host may stop it early. It still answers.
+struct CancelTask {
+  uint64_t exec = 0;
+};
+// A unit of one of this node's jobs was accepted.
+struct JobProgress {
+  uint64_t job = 0;
+  uint64_t unit = 0;
+  uint64_t done = 0, total = 0;
+  std::vector<std::string> peers;  // the workers whose results agreed
+  std::string output;              // task data
+};
+// A job is over: all units done (ok), or it failed or was cancelled.
+struct JobFinished {
+  uint64_t job = 0;
+  bool ok = false;
+  std::string error;
+  std::string statsJson;
+};
+
 using Output = std::variant<SendSignal, OpenConnection, DeliverRtcSignal, CloseConnection, SendData,
                             PeerConnected, PeerDisconnected, StateChanged, MessageReceived, PersistRecord,
                             CompactStorage, PresenceChanged, ServerConnect, ServerSend, ServerClose, ServerList,
-                            SealSignal, UnsealSignal, AuthenticatePeer>;
+                            SealSignal, UnsealSignal, AuthenticatePeer, RunTask, CancelTask, JobProgress,
+                            JobFinished>;
 
 struct Result {
   bool ok = true;

@@ -66,7 +66,10 @@ std::optional<NodeConfig> NodeConfig::fromJson(std::string_view text, std::strin
             readNumber(j, "tombstoneGraceMs", &c.tombstoneGraceMs, error) &&
             readNumber(j, "maxChannelMessageBytes", &c.maxChannelMessageBytes, error) &&
             readNumber(j, "maxFrameBytes", &c.maxFrameBytes, error) && readBool(j, "persist", &c.persist, error) &&
-            readString(j, "roomTag", &c.roomTag, error) && readBool(j, "sealed", &c.sealed, error);
+            readString(j, "roomTag", &c.roomTag, error) && readBool(j, "sealed", &c.sealed, error) &&
+            readNumber(j, "computeWorkers", &c.computeWorkers, error) &&
+            readNumber(j, "maxTaskDataBytes", &c.maxTaskDataBytes, error) &&
+            readBool(j, "corruptResults", &c.corruptResults, error);
   if (!ok) return std::nullopt;
   if (auto it = j.find("peerServer"); it != j.end() && !it->is_null()) {
     if (!it->is_object()) {
@@ -113,6 +116,9 @@ std::string NodeConfig::validate() const {
   if (redialBaseMs <= 0 || redialMaxMs < redialBaseMs) return "redialBaseMs must be positive and at most redialMaxMs";
   if (maxChannelMessageBytes < 1024) return "maxChannelMessageBytes must be at least 1024";
   if (maxFrameBytes < maxChannelMessageBytes) return "maxFrameBytes must be at least maxChannelMessageBytes";
+  if (computeWorkers > 256) return "computeWorkers must be at most 256";
+  if (maxTaskDataBytes < 1024 || maxTaskDataBytes > maxFrameBytes / 2)
+    return "maxTaskDataBytes must be at least 1024 and at most half of maxFrameBytes";
   return "";
 }
 

@@ -45,6 +45,14 @@ struct NodeConfig {
   // prove the password on the data channel before anything else flows.
   bool sealed = false;
 
+  // Compute: how many units this node runs at once (0: it submits work but
+  // runs none), and the largest task input or result, in bytes of task data.
+  uint32_t computeWorkers = 1;
+  size_t maxTaskDataBytes = 16 * 1024 * 1024;
+  // A test hook: this node returns a wrong (but well-formed) result for every
+  // unit, as a faulty or malicious peer would.
+  bool corruptResults = false;
+
   // Parses the JSON the bindings pass in; fields left out keep their defaults.
   static std::optional<NodeConfig> fromJson(std::string_view text, std::string* error);
   // Empty when valid, else what is wrong.

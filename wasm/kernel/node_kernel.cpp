@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "compute/builtin_tasks.h"
 #include "peers/backoff.h"
 #include "state/json_text.h"
 
@@ -11,7 +12,7 @@ using nlohmann::json;
 
 // ---- lifecycle -------------------------------------------------------------
 
-Result NodeKernel::initialize(const NodeConfig& config, Millis) {
+Result NodeKernel::initialize(const NodeConfig& config, Millis now) {
   if (lifecycle_ != Lifecycle::Created) return Result::failure("node is already initialized");
   std::string error = config.validate();
   if (!error.empty()) return Result::failure("invalid config: " + error);
@@ -22,6 +23,11 @@ Result NodeKernel::initialize(const NodeConfig& config, Millis) {
   rng_ = config.seed ^ (config.replicaId * 0x9E3779B97F4A7C15ull);
   if (config.peerServer) link_ = PeerServerLink(*config.peerServer, config.roomTag, config.nodeId, splitmix64(rng_));
   lifecycle_ = Lifecycle::Initialized;
+  localWorkers_.setCapacity(config.computeWorkers);
+  for (const std::string& name : builtinTaskNames()) localTasks_.insert(name);
+  WorkScheduler::Actions actions;
+  scheduler_.setWorker(config_.nodeId, config_.computeWorkers, localTasks_, now, actions);
+  applyWork(actions, now);
   return Result::success();
 }
 
@@ -50,7 +56,7 @@ Result NodeKernel::stop(Millis now) {
   sendSignal(SignalType::Leave, "", now);
   std::vector<std::string> ids;
   for (const auto& [id, p] : peers_) ids.push_back(id);
-  for (const auto& id : ids) dropPeer(id, "stopped", true);
+  for (const auto& id : ids) dropPeer(id, "stopped", true, now);
   PeerServerLink::Actions actions;
   link_.stop(actions);
   flushLink(actions, now);
@@ -186,7 +192,7 @@ void NodeKernel::processSignal(Route route, const std::string& src, std::string_
     // A signal from an earlier run of the peer is stale. One from a later run
     // means the peer restarted: whatever we had with it is gone.
     if (s->incarnation < peer->incarnation) return;
-    dropPeer(peer->id, "peer restarted", true);
+    dropPeer(peer->id, "peer restarted", true, now);
     peer = nullptr;
   }
   switch (s->type) {
@@ -208,7 +214,7 @@ void NodeKernel::processSignal(Route route, const std::string& src, std::string_
       return;
     }
     case SignalType::Leave:
-      if (peer) dropPeer(peer->id, "left", true);
+      if (peer) dropPeer(peer->id, "left", true, now);
       return;
     case SignalType::Rtc: {
       if (!peer || peer->state == PeerState::Discovered) {
@@ -276,7 +282,7 @@ void NodeKernel::serverPeerGone(const std::string& serverId, Millis now) {
   if (auto it = directory_.find(nodeId); it != directory_.end() && it->second == serverId) directory_.erase(it);
   PeerRecord* peer = peers_.find(nodeId);
   if (!peer || peer->viaLocal || peer->serverId != serverId) return;
-  if (peer->state == PeerState::Discovered) dropPeer(nodeId, "left the signaling server", false);
+  if (peer->state == PeerState::Discovered) dropPeer(nodeId, "left the signaling server", false, now);
   else if (peer->state != PeerState::Connected) connectionFailed(nodeId, "left the signaling server", now);
 }
 
@@ -306,7 +312,7 @@ void NodeKernel::dial(PeerRecord& peer, Millis now) {
   emit(OpenConnection{peer.id, true});
 }
 
-void NodeKernel::dropPeer(std::string peerId, const std::string& reason, bool closeConnection) {
+void NodeKernel::dropPeer(std::string peerId, const std::string& reason, bool closeConnection, Millis now) {
   PeerRecord* peer = peers_.find(peerId);
   if (!peer) return;
   bool wasConnected = peer->state == PeerState::Connected;
@@ -316,6 +322,7 @@ void NodeKernel::dropPeer(std::string peerId, const std::string& reason, bool cl
   if (closeConnection && hasConnection) emit(CloseConnection{peerId});
   if (hadPresence) emit(PresenceChanged{peerId, std::nullopt});
   if (wasConnected) emit(PeerDisconnected{peerId, reason});
+  workerGone(peerId, now);
 }
 
 // ---- channels and frames -------------------------------------------------------
@@ -338,11 +345,11 @@ void NodeKernel::handleChannelClosed(const std::string& peerId, Millis now) {
 void NodeKernel::connectionFailed(const std::string& peerId, const std::string& reason, Millis now) {
   PeerRecord* peer = peers_.find(peerId);
   if (!peer) return;
-  if (!PeerTable::shouldDial(config_.nodeId, peerId)) return dropPeer(peerId, reason, true);
+  if (!PeerTable::shouldDial(config_.nodeId, peerId)) return dropPeer(peerId, reason, true, now);
   uint32_t failures = peer->failedDials + 1;
   Millis announcedAt = peer->lastAnnouncedAt;
   uint64_t incarnation = peer->incarnation;
-  dropPeer(peerId, reason, true);
+  dropPeer(peerId, reason, true, now);
   if (now - announcedAt >= 3 * config_.announceIntervalMs) return;  // long quiet: gone
   PeerRecord& again = peers_.add(peerId, config_.maxFrameBytes, now);
   again.incarnation = incarnation;
@@ -486,6 +493,14 @@ void NodeKernel::dispatchFrame(PeerRecord& peer, wire::Frame&& frame, Millis now
           if (f.nonce == peer.pingNonce) peer.rttMs = now - peer.lastPingAt;
         } else if constexpr (std::is_same_v<T, wire::Fragment>) {
           reject(peer, "nested fragment");
+        } else if constexpr (std::is_same_v<T, wire::Capabilities>) {
+          onCapabilities(peer, std::move(f), now);
+        } else if constexpr (std::is_same_v<T, wire::WorkAssign>) {
+          onWorkAssign(peer, std::move(f), now);
+        } else if constexpr (std::is_same_v<T, wire::WorkResult>) {
+          onWorkResult(peer, std::move(f), now);
+        } else if constexpr (std::is_same_v<T, wire::WorkCancel>) {
+          if (auto exec = localWorkers_.cancel(peer.id, f.lease)) emit(CancelTask{*exec});
         }
       },
       std::move(frame));
@@ -494,12 +509,12 @@ void NodeKernel::dispatchFrame(PeerRecord& peer, wire::Frame&& frame, Millis now
 void NodeKernel::onHello(PeerRecord& peer, const wire::Hello& hello, Millis now) {
   if (hello.nodeId != peer.id || hello.room != config_.roomId) {
     reject(peer, "Hello does not match the peer's id or room");
-    dropPeer(peer.id, "handshake mismatch", true);
+    dropPeer(peer.id, "handshake mismatch", true, now);
     return;
   }
   if (config_.sealed != !hello.challenge.empty() || (config_.sealed && hello.challenge.size() != 16)) {
     reject(peer, config_.sealed ? "the peer does not use the room password" : "the peer expects a room password");
-    dropPeer(peer.id, "password mismatch", true);
+    dropPeer(peer.id, "password mismatch", true, now);
     return;
   }
   peer.replica = hello.replica;
@@ -516,7 +531,7 @@ void NodeKernel::handleAuthProofs(uint64_t ticket, std::string proof, std::strin
     if (peer.authTicket != ticket) continue;
     if (peer.state != PeerState::Handshaking || peer.expectedProof) return;
     if (proof.empty() || expected.empty()) {
-      dropPeer(id, "password proof could not be computed", true);
+      dropPeer(id, "password proof could not be computed", true, now);
       return;
     }
     peer.expectedProof = std::move(expected);
@@ -540,7 +555,7 @@ void NodeKernel::verifyProof(PeerRecord& peer, Millis now) {
   for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
   if (diff != 0) {
     reject(peer, "wrong password proof");
-    dropPeer(peer.id, "wrong room password", true);
+    dropPeer(peer.id, "wrong room password", true, now);
     return;
   }
   peer.authenticated = true;
@@ -567,6 +582,7 @@ void NodeKernel::finishHandshake(PeerRecord& peer, Millis now) {
   peer.ackedVectorVersion = map_.vectorVersion();
   sendFrame(peer, wire::SyncRequest{map_.stateVector()});
   if (presence_) sendFrame(peer, wire::Presence{*presence_});
+  sendFrame(peer, capabilities());
 }
 
 void NodeKernel::applyRemoteWrites(PeerRecord& peer, const std::vector<Write>& writes, bool fromSync, Millis now) {
@@ -591,6 +607,11 @@ void NodeKernel::applyRemoteWrites(PeerRecord& peer, const std::vector<Write>& w
 // ---- time ----------------------------------------------------------------------
 
 void NodeKernel::handleTimeout(Millis now) {
+  if (auto lease = scheduler_.nextTimeout(); lease && now >= *lease) {
+    WorkScheduler::Actions actions;
+    scheduler_.onTimeout(now, actions);
+    applyWork(actions, now);
+  }
   if (!isStarted()) return;
   // Each deadline is tested as `now >= base + interval`, the very sum
   // pollTimeout() returns: `now - base >= interval` may be false at that
@@ -645,13 +666,15 @@ void NodeKernel::handleTimeout(Millis now) {
         break;
     }
   }
-  for (const auto& id : forgotten) dropPeer(id, "gone", true);
+  for (const auto& id : forgotten) dropPeer(id, "gone", true, now);
   for (const auto& [id, reason] : expired) connectionFailed(id, reason, now);
 }
 
 std::optional<Millis> NodeKernel::pollTimeout() const {
-  if (!isStarted()) return std::nullopt;
+  std::optional<Millis> lease = scheduler_.nextTimeout();
+  if (!isStarted()) return lease;
   Millis next = nextAnnounceAt_;
+  if (lease) next = std::min(next, *lease);
   if (map_.tombstones() > 0) next = std::min(next, nextGcAt_);
   if (auto link = link_.nextTimeout()) next = std::min(next, *link);
   for (const auto& [id, peer] : peers_) {
@@ -970,7 +993,8 @@ json NodeKernel::describeStatus() const {
             {"tombstones", map_.tombstones()},
             {"tombstonesCollected", counters_.tombstonesCollected},
             {"replicaId", config_.replicaId},
-            {"rejectedWrites", counters_.rejectedWrites}}}};
+            {"rejectedWrites", counters_.rejectedWrites}}},
+          {"compute", describeCompute()}};
 }
 
 }  // namespace pc

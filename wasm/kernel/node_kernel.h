@@ -9,11 +9,14 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "compute/local_workers.h"
+#include "compute/work_scheduler.h"
 #include "kernel/kernel_output.h"
 #include "kernel/node_config.h"
 #include "peers/peer_table.h"
@@ -40,6 +43,7 @@ struct NodeCounters {
   uint64_t rejectedSignals = 0;  // malformed signaling messages
   uint64_t rejectedWrites = 0;   // app writes refused for bad input
   uint64_t tombstonesCollected = 0;
+  uint64_t rejectedResults = 0;  // compute results refused: for units not given, malformed, oversized
   std::string lastRejection;
 };
 
@@ -87,6 +91,22 @@ class NodeKernel {
   // Ephemeral state shown to connected peers, never stored; "null" clears it.
   // A peer's presence lasts as long as its connection.
   Result setPresence(const std::string& json, Millis now);
+
+  // Compute (see compute/work_scheduler.h). Task names are 1-64 characters
+  // of A-Z, a-z, 0-9, '_', '-', '.' or ':'. A node runs only the built-in
+  // tasks and those its host registered; peers learn them from Capabilities.
+  Result registerTask(const std::string& name, Millis now);
+  // Inputs are task data (CBOR); `job` receives the job's id. Progress and
+  // the end come as JobProgress and JobFinished outputs.
+  Result submitJob(const std::string& task, std::vector<std::string> inputs, const JobOptions& options, Millis now,
+                   uint64_t* job);
+  Result cancelJob(uint64_t job, Millis now);
+  // The host's answer to RunTask: task data, or an error message.
+  void handleTaskResult(uint64_t exec, bool ok, std::string bytes, Millis now);
+  nlohmann::json jobStats(uint64_t job) const { return scheduler_.jobStats(job); }
+  const WorkScheduler& scheduler() const { return scheduler_; }
+  const LocalWorkers& localWorkers() const { return localWorkers_; }
+  const std::set<std::string>& localTasks() const { return localTasks_; }
 
   // Updates as bytes, for storage and for apps that move state themselves.
   // A state vector travels as a StateAck frame, an update as a SyncResponse.
@@ -160,7 +180,7 @@ class NodeKernel {
   void connectionFailed(const std::string& peerId, const std::string& reason, Millis now);
   Millis redialDelay(uint32_t failures);
   // Takes the id by value: callers often pass the id of the record it erases.
-  void dropPeer(std::string peerId, const std::string& reason, bool closeConnection);
+  void dropPeer(std::string peerId, const std::string& reason, bool closeConnection, Millis now);
   void reject(PeerRecord& peer, const std::string& why);
   void dispatchFrame(PeerRecord& peer, wire::Frame&& frame, Millis now);
   void onHello(PeerRecord& peer, const wire::Hello& hello, Millis now);
@@ -168,6 +188,16 @@ class NodeKernel {
   void collectGarbage(Millis now);
   void persist(const wire::Frame& frame);
   void broadcastWrites(const std::vector<Write>& writes);
+  // Compute (node_kernel_compute.cpp).
+  void applyWork(WorkScheduler::Actions& actions, Millis now);
+  void startLocalRuns();
+  wire::Capabilities capabilities() const;
+  void onCapabilities(PeerRecord& peer, wire::Capabilities&& f, Millis now);
+  void onWorkAssign(PeerRecord& peer, wire::WorkAssign&& f, Millis now);
+  void onWorkResult(PeerRecord& peer, wire::WorkResult&& f, Millis now);
+  void workerGone(const std::string& peerId, Millis now);
+  nlohmann::json describeCompute() const;
+
   Result requireInitialized(const char* operation) const;
   Result validateKey(const std::string& key) const;
   Result validateJson(const std::string& json, const char* what) const;
@@ -197,6 +227,9 @@ class NodeKernel {
   uint64_t nextTicket_ = 1;
   std::map<uint64_t, PendingSeal> sealing_;
   std::map<uint64_t, PendingUnseal> unsealing_;
+  WorkScheduler scheduler_;
+  LocalWorkers localWorkers_;
+  std::set<std::string> localTasks_;
 };
 
 }  // namespace pc

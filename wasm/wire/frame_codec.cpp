@@ -101,6 +101,22 @@ struct BodyWriter {
   void operator()(const Presence& f) { w.bytes(f.json); }
   void operator()(const BinaryMessage& f) { w.bytes(f.bytes); }
   void operator()(const Auth& f) { w.bytes(f.proof); }
+  void operator()(const Capabilities& f) {
+    w.varuint(f.workers);
+    w.varuint(f.tasks.size());
+    for (const std::string& t : f.tasks) w.bytes(t);
+  }
+  void operator()(const WorkAssign& f) {
+    w.varuint(f.lease);
+    w.bytes(f.task);
+    w.bytes(f.input);
+  }
+  void operator()(const WorkResult& f) {
+    w.varuint(f.lease);
+    w.u8(f.ok ? 1 : 0);
+    w.bytes(f.bytes);
+  }
+  void operator()(const WorkCancel& f) { w.varuint(f.lease); }
   void operator()(const Fragment& f) {
     w.varuint(f.messageId);
     w.varuint(f.index);
@@ -241,6 +257,33 @@ std::optional<Frame> readBody(FrameType type, BodyReader& b) {
       if (b.ok() && f.proof.empty()) b.reject(DecodeError::InvalidField);
       return f;
     }
+    case FrameType::Capabilities: {
+      Capabilities f;
+      f.workers = r.varuint();
+      uint64_t n = r.varuint();
+      if (n > r.remaining()) return b.reject<std::optional<Frame>>(DecodeError::BadLength);
+      for (uint64_t i = 0; i < n && b.ok(); ++i) f.tasks.push_back(b.text());
+      return f;
+    }
+    case FrameType::WorkAssign: {
+      WorkAssign f;
+      f.lease = r.varuint();
+      f.task = b.text();
+      f.input = std::string(r.bytes());
+      if (b.ok() && f.task.empty()) b.reject(DecodeError::InvalidField);
+      return f;
+    }
+    case FrameType::WorkResult: {
+      WorkResult f;
+      f.lease = r.varuint();
+      uint8_t ok = r.u8();
+      if (b.ok() && ok > 1) b.reject(DecodeError::InvalidField);
+      f.ok = ok == 1;
+      f.bytes = f.ok ? std::string(r.bytes()) : b.text();
+      return f;
+    }
+    case FrameType::WorkCancel:
+      return WorkCancel{r.varuint()};
     case FrameType::Fragment: {
       Fragment f;
       f.messageId = r.varuint();
@@ -293,7 +336,7 @@ Decoded decode(const uint8_t* data, size_t size) {
   if (data[0] != kMagic) return {std::nullopt, DecodeError::BadMagic};
   if (data[1] != kVersion) return {std::nullopt, DecodeError::UnsupportedVersion};
   uint8_t type = data[2];
-  if (type < static_cast<uint8_t>(FrameType::Hello) || type > static_cast<uint8_t>(FrameType::Auth))
+  if (type < static_cast<uint8_t>(FrameType::Hello) || type > static_cast<uint8_t>(FrameType::WorkCancel))
     return {std::nullopt, DecodeError::UnknownType};
 
   ByteReader header(data + 3, size - 3);

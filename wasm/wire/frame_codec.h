@@ -28,6 +28,10 @@ enum class FrameType : uint8_t {
   Presence = 10,
   BinaryMessage = 11,
   Auth = 12,
+  Capabilities = 13,
+  WorkAssign = 14,
+  WorkResult = 15,
+  WorkCancel = 16,
 };
 
 struct Hello {
@@ -80,9 +84,29 @@ struct Auth {  // proof that the sender knows the room password
   std::string proof;
 };
 
+// Compute (see PROTOCOL.md, "Distributed compute"). Task data is opaque
+// here: CBOR that compute/task_data.h checks.
+struct Capabilities {  // the tasks the sender runs, and on how many workers
+  uint64_t workers = 0;
+  std::vector<std::string> tasks;
+};
+struct WorkAssign {  // run a unit of the sender's job
+  uint64_t lease = 0;
+  std::string task;
+  std::string input;
+};
+struct WorkResult {  // the answer to a WorkAssign
+  uint64_t lease = 0;
+  bool ok = false;
+  std::string bytes;  // task data when ok, else an error message (UTF-8)
+};
+struct WorkCancel {  // the lease is void: stop, and send no result
+  uint64_t lease = 0;
+};
+
 // In FrameType order: a frame's type is its index plus one.
 using Frame = std::variant<Hello, SyncRequest, SyncResponse, Update, AppMessage, Ping, Pong, Fragment, StateAck,
-                           Presence, BinaryMessage, Auth>;
+                           Presence, BinaryMessage, Auth, Capabilities, WorkAssign, WorkResult, WorkCancel>;
 
 enum class DecodeError {
   None,

@@ -1,0 +1,63 @@
+#include "compute/local_workers.h"
+
+#include <algorithm>
+
+namespace pc {
+
+void LocalWorkers::enqueue(std::string origin, uint64_t lease, std::string task, std::string input) {
+  queue_.push_back(Run{0, std::move(origin), lease, std::move(task), std::move(input), false});
+}
+
+std::vector<LocalWorkers::Run> LocalWorkers::start() {
+  std::vector<Run> started;
+  while (!queue_.empty() && running_.size() < capacity_) {
+    Run run = std::move(queue_.front());
+    queue_.pop_front();
+    run.exec = nextExec_++;
+    Run& kept = running_[run.exec] = std::move(run);
+    // The host needs the input once; the kernel keeps only what routes the result.
+    started.push_back(kept);
+    kept.input.clear();
+    kept.input.shrink_to_fit();
+  }
+  return started;
+}
+
+std::optional<uint64_t> LocalWorkers::cancel(const std::string& origin, uint64_t lease) {
+  auto q = std::find_if(queue_.begin(), queue_.end(), [&](const Run& r) { return r.origin == origin && r.lease == lease; });
+  if (q != queue_.end()) {
+    queue_.erase(q);
+    return std::nullopt;
+  }
+  for (auto& [exec, run] : running_) {
+    if (run.origin == origin && run.lease == lease && !run.cancelled) {
+      run.cancelled = true;
+      return exec;
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<uint64_t> LocalWorkers::cancelAllFrom(const std::string& origin) {
+  queue_.erase(std::remove_if(queue_.begin(), queue_.end(), [&](const Run& r) { return r.origin == origin; }),
+               queue_.end());
+  std::vector<uint64_t> stopped;
+  for (auto& [exec, run] : running_) {
+    if (run.origin == origin && !run.cancelled) {
+      run.cancelled = true;
+      stopped.push_back(exec);
+    }
+  }
+  return stopped;
+}
+
+std::optional<LocalWorkers::Run> LocalWorkers::finish(uint64_t exec) {
+  auto it = running_.find(exec);
+  if (it == running_.end()) return std::nullopt;
+  Run run = std::move(it->second);
+  running_.erase(it);
+  if (!run.cancelled) ++completed_;
+  return run;
+}
+
+}  // namespace pc

@@ -1,0 +1,52 @@
+// LocalWorkers: the units this node runs, for its own jobs and for peers'.
+// The host runs each in a Web Worker; this keeps the queue, so that no more
+// run at once than the node has workers, and so that a revoked unit still
+// queued never starts.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pc {
+
+class LocalWorkers {
+ public:
+  struct Run {
+    uint64_t exec = 0;   // the host's handle for this run
+    std::string origin;  // node id of the job's owner (this node's own id for its own jobs)
+    uint64_t lease = 0;  // the owner's lease
+    std::string task;
+    std::string input;
+    bool cancelled = false;
+  };
+
+  void setCapacity(uint32_t workers) { capacity_ = workers; }
+  uint32_t capacity() const { return capacity_; }
+
+  void enqueue(std::string origin, uint64_t lease, std::string task, std::string input);
+  // Runs to hand to the host now: they fill the free workers.
+  std::vector<Run> start();
+  // Drops a queued run; a running one is marked and its exec returned, so
+  // the host may stop it. Its answer is still awaited, to free the worker.
+  std::optional<uint64_t> cancel(const std::string& origin, uint64_t lease);
+  std::vector<uint64_t> cancelAllFrom(const std::string& origin);
+  // The host's answer for a run; nullopt for an exec that is not running.
+  std::optional<Run> finish(uint64_t exec);
+
+  size_t queued() const { return queue_.size(); }
+  size_t running() const { return running_.size(); }
+  uint64_t completed() const { return completed_; }
+
+ private:
+  uint32_t capacity_ = 0;
+  std::deque<Run> queue_;
+  std::map<uint64_t, Run> running_;
+  uint64_t nextExec_ = 1;
+  uint64_t completed_ = 0;
+};
+
+}  // namespace pc

@@ -1,0 +1,309 @@
+#include "compute/work_scheduler.h"
+
+#include <algorithm>
+
+namespace pc {
+
+using nlohmann::json;
+
+namespace {
+constexpr size_t kRetiredLeasesKept = 4096;
+constexpr double kSpeedSmoothing = 0.3;  // weight of the newest round trip
+}  // namespace
+
+void WorkScheduler::setWorker(const std::string& id, uint32_t capacity, std::set<std::string> tasks, Millis now,
+                              Actions& out) {
+  Worker& w = workers_[id];
+  w.capacity = capacity;
+  w.tasks = std::move(tasks);
+  dispatch(now, out);
+}
+
+void WorkScheduler::removeWorker(const std::string& id, Millis now, Actions& out) {
+  if (!workers_.count(id)) return;
+  std::vector<uint64_t> held;
+  for (const auto& [lease, l] : leases_)
+    if (l.worker == id) held.push_back(lease);
+  for (uint64_t lease : held) {
+    Lease l = endLease(lease, false);
+    Job& job = jobs_.at(l.job);
+    ++job.retries;
+    job.wanting.insert(l.unit);
+  }
+  workers_.erase(id);
+  dispatch(now, out);
+}
+
+bool WorkScheduler::anyWorkerOffers(const std::string& task) const {
+  for (const auto& [id, w] : workers_)
+    if (w.capacity > 0 && w.tasks.count(task)) return true;
+  return false;
+}
+
+uint64_t WorkScheduler::submit(std::string task, std::vector<std::string> inputs, JobOptions options, Millis now,
+                               Actions& out) {
+  uint64_t id = nextJob_++;
+  Job& job = jobs_[id];
+  job.id = id;
+  job.task = std::move(task);
+  job.options = options;
+  job.units.resize(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    job.units[i].input = std::move(inputs[i]);
+    job.wanting.insert(job.wanting.end(), i);
+  }
+  if (job.units.empty()) finish(id, true, {}, out);
+  else dispatch(now, out);
+  return id;
+}
+
+size_t WorkScheduler::needed(const Job& job, const Unit& unit) const {
+  if (unit.done) return 0;
+  // The largest group of identical results counts toward the quorum.
+  size_t agree = 0;
+  for (const auto& [w, bytes] : unit.results) {
+    size_t n = 0;
+    for (const auto& [w2, bytes2] : unit.results) n += bytes2 == bytes;
+    agree = std::max(agree, n);
+  }
+  size_t have = agree + unit.active.size();
+  return have >= job.options.redundancy ? 0 : job.options.redundancy - have;
+}
+
+const std::string* WorkScheduler::pick(const Job& job, const Unit& unit) const {
+  double known = 0;
+  size_t knownCount = 0;
+  for (const auto& [id, w] : workers_)
+    if (w.msPerUnit > 0) known += w.msPerUnit, ++knownCount;
+  double typical = knownCount ? known / knownCount : 1;
+
+  // A worker whose attempt failed is taken only when no other can run it,
+  // so a unit is not stuck while its only remaining worker is one that failed.
+  const std::string* best = nullptr;
+  bool bestFailed = true;
+  double bestCost = 0;
+  for (const auto& [id, w] : workers_) {
+    if (w.capacity == 0 || w.inFlight >= slots(w) || !w.tasks.count(job.task)) continue;
+    if (job.distrusted.count(id) || unit.active.count(id)) continue;
+    bool hasResult = false;
+    for (const auto& r : unit.results) hasResult = hasResult || r.first == id;
+    if (hasResult) continue;
+    bool failed = unit.failedBy.count(id) > 0;
+    double cost = (w.inFlight + 1) * (w.msPerUnit > 0 ? w.msPerUnit : typical) / w.capacity;
+    if (!best || (bestFailed && !failed) || (bestFailed == failed && cost < bestCost)) {
+      best = &id;
+      bestFailed = failed;
+      bestCost = cost;
+    }
+  }
+  return best;
+}
+
+void WorkScheduler::dispatch(Millis now, Actions& out) {
+  auto anyFreeSlot = [&] {
+    return std::any_of(workers_.begin(), workers_.end(),
+                       [](const auto& w) { return w.second.capacity > 0 && w.second.inFlight < slots(w.second); });
+  };
+  for (auto& [id, job] : jobs_) {
+    for (auto it = job.wanting.begin(); it != job.wanting.end();) {
+      if (!anyFreeSlot()) return;
+      size_t u = *it;
+      Unit& unit = job.units[u];
+      while (needed(job, unit) > 0) {
+        const std::string* worker = pick(job, unit);
+        if (!worker) break;
+        issue(job, u, *worker, now, out);
+      }
+      it = needed(job, unit) == 0 ? job.wanting.erase(it) : std::next(it);
+    }
+  }
+}
+
+void WorkScheduler::issue(Job& job, size_t u, const std::string& worker, Millis now, Actions& out) {
+  uint64_t lease = nextLease_++;
+  leases_[lease] = Lease{job.id, u, worker, now, now + job.options.timeoutMs};
+  job.units[u].active.insert(worker);
+  ++workers_.at(worker).inFlight;
+  out.push_back(Assign{worker, lease, job.task, job.units[u].input});
+}
+
+WorkScheduler::Lease WorkScheduler::endLease(uint64_t id, bool retire) {
+  Lease l = std::move(leases_.at(id));
+  leases_.erase(id);
+  auto w = workers_.find(l.worker);
+  if (w != workers_.end() && w->second.inFlight > 0) --w->second.inFlight;
+  auto job = jobs_.find(l.job);
+  if (job != jobs_.end()) job->second.units[l.unit].active.erase(l.worker);
+  if (retire) {
+    retired_[id] = l.worker;
+    if (retired_.size() > kRetiredLeasesKept) retired_.erase(retired_.begin());
+  }
+  return l;
+}
+
+void WorkScheduler::attemptFailed(Job& job, size_t u, const std::string& worker, const std::string& why,
+                                  Actions& out) {
+  Unit& unit = job.units[u];
+  ++unit.failures;
+  unit.failedBy.insert(worker);
+  unit.lastFailure = why;
+  auto w = workers_.find(worker);
+  if (w != workers_.end()) ++w->second.failures;
+  if (unit.failures >= job.options.maxAttempts) {
+    finish(job.id, false,
+           "unit " + std::to_string(u) + " failed " + std::to_string(unit.failures) + " times; last: " + why, out);
+    return;
+  }
+  ++job.retries;
+  job.wanting.insert(u);
+}
+
+WorkScheduler::Verdict WorkScheduler::onResult(const std::string& worker, uint64_t leaseId, ResultKind kind,
+                                               std::string bytes, Millis now, Actions& out) {
+  auto it = leases_.find(leaseId);
+  if (it == leases_.end() || it->second.worker != worker) {
+    auto r = retired_.find(leaseId);
+    return r != retired_.end() && r->second == worker ? Verdict::Late : Verdict::NotGiven;
+  }
+  Lease lease = endLease(leaseId, true);
+  Job& job = jobs_.at(lease.job);
+  Unit& unit = job.units[lease.unit];
+  Worker& w = workers_.at(worker);
+  double took = std::max<double>(now - lease.issuedAt, 0.001);
+  w.msPerUnit = w.msPerUnit > 0 ? (1 - kSpeedSmoothing) * w.msPerUnit + kSpeedSmoothing * took : took;
+
+  if (kind == ResultKind::Failed) {
+    attemptFailed(job, lease.unit, worker, "at " + worker + ": " + bytes, out);
+  } else if (kind == ResultKind::Invalid) {
+    // Malformed data is a wrong answer: it counts against the worker, not
+    // against the unit's attempts.
+    ++job.rejected;
+    ++w.rejected;
+    job.distrusted.insert(worker);
+    ++job.retries;
+    job.wanting.insert(lease.unit);
+  } else {
+    unit.results.emplace_back(worker, std::move(bytes));
+    size_t agree = 0;
+    const std::string& latest = unit.results.back().second;
+    for (const auto& r : unit.results) agree += r.second == latest;
+    if (agree >= job.options.redundancy) {
+      std::string output = latest;
+      accept(job, lease.unit, output, out);
+    } else if (needed(job, unit) > 0) {
+      if (unit.active.empty() && unit.results.size() > 1) ++job.retries;  // they disagree: ask someone else
+      job.wanting.insert(lease.unit);
+    }
+  }
+  dispatch(now, out);
+  return Verdict::Counted;
+}
+
+void WorkScheduler::accept(Job& job, size_t u, const std::string& output, Actions& out) {
+  Unit& unit = job.units[u];
+  unit.done = true;
+  UnitDone done{job.id, u, ++job.done, job.units.size(), {}, output};
+  for (const auto& [worker, bytes] : unit.results) {
+    auto w = workers_.find(worker);
+    if (bytes == output) {
+      done.workers.push_back(worker);
+      ++job.unitsByWorker[worker];
+      if (w != workers_.end()) ++w->second.unitsDone;
+    } else {
+      ++job.rejected;
+      job.distrusted.insert(worker);
+      if (w != workers_.end()) ++w->second.rejected;
+    }
+  }
+  std::vector<uint64_t> others;
+  for (const auto& [id, l] : leases_)
+    if (l.job == job.id && l.unit == u) others.push_back(id);
+  for (uint64_t id : others) out.push_back(Revoke{endLease(id, true).worker, id});
+  unit.results.clear();
+  unit.results.shrink_to_fit();
+  unit.input.clear();
+  unit.input.shrink_to_fit();
+  job.wanting.erase(u);
+  uint64_t id = job.id;
+  bool complete = job.done == job.units.size();
+  out.push_back(std::move(done));
+  if (complete) finish(id, true, {}, out);
+}
+
+void WorkScheduler::finish(uint64_t id, bool ok, std::string error, Actions& out) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return;
+  std::vector<uint64_t> held;
+  for (const auto& [lease, l] : leases_)
+    if (l.job == id) held.push_back(lease);
+  for (uint64_t lease : held) out.push_back(Revoke{endLease(lease, true).worker, lease});
+  out.push_back(JobEnded{id, ok, std::move(error), statsOf(it->second)});
+  jobs_.erase(it);
+}
+
+bool WorkScheduler::cancel(uint64_t job, Actions& out) {
+  if (!jobs_.count(job)) return false;
+  finish(job, false, "cancelled", out);
+  return true;
+}
+
+void WorkScheduler::onTimeout(Millis now, Actions& out) {
+  std::vector<uint64_t> expired;
+  for (const auto& [id, l] : leases_)
+    if (now >= l.deadline) expired.push_back(id);
+  for (uint64_t id : expired) {
+    if (!leases_.count(id)) continue;  // its job failed meanwhile
+    Lease l = endLease(id, true);
+    out.push_back(Revoke{l.worker, id});
+    auto job = jobs_.find(l.job);
+    if (job == jobs_.end()) continue;
+    attemptFailed(job->second, l.unit, l.worker,
+                  "no result from " + l.worker + " within " + std::to_string(static_cast<int64_t>(job->second.options.timeoutMs)) + " ms",
+                  out);
+  }
+  if (!expired.empty()) dispatch(now, out);
+}
+
+std::optional<Millis> WorkScheduler::nextTimeout() const {
+  std::optional<Millis> next;
+  for (const auto& [id, l] : leases_)
+    if (!next || l.deadline < *next) next = l.deadline;
+  return next;
+}
+
+size_t WorkScheduler::leasesHeldBy(const std::string& worker) const {
+  return static_cast<size_t>(
+      std::count_if(leases_.begin(), leases_.end(), [&](const auto& l) { return l.second.worker == worker; }));
+}
+
+json WorkScheduler::statsOf(const Job& job) const {
+  json byPeer = json::object();
+  for (const auto& [worker, n] : job.unitsByWorker) byPeer[worker] = n;
+  return {{"done", job.done},
+          {"total", job.units.size()},
+          {"unitsByPeer", byPeer},
+          {"retries", job.retries},
+          {"rejectedResults", job.rejected},
+          {"distrustedPeers", job.distrusted}};
+}
+
+json WorkScheduler::jobStats(uint64_t job) const {
+  auto it = jobs_.find(job);
+  return it == jobs_.end() ? json(nullptr) : statsOf(it->second);
+}
+
+json WorkScheduler::describeWorkers() const {
+  json out = json::object();
+  for (const auto& [id, w] : workers_) {
+    out[id] = {{"workers", w.capacity},
+               {"tasks", w.tasks},
+               {"inFlight", w.inFlight},
+               {"msPerUnit", w.msPerUnit > 0 ? json(w.msPerUnit) : json(nullptr)},
+               {"unitsDone", w.unitsDone},
+               {"rejectedResults", w.rejected},
+               {"failures", w.failures}};
+  }
+  return out;
+}
+
+}  // namespace pc
