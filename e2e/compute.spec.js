@@ -1,0 +1,203 @@
+// Distributed compute across real tabs: work split among peers, a peer
+// closed mid-job, a quorum that catches a lying peer, and an app's own task
+// module. Results are compared exactly with a lone tab's.
+import { expect, test } from '@playwright/test';
+import { expectConnectedTo, openStartedTabs, openTab, startConfiguredNode, uniqueRoom } from './support/nodes.js';
+
+// 48 tiles of a 480x360 view of the Mandelbrot set: heavy enough that every
+// tab gets work, light enough for a test (about 2 s on one core).
+const TILES = (() => {
+  const tiles = [];
+  const [cols, rows, width, height] = [6, 8, 480, 360];
+  const [x0, y0, x1, y1] = [-2.2, -1.2, 0.8, 1.2];
+  const dx = (x1 - x0) / width;
+  const dy = (y1 - y0) / height;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const w = width / cols;
+      const h = height / rows;
+      tiles.push({ x0: x0 + c * w * dx, y0: y0 + r * h * dy, dx, dy, width: w, height: h, maxIter: 1500 });
+    }
+  }
+  return tiles;
+})();
+
+// Waits until each page's compute manager has heard every other page's
+// Capabilities, so jobs may go anywhere.
+async function expectWorkersKnown(pages, ids) {
+  for (const [i, page] of pages.entries()) {
+    const others = ids.filter((_, j) => j !== i).sort();
+    await expect
+      .poll(() => page.evaluate(() => Object.keys(window.node.getComputeManager().getCapabilities().peers).sort()))
+      .toEqual(others);
+  }
+}
+
+// Runs the job in the page, keeping progress events in window.__progress,
+// and returns {hash, stats, owners}: an FNV-1a hash of every output's bytes
+// in input order, the job's stats, and who computed each unit.
+function runJob(page, name, inputs, options = {}) {
+  return page.evaluate(
+    async ([n, ins, opts]) => {
+      const job = window.node.getComputeManager().submitJob(n, ins, opts);
+      window.__progress = [];
+      job.on('progress', (p) => window.__progress.push({ index: p.index, peers: p.peers }));
+      const outputs = await job.result;
+      let hash = 0x811c9dc5;
+      for (const out of outputs) {
+        const bytes = out instanceof Uint32Array ? new Uint8Array(out.buffer, out.byteOffset, out.byteLength) : new TextEncoder().encode(JSON.stringify(out));
+        for (const b of bytes) hash = Math.imul(hash ^ b, 16777619) >>> 0;
+        hash = Math.imul(hash ^ 0xff, 16777619) >>> 0; // unit boundary
+      }
+      const owners = [];
+      for (const p of window.__progress) owners[p.index] = p.peers;
+      return { hash, stats: job.stats, owners, count: outputs.length, outputs: outputs.every((o) => o instanceof Uint32Array) ? null : outputs };
+    },
+    [name, inputs, options],
+  );
+}
+
+async function loneTabResult(context, testInfo, name, inputs) {
+  const page = await openTab(context, uniqueRoom(testInfo));
+  await startConfiguredNode(page, { roomId: uniqueRoom(testInfo), enablePersistence: false });
+  const result = await runJob(page, name, inputs);
+  await page.close();
+  return result;
+}
+
+test('three tabs share a job; one is closed mid-job and the image still equals a lone tab\'s exactly', async ({ context }, testInfo) => {
+  test.setTimeout(90_000);
+  const reference = await loneTabResult(context, testInfo, 'mandelbrot', TILES);
+  expect(reference.count).toBe(TILES.length);
+
+  const room = uniqueRoom(testInfo);
+  const { pages, ids } = await openStartedTabs(context, room, 3);
+  await expectConnectedTo(pages[0], [ids[1], ids[2]]);
+  await expectConnectedTo(pages[2], [ids[0], ids[1]]);
+  await expectWorkersKnown(pages, ids);
+
+  const running = runJob(pages[0], 'mandelbrot', TILES);
+  // Close tab C once it has delivered a unit, while units remain.
+  await expect
+    .poll(() => pages[0].evaluate((c) => window.__progress?.filter((p) => p.peers.includes(c)).length ?? 0, ids[2]), { timeout: 20_000 })
+    .toBeGreaterThan(0);
+  const doneBeforeClose = await pages[0].evaluate(() => window.__progress.length);
+  expect(doneBeforeClose).toBeLessThan(TILES.length - 4);
+  await pages[2].close();
+
+  const result = await running;
+  expect(result.hash).toBe(reference.hash);
+  expect(result.count).toBe(TILES.length);
+  // Every tab took part, and units C held when it went were issued again.
+  for (const id of ids) expect(result.stats.unitsByPeer[id] ?? 0).toBeGreaterThan(0);
+  expect(result.stats.retries).toBeGreaterThan(0);
+  expect(result.stats.rejectedResults).toBe(0);
+  const status = await pages[0].evaluate(() => window.node.getStatus().compute);
+  expect(status.activeJobs).toBe(0);
+});
+
+test('with redundancy 2 a lying peer\'s results are rejected and the output is still right', async ({ context }, testInfo) => {
+  test.setTimeout(90_000);
+  const inputs = TILES.slice(0, 24);
+  const reference = await loneTabResult(context, testInfo, 'mandelbrot', inputs);
+
+  const room = uniqueRoom(testInfo);
+  const pages = [await openTab(context, room), await openTab(context, room), await openTab(context, room)];
+  const ids = [
+    await startConfiguredNode(pages[0], { roomId: room, enablePersistence: false }),
+    await startConfiguredNode(pages[1], { roomId: room, enablePersistence: false }),
+    await startConfiguredNode(pages[2], { roomId: room, enablePersistence: false, faultInjection: { corruptResults: true } }),
+  ];
+  const liar = ids[2];
+  await expectConnectedTo(pages[0], [ids[1], liar]);
+  await expectWorkersKnown(pages, ids);
+
+  const result = await runJob(pages[0], 'mandelbrot', inputs, { redundancy: 2 });
+  expect(result.hash).toBe(reference.hash);
+  expect(result.stats.rejectedResults).toBeGreaterThan(0);
+  expect(result.stats.distrustedPeers).toEqual([liar]);
+  expect(result.stats.unitsByPeer[liar] ?? 0).toBe(0);
+  // Each accepted unit was computed by two distinct honest peers.
+  for (const owners of result.owners) expect([...owners].sort()).toEqual([ids[0], ids[1]].sort());
+  const liarSeen = await pages[0].evaluate((l) => window.node.getComputeManager().getCapabilities().peers[l].rejectedResults, liar);
+  expect(liarSeen).toBeGreaterThan(0);
+});
+
+test('an app task from an ES module runs in the workers of the tabs that registered it', async ({ context }, testInfo) => {
+  test.setTimeout(60_000);
+  const room = uniqueRoom(testInfo);
+  const { pages, ids } = await openStartedTabs(context, room, 3);
+  await expectConnectedTo(pages[0], [ids[1], ids[2]]);
+  await expectWorkersKnown(pages, ids);
+  // Tabs A and B register it; C does not, so C must get none of its units.
+  for (const page of pages.slice(0, 2)) {
+    await page.evaluate(() => window.node.getComputeManager().registerTask('collatz', { module: '/tasks/collatz.js', export: 'longestChain' }));
+  }
+  await expect.poll(() => pages[0].evaluate((b) => window.node.getComputeManager().getCapabilities().peers[b].tasks, ids[1])).toContain('collatz');
+
+  const inputs = Array.from({ length: 24 }, (_, i) => ({ from: 1 + i * 20_000, to: 1 + (i + 1) * 20_000 }));
+  const result = await runJob(pages[0], 'collatz', inputs);
+  // The same function, run here in Node, is the reference.
+  const { longestChain } = await import('../web/tasks/collatz.js');
+  expect(result.outputs).toEqual(inputs.map(longestChain));
+  expect(result.stats.unitsByPeer[ids[0]] ?? 0).toBeGreaterThan(0);
+  expect(result.stats.unitsByPeer[ids[1]] ?? 0).toBeGreaterThan(0);
+  expect(result.stats.unitsByPeer[ids[2]] ?? 0).toBe(0);
+  // The units ran in Web Workers, off the page's main thread.
+  expect(await pages[0].evaluate(() => window.node.getComputeManager().getCapabilities().usesWebWorkers)).toBe(true);
+});
+
+test('bad input gets a clear error and leaves other jobs unharmed', async ({ context }, testInfo) => {
+  const page = await openTab(context, uniqueRoom(testInfo));
+  await startConfiguredNode(page, { roomId: uniqueRoom(testInfo), enablePersistence: false });
+  const errors = await page.evaluate(async () => {
+    const cm = window.node.getComputeManager();
+    cm.registerTask('throws', { module: '/tasks/collatz.js', export: 'alwaysThrows' });
+    cm.registerTask('notData', { module: '/tasks/collatz.js', export: 'returnsFunction' });
+    cm.registerTask('missing', { module: '/tasks/no-such-module.js', export: 'fn' });
+    // A good job runs through all of it.
+    const good = cm.submitJob('countPrimes', [{ from: 0, to: 1000 }, { from: 1000, to: 2000 }]);
+    const caught = {};
+    const attempt = (name, fn) => {
+      try {
+        fn();
+        caught[name] = 'no error';
+      } catch (e) {
+        caught[name] = `${e.name}: ${e.message}`;
+      }
+    };
+    attempt('unknown', () => cm.submitJob('noSuchTask', [1]));
+    attempt('notArray', () => cm.submitJob('countPrimes', { from: 0 }));
+    attempt('function', () => cm.submitJob('countPrimes', [{ from: 0, to: 5 }, { f() {} }]));
+    attempt('date', () => cm.submitJob('countPrimes', [new Date()]));
+    attempt('oversized', () => cm.submitJob('countPrimes', [new Uint8Array(17 * 1024 * 1024)]));
+    attempt('option', () => cm.submitJob('countPrimes', [], { redundancy: 0 }));
+    attempt('register', () => cm.registerTask('bad name!', { module: '/x.js', export: 'f' }));
+    const failure = async (name, input) => {
+      try {
+        await cm.submitJob(name, [input], { maxAttempts: 2 }).result;
+        return 'no error';
+      } catch (e) {
+        return e.message;
+      }
+    };
+    caught.throws = await failure('throws', {});
+    caught.notData = await failure('notData', {});
+    caught.missing = await failure('missing', {});
+    caught.badInput = await failure('mandelbrot', { x0: 'left' });
+    caught.good = await good.result;
+    return caught;
+  });
+  expect(errors.unknown).toMatch(/unknown task 'noSuchTask'/);
+  expect(errors.notArray).toMatch(/TypeError: .*inputs must be an array/);
+  expect(errors.function).toMatch(/inputs\[1\]\.f is a function, not data/);
+  expect(errors.date).toMatch(/inputs\[0\] is a Date, not data/);
+  expect(errors.oversized).toMatch(/inputs\[0\] is \d+ bytes, over the limit/);
+  expect(errors.option).toMatch(/options\.redundancy must be an integer/);
+  expect(errors.register).toMatch(/registerTask.*name must be/);
+  expect(errors.throws).toMatch(/throws: this task always fails/);
+  expect(errors.notData).toMatch(/result\.f is a function, not data/);
+  expect(errors.missing).toMatch(/could not import .*no-such-module\.js/);
+  expect(errors.badInput).toMatch(/mandelbrot: input\.x0 must be a number/);
+  expect(errors.good).toEqual([168, 135]);
+});
