@@ -48,6 +48,121 @@ export interface NodeConfig {
   pingIntervalMs?: number;
   /** A connected peer silent this long, with a ping unanswered, is dropped: with the default 1 s pings, within 5 s of vanishing. Default 4000. */
   peerTimeoutMs?: number;
+  /** Web Workers that run compute units. Null (the default): one less than the cores, at least 1. 0: this node submits work but runs none. */
+  computeWorkers?: number | null;
+  /** The largest task input or result, encoded, in bytes. Default 16 MiB. */
+  maxTaskDataBytes?: number;
+  /** A test hook: `{corruptResults: true}` makes this node return wrong (but well-formed) results, as a faulty peer would. */
+  faultInjection?: { corruptResults?: boolean } | null;
+}
+
+/**
+ * Data a compute task takes and returns: JSON-like values (numbers, strings,
+ * booleans, null, arrays, plain objects), bigints, and binary data
+ * (ArrayBuffer, typed arrays, DataView). Typed arrays keep their type; an
+ * ArrayBuffer or DataView arrives as a Uint8Array.
+ */
+export type TaskData =
+  | string
+  | number
+  | bigint
+  | boolean
+  | null
+  | ArrayBuffer
+  | ArrayBufferView
+  | TaskData[]
+  | { [key: string]: TaskData };
+
+/** Input of the built-in `mandelbrot` task; its result is a Uint32Array of escape counts, row-major. */
+export interface MandelbrotInput {
+  x0: number;
+  y0: number;
+  dx: number;
+  dy: number;
+  width: number;
+  height: number;
+  maxIter: number;
+}
+
+/** Input of the built-in `countPrimes` task: its result is the number of primes p with from <= p < to. */
+export interface CountPrimesInput {
+  from: number;
+  to: number;
+}
+
+export interface JobOptions {
+  /** Distinct peers that must return byte-identical results for a unit to be accepted. Default 1. */
+  redundancy?: number;
+  /** How long one peer may take on one unit before it is issued again. Default 30000. */
+  timeoutMs?: number;
+  /** Failed attempts (errors, timeouts) of one unit before the job fails. Default 3. */
+  maxAttempts?: number;
+}
+
+export interface JobStats {
+  done: number;
+  total: number;
+  /** Accepted units per peer (this node included). */
+  unitsByPeer: Record<string, number>;
+  /** Units issued again: after a timeout, an error, a peer leaving, or disagreement. */
+  retries: number;
+  /** Results that lost a quorum or were malformed. */
+  rejectedResults: number;
+  /** Peers that returned a rejected result: they get no more units of this job. */
+  distrustedPeers: string[];
+}
+
+export interface JobProgress<Out = TaskData> {
+  done: number;
+  total: number;
+  /** Accepted units per peer so far. */
+  byPeer: Record<string, number>;
+  /** The unit just accepted: its index in the inputs, who computed it, and its output. */
+  index: number;
+  peerId: string;
+  peers: string[];
+  output: Out;
+}
+
+export interface ComputeJob<Out = TaskData> {
+  readonly id: number;
+  readonly name: string;
+  readonly total: number;
+  readonly done: number;
+  readonly isFinished: boolean;
+  /** The outputs in input order. Rejects if the job fails, or with an AbortError when cancelled. */
+  readonly result: Promise<Out[]>;
+  readonly stats: JobStats;
+  on(event: 'progress', listener: (progress: JobProgress<Out>) => void): Unsubscribe;
+  on(event: 'done', listener: (outputs: Out[]) => void): Unsubscribe;
+  on(event: 'error', listener: (error: Error) => void): Unsubscribe;
+  off(event: 'progress' | 'done' | 'error', listener: (...args: any[]) => void): void;
+  /** Revokes every unit; false when the job had already finished. */
+  cancel(): boolean;
+}
+
+export interface ComputeCapabilities {
+  workers: number;
+  /** Every task this node runs: the built-in ones and those registered. */
+  tasks: string[];
+  builtinTasks: string[];
+  registeredTasks: string[];
+  maxTaskDataBytes: number;
+  /** False where there are no Web Workers (Node): units run on the main thread. */
+  usesWebWorkers: boolean;
+  /** What each connected peer advertised, and how it has done for this node's jobs. */
+  peers: Record<string, { workers: number; tasks: string[]; msPerUnit: number | null; unitsDone: number; rejectedResults: number }>;
+}
+
+export interface ComputeManager {
+  /** Registers an app task: the workers import `module` (a URL, resolved against the page) and call its export. Only the name travels to peers. */
+  registerTask(name: string, spec: { module: string | URL; export?: string }): this;
+  getCapabilities(): ComputeCapabilities;
+  submitJob(name: 'mandelbrot', inputs: MandelbrotInput[], options?: JobOptions): ComputeJob<Uint32Array>;
+  submitJob(name: 'countPrimes', inputs: CountPrimesInput[], options?: JobOptions): ComputeJob<number>;
+  submitJob<Out = TaskData>(name: string, inputs: TaskData[], options?: JobOptions): ComputeJob<Out>;
+  /** One task, one result: the original library's shape. */
+  submitTask<Out = TaskData>(task: { id?: string | number; type: string; data: TaskData; options?: JobOptions }): Promise<Out>;
 }
 
 export type PeerState = 'discovered' | 'connecting' | 'handshaking' | 'connected';
@@ -130,7 +245,22 @@ export interface NodeStatus {
     persistenceError?: string | null;
     hasP2PSync: boolean;
   };
-  compute: { enabled: boolean; available: boolean };
+  compute: {
+    enabled: boolean;
+    /** This node runs units (it has workers). */
+    available: boolean;
+    workers: number;
+    /** Units waiting for one of this node's workers, running, and run to the end. */
+    queued: number;
+    running: number;
+    completed: number;
+    /** This node's jobs still under way. */
+    activeJobs?: number;
+    tasks?: string[];
+    /** Results refused: for units a peer was not given, malformed, or oversized. */
+    rejectedResults?: number;
+    maxTaskDataBytes?: number;
+  };
 }
 
 export interface StateSnapshot {
@@ -283,8 +413,9 @@ export declare class NodeKernel {
   getNetworkManager(): NetworkManager;
   /** Empties this room's store; memory and peers keep the state. */
   clearPersistence(): Promise<void>;
-  /** Distributed compute is not part of this version. */
-  getComputeManager(): null;
+  getComputeManager(): ComputeManager;
+  /** Runs task `type` on `data` somewhere in the room: `{id, type, data}`, as the original library took it. */
+  submitTask<Out = TaskData>(task: { id?: string | number; type: string; data: TaskData; options?: JobOptions }): Promise<Out>;
 }
 
 /** Returns a node that is initialized but not started. */

@@ -241,9 +241,10 @@ void WorkScheduler::finish(uint64_t id, bool ok, std::string error, Actions& out
   jobs_.erase(it);
 }
 
-bool WorkScheduler::cancel(uint64_t job, Actions& out) {
+bool WorkScheduler::cancel(uint64_t job, Millis now, Actions& out) {
   if (!jobs_.count(job)) return false;
   finish(job, false, "cancelled", out);
+  dispatch(now, out);  // its workers' slots go to the other jobs
   return true;
 }
 

@@ -83,7 +83,7 @@ class WorkScheduler {
   uint64_t submit(std::string task, std::vector<std::string> inputs, JobOptions options, Millis now, Actions& out);
   Verdict onResult(const std::string& worker, uint64_t lease, ResultKind kind, std::string bytes, Millis now,
                    Actions& out);
-  bool cancel(uint64_t job, Actions& out);
+  bool cancel(uint64_t job, Millis now, Actions& out);
   void onTimeout(Millis now, Actions& out);
   std::optional<Millis> nextTimeout() const;
 

@@ -100,7 +100,7 @@ Result NodeKernel::submitJob(const std::string& task, std::vector<std::string> i
 
 Result NodeKernel::cancelJob(uint64_t job, Millis now) {
   WorkScheduler::Actions actions;
-  if (!scheduler_.cancel(job, actions)) return Result::failure("no running job has id " + std::to_string(job));
+  if (!scheduler_.cancel(job, now, actions)) return Result::failure("no running job has id " + std::to_string(job));
   applyWork(actions, now);
   return Result::success();
 }

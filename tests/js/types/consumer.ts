@@ -45,7 +45,22 @@ async function main(): Promise<void> {
   node.on('state-changed', ({ key, deleted }) => console.log(key, deleted));
   const status = node.getStatus();
   const count: number = status.network.peerCount + status.state.keyCount;
-  console.log(VERSION, DEFAULT_CONFIG.topology, value, peers, count, node.getComputeManager());
+  console.log(VERSION, DEFAULT_CONFIG.topology, value, peers, count);
+
+  const compute = node.getComputeManager();
+  compute.registerTask('collatz', { module: '/tasks/collatz.js', export: 'longestChain' });
+  const tiles = compute.submitJob('mandelbrot', [{ x0: -2, y0: -1, dx: 0.01, dy: 0.01, width: 64, height: 64, maxIter: 500 }], { redundancy: 2 });
+  tiles.on('progress', ({ done, total, byPeer, index, output }) => console.log(done / total, byPeer, index, output.length));
+  const images: Uint32Array[] = await tiles.result;
+  const primes: number[] = await compute.submitJob('countPrimes', [{ from: 0, to: 100 }]).result;
+  const custom = compute.submitJob<{ start: number; steps: number }>('collatz', [{ from: 1, to: 1000 }], { timeoutMs: 5000, maxAttempts: 2 });
+  const cancelled: boolean = custom.cancel();
+  const stats = custom.stats;
+  const retried: number = stats.retries + stats.rejectedResults + Object.keys(stats.unitsByPeer).length;
+  const one = await node.submitTask<number>({ id: 't1', type: 'countPrimes', data: { from: 0, to: 10 } });
+  const caps = compute.getCapabilities();
+  const workers: number = caps.workers + node.getStatus().compute.queued + node.getStatus().compute.completed;
+  console.log(images.length, primes, cancelled, retried, one, caps.peers, workers);
   await node.stop();
 }
 

@@ -1,0 +1,131 @@
+// The compute API in Node, where there are no Web Workers and units run
+// inline: built-in and module tasks, progress, cancel, stats, and errors that
+// name the bad argument. Several tabs sharing work are in e2e/compute.spec.js.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createNode, NodeKernel } from '../../dist/peercompute.js';
+import { longestChain } from '../../web/tasks/collatz.js';
+
+// The reference: the definition, written independently of the C++.
+function mandelbrot({ x0, y0, dx, dy, width, height, maxIter }) {
+  const out = new Uint32Array(width * height);
+  for (let j = 0; j < height; j++) {
+    for (let i = 0; i < width; i++) {
+      const cr = x0 + i * dx;
+      const ci = y0 + j * dy;
+      let zr = 0;
+      let zi = 0;
+      let n = 0;
+      while (n < maxIter && zr * zr + zi * zi <= 4) {
+        const t = zr * zr - zi * zi + cr;
+        zi = 2 * zr * zi + ci;
+        zr = t;
+        n++;
+      }
+      out[j * width + i] = n;
+    }
+  }
+  return out;
+}
+
+describe('compute in Node', async () => {
+  const node = await createNode({ roomId: 'compute-test', enablePersistence: false, computeWorkers: 2 });
+  const cm = node.getComputeManager();
+
+  it('runs mandelbrot tiles and returns exactly the reference escape counts, in input order', async () => {
+    const tiles = [0, 1, 2, 3].map((t) => ({ x0: -2.1, y0: -1.2 + t * 0.6, dx: 0.03, dy: 0.03, width: 100, height: 20, maxIter: 300 }));
+    const job = cm.submitJob('mandelbrot', tiles);
+    const seen = [];
+    job.on('progress', (p) => seen.push(p));
+    const outputs = await job.result;
+    assert.equal(outputs.length, 4);
+    tiles.forEach((tile, i) => assert.deepEqual(outputs[i], mandelbrot(tile)));
+    assert.deepEqual(seen.map((p) => p.done), [1, 2, 3, 4]);
+    assert.deepEqual(seen.map((p) => p.index).sort(), [0, 1, 2, 3]);
+    assert.deepEqual(seen.at(-1).byPeer, { [node.nodeId]: 4 });
+    assert.deepEqual(job.stats.unitsByPeer, { [node.nodeId]: 4 });
+    assert.equal(job.stats.retries, 0);
+    assert.equal(job.isFinished, true);
+  });
+
+  it('counts primes, and submitTask keeps the original {id, type, data} shape', async () => {
+    assert.deepEqual(await cm.submitJob('countPrimes', [{ from: 0, to: 100 }, { from: 0, to: 1_000_000 }]).result, [25, 78498]);
+    assert.equal(await node.submitTask({ id: 't-1', type: 'countPrimes', data: { from: 10, to: 20 } }), 4);
+  });
+
+  it('runs an app task from an ES module', async () => {
+    cm.registerTask('collatz', { module: new URL('../../web/tasks/collatz.js', import.meta.url), export: 'longestChain' });
+    const inputs = [{ from: 1, to: 1000 }, { from: 1000, to: 5000 }];
+    assert.deepEqual(await cm.submitJob('collatz', inputs).result, inputs.map(longestChain));
+    assert.ok(cm.getCapabilities().tasks.includes('collatz'));
+    assert.deepEqual(cm.getCapabilities().registeredTasks, ['collatz']);
+  });
+
+  it('an empty job resolves at once with no outputs', async () => {
+    assert.deepEqual(await cm.submitJob('countPrimes', []).result, []);
+  });
+
+  it('cancel() rejects the result with an AbortError, and other jobs go on', async () => {
+    const big = cm.submitJob('countPrimes', Array.from({ length: 50 }, () => ({ from: 0, to: 200_000 })));
+    const small = cm.submitJob('countPrimes', [{ from: 0, to: 10 }]);
+    assert.equal(big.cancel(), true);
+    await assert.rejects(big.result, { name: 'AbortError', message: /was cancelled/ });
+    assert.equal(big.cancel(), false);
+    assert.deepEqual(await small.result, [4]);
+  });
+
+  it('a task that fails on every attempt fails the job, naming the unit and the error', async () => {
+    const job = cm.submitJob('mandelbrot', [{ x0: 0 }], { maxAttempts: 2 });
+    await assert.rejects(job.result, /unit 0 failed 2 times; last: .*mandelbrot: input\.y0 must be a number/);
+    assert.equal(job.stats.retries, 1);
+  });
+
+  it('throws an Error that names the bad argument, and submits nothing', () => {
+    const before = node.getStatus().compute.activeJobs;
+    assert.throws(() => cm.submitJob('noSuchTask', [1]), /submitJob\(name, inputs, options\): unknown task 'noSuchTask'/);
+    assert.throws(() => cm.submitJob(42, []), /submitJob.*name must be a task name/);
+    assert.throws(() => cm.submitJob('countPrimes', 'x'), /inputs must be an array/);
+    assert.throws(() => cm.submitJob('countPrimes', [{ a: undefined }]), /inputs\[0\]\.a is undefined, not data/);
+    assert.throws(() => cm.submitJob('countPrimes', [new Map()]), /inputs\[0\] is a Map, not data/);
+    assert.throws(() => cm.submitJob('countPrimes', [new Uint8Array(16 * 1024 * 1024 + 1)]), /inputs\[0\] is \d+ bytes, over the limit of 16777216/);
+    assert.throws(() => cm.submitJob('countPrimes', [], { redundancy: 1.5 }), /options\.redundancy must be an integer/);
+    assert.throws(() => cm.submitJob('countPrimes', [], { timeoutMs: -1 }), /options\.timeoutMs must be a positive number/);
+    assert.throws(() => cm.submitJob('countPrimes', [], { maxAttempts: 0 }), /options\.maxAttempts must be an integer/);
+    assert.throws(() => cm.submitJob('countPrimes', [], { retries: 2 }), /options\.retries is not an option/);
+    assert.throws(() => cm.registerTask('mandelbrot', { module: './x.js', export: 'f' }), /'mandelbrot' is a built-in task/);
+    assert.throws(() => cm.registerTask('ok', { module: './x.js', fn: 'f' }), /unknown option 'fn'/);
+    assert.throws(() => cm.registerTask('ok', () => 1), /must be an object \{module: url, export/);
+    assert.throws(() => cm.registerTask('has space', { module: './x.js' }), /name must be 1-64 characters/);
+    assert.rejects(() => node.submitTask({ type: 'countPrimes' }), /task\.data is missing/);
+    assert.equal(node.getStatus().compute.activeJobs, before);
+  });
+
+  it('reports workers and units in getStatus().compute', async () => {
+    await cm.submitJob('countPrimes', [{ from: 0, to: 10 }]).result;
+    const c = node.getStatus().compute;
+    assert.equal(c.enabled, true);
+    assert.equal(c.available, true);
+    assert.equal(c.workers, 2);
+    assert.ok(c.completed > 0);
+    assert.equal(c.queued, 0);
+    assert.deepEqual(c.tasks, ['collatz', 'countPrimes', 'mandelbrot']);
+  });
+
+  it('a node with computeWorkers 0 runs nothing, so a job waits for a peer', async () => {
+    const idle = await createNode({ roomId: 'compute-idle', enablePersistence: false, computeWorkers: 0 });
+    assert.equal(idle.getStatus().compute.available, false);
+    const job = idle.getComputeManager().submitJob('countPrimes', [{ from: 0, to: 10 }]);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(job.done, 0);
+    assert.equal(job.isFinished, false);
+    job.cancel();
+  });
+
+  it('getComputeManager and submitTask before initialize throw a clear error', () => {
+    const fresh = new NodeKernel({ enablePersistence: false });
+    assert.throws(() => fresh.getComputeManager(), /getComputeManager\(\): the node is not initialized/);
+    assert.throws(() => fresh.submitTask({ type: 'countPrimes', data: {} }), /submitTask\(\): the node is not initialized/);
+    assert.throws(() => new NodeKernel({ computeWorkers: -1 }), /config\.computeWorkers/);
+    assert.throws(() => new NodeKernel({ faultInjection: { lie: true } }), /config\.faultInjection/);
+  });
+});
