@@ -77,6 +77,30 @@ class OutputEncoder {
   std::vector<uint8_t> buf_;
 };
 
+// Reads the batches JavaScript writes into the input buffer: little-endian
+// u32 counts and lengths, and byte strings, each checked against the end.
+class BatchReader {
+ public:
+  BatchReader(const std::vector<uint8_t>& buffer, size_t size)
+      : p_(buffer.data()), end_(p_ + std::min(size, buffer.size())) {}
+  bool u32(uint32_t* v) {
+    if (end_ - p_ < 4) return false;
+    *v = uint32_t(p_[0]) | uint32_t(p_[1]) << 8 | uint32_t(p_[2]) << 16 | uint32_t(p_[3]) << 24;
+    p_ += 4;
+    return true;
+  }
+  bool text(uint32_t n, std::string* out) {
+    if (static_cast<size_t>(end_ - p_) < n) return false;
+    out->assign(reinterpret_cast<const char*>(p_), n);
+    p_ += n;
+    return true;
+  }
+
+ private:
+  const uint8_t* p_;
+  const uint8_t* end_;
+};
+
 // Owns one kernel. Results come back as an error string, empty on success,
 // so the JS side can throw an Error that says what was wrong.
 class KernelBinding {
@@ -135,32 +159,19 @@ class KernelBinding {
   // The input buffer holds: u32 count, then per operation u32 key length,
   // key, u32 value length (0xFFFFFFFF: a delete), value.
   std::string commitEncoded(size_t size, double now) {
-    const uint8_t* p = inbox_.data();
-    const uint8_t* end = p + std::min(size, inbox_.size());
-    auto u32 = [&](uint32_t* v) {
-      if (end - p < 4) return false;
-      *v = uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
-      p += 4;
-      return true;
-    };
-    auto text = [&](uint32_t n, std::string* out) {
-      if (static_cast<size_t>(end - p) < n) return false;
-      out->assign(reinterpret_cast<const char*>(p), n);
-      p += n;
-      return true;
-    };
+    BatchReader in(inbox_, size);
     uint32_t count = 0;
-    if (!u32(&count)) return "malformed operation batch";
+    if (!in.u32(&count)) return "malformed operation batch";
     std::vector<pc::Operation> ops;
     ops.reserve(std::min<uint32_t>(count, 1 << 16));
     for (uint32_t i = 0; i < count; ++i) {
       uint32_t keyLength = 0, valueLength = 0;
       std::string key, value;
-      if (!u32(&keyLength) || !text(keyLength, &key) || !u32(&valueLength)) return "malformed operation batch";
+      if (!in.u32(&keyLength) || !in.text(keyLength, &key) || !in.u32(&valueLength)) return "malformed operation batch";
       if (valueLength == 0xFFFFFFFFu) {
         ops.emplace_back(std::move(key), std::nullopt);
       } else {
-        if (!text(valueLength, &value)) return "malformed operation batch";
+        if (!in.text(valueLength, &value)) return "malformed operation batch";
         ops.emplace_back(std::move(key), std::move(value));
       }
     }
@@ -196,23 +207,14 @@ class KernelBinding {
   // input u32 length and its task data. Returns the job id, or an error.
   val submitJob(const std::string& task, size_t size, double redundancy, double timeoutMs, double maxAttempts,
                 double now) {
-    const uint8_t* p = inbox_.data();
-    const uint8_t* end = p + std::min(size, inbox_.size());
-    auto u32 = [&](uint32_t* v) {
-      if (end - p < 4) return false;
-      *v = uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
-      p += 4;
-      return true;
-    };
+    BatchReader in(inbox_, size);
     uint32_t count = 0;
-    if (!u32(&count)) return val("malformed input batch");
+    if (!in.u32(&count)) return val("malformed input batch");
     std::vector<std::string> inputs;
     inputs.reserve(std::min<uint32_t>(count, 1 << 16));
     for (uint32_t i = 0; i < count; ++i) {
       uint32_t n = 0;
-      if (!u32(&n) || static_cast<size_t>(end - p) < n) return val("malformed input batch");
-      inputs.emplace_back(reinterpret_cast<const char*>(p), n);
-      p += n;
+      if (!in.u32(&n) || !in.text(n, &inputs.emplace_back())) return val("malformed input batch");
     }
     pc::JobOptions options;
     options.redundancy = static_cast<uint32_t>(redundancy);
