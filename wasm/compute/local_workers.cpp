@@ -51,6 +51,13 @@ std::vector<uint64_t> LocalWorkers::cancelAllFrom(const std::string& origin) {
   return stopped;
 }
 
+size_t LocalWorkers::activeFrom(const std::string& origin) const {
+  size_t n = static_cast<size_t>(
+      std::count_if(queue_.begin(), queue_.end(), [&](const Run& r) { return r.origin == origin; }));
+  for (const auto& [exec, run] : running_) n += run.origin == origin && !run.cancelled;
+  return n;
+}
+
 std::optional<LocalWorkers::Run> LocalWorkers::finish(uint64_t exec) {
   auto it = running_.find(exec);
   if (it == running_.end()) return std::nullopt;

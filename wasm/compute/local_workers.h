@@ -37,6 +37,8 @@ class LocalWorkers {
   // The host's answer for a run; nullopt for an exec that is not running.
   std::optional<Run> finish(uint64_t exec);
 
+  // Runs of `origin` queued or running, not counting cancelled ones.
+  size_t activeFrom(const std::string& origin) const;
   size_t queued() const { return queue_.size(); }
   size_t running() const { return running_.size(); }
   uint64_t completed() const { return completed_; }

@@ -82,13 +82,16 @@ const std::string* WorkScheduler::pick(const Job& job, const Unit& unit) const {
   const std::string* best = nullptr;
   bool bestFailed = true;
   double bestCost = 0;
+  bool otherCould = false;  // a worker that has not failed the unit, free or busy
   for (const auto& [id, w] : workers_) {
-    if (w.capacity == 0 || w.inFlight >= slots(w) || !w.tasks.count(job.task)) continue;
+    if (w.capacity == 0 || !w.tasks.count(job.task)) continue;
     if (job.distrusted.count(id) || unit.active.count(id)) continue;
     bool hasResult = false;
     for (const auto& r : unit.results) hasResult = hasResult || r.first == id;
     if (hasResult) continue;
     bool failed = unit.failedBy.count(id) > 0;
+    otherCould = otherCould || !failed;
+    if (w.inFlight >= slots(w)) continue;
     double cost = (w.inFlight + 1) * (w.msPerUnit > 0 ? w.msPerUnit : typical) / w.capacity;
     if (!best || (bestFailed && !failed) || (bestFailed == failed && cost < bestCost)) {
       best = &id;
@@ -96,6 +99,10 @@ const std::string* WorkScheduler::pick(const Job& job, const Unit& unit) const {
       bestCost = cost;
     }
   }
+  // A worker that is only busy can still run it: the unit waits for its free
+  // slot. Sent back to the worker that failed it whenever the others happened
+  // to be full, a unit used up all its attempts on one hung worker.
+  if (best && bestFailed && otherCould) return nullptr;
   return best;
 }
 

@@ -188,6 +188,11 @@ void NodeKernel::onWorkAssign(PeerRecord& peer, wire::WorkAssign&& f, Millis) {
     why = "task '" + f.task + "' is not registered on " + config_.nodeId;
   } else if (config_.computeWorkers == 0) {
     why = config_.nodeId + " runs no tasks (computeWorkers is 0)";
+  } else if (localWorkers_.activeFrom(peer.id) > config_.computeWorkers) {
+    // An honest owner holds at most one unit queued behind each advertised
+    // worker (WorkScheduler::slots), and a revoke reaches us before the
+    // assign that reuses its slot. More is a flood that would queue without bound.
+    why = config_.nodeId + " takes at most " + std::to_string(config_.computeWorkers + 1) + " units at once from one peer";
   }
   if (!why.empty()) {
     reject(peer, "WorkAssign refused: " + why);
@@ -200,9 +205,16 @@ void NodeKernel::onWorkAssign(PeerRecord& peer, wire::WorkAssign&& f, Millis) {
 
 void NodeKernel::onWorkResult(PeerRecord& peer, wire::WorkResult&& f, Millis now) {
   WorkScheduler::ResultKind kind = WorkScheduler::ResultKind::Failed;
-  if (f.ok) {
-    bool wellFormed = f.bytes.size() <= config_.maxTaskDataBytes && checkTaskData(f.bytes).empty();
-    kind = wellFormed ? WorkScheduler::ResultKind::Ok : WorkScheduler::ResultKind::Invalid;
+  bool oversized = f.ok && f.bytes.size() > config_.maxTaskDataBytes;
+  if (oversized) {
+    // Too big for this node is no lie: a peer whose limit is larger sent it
+    // in good faith, and so would every other. As a wrong answer it got each
+    // worker distrusted and left the unit waiting forever; as a failed
+    // attempt (as on this node's own worker) the job ends, naming the limit.
+    f.bytes = "the result is " + std::to_string(f.bytes.size()) + " bytes, over the limit of " +
+              std::to_string(config_.maxTaskDataBytes) + " on " + config_.nodeId + " (maxTaskDataBytes)";
+  } else if (f.ok) {
+    kind = checkTaskData(f.bytes).empty() ? WorkScheduler::ResultKind::Ok : WorkScheduler::ResultKind::Invalid;
   }
   WorkScheduler::Actions actions;
   WorkScheduler::Verdict verdict = scheduler_.onResult(peer.id, f.lease, kind, std::move(f.bytes), now, actions);
@@ -211,7 +223,9 @@ void NodeKernel::onWorkResult(PeerRecord& peer, wire::WorkResult&& f, Millis now
     reject(peer, "a result for a unit it was not given (lease " + std::to_string(f.lease) + ")");
   } else if (verdict == WorkScheduler::Verdict::Counted && kind == WorkScheduler::ResultKind::Invalid) {
     ++counters_.rejectedResults;
-    reject(peer, "a result that is not task data, or over the size limit");
+    reject(peer, "a result that is not task data");
+  } else if (verdict == WorkScheduler::Verdict::Counted && oversized) {
+    ++counters_.rejectedResults;  // refused, though not the peer's fault
   }
   applyWork(actions, now);
 }
