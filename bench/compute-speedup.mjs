@@ -1,0 +1,493 @@
+#!/usr/bin/env node
+// PeerCompute distributed-compute benchmark, in headless Chromium:
+//   1. speedup: one CPU-bound mandelbrot job submitted from a tab alone in its
+//      room (1 tab, 1 compute worker) against the same job submitted from a
+//      tab that has a second tab in its room (2 tabs, 1 compute worker each);
+//      rounds alternate the two, and every round checks that both produced
+//      byte-identical images and that the second tab did units;
+//   2. overhead per work unit: many tiny units (countPrimes {from: 0, to: 10})
+//      on the lone tab, against a raw Web Worker round trip in the same page
+//      with the same pipelining (2 messages in flight), and across the two tabs.
+// References for both, in the lone tab: the same units on the library's own
+// worker script (dist/compute/task-worker.js) driven directly, without the
+// kernel or the scheduler; for the speedup also on two such workers (what the
+// hardware gives with no library in between).
+//
+//   npm run bench:compute              (same as: node bench/compute-speedup.mjs)
+//   node bench/compute-speedup.mjs --rounds=5 --warmup=1 --max-iter=2500 --tiles=64 \
+//        --units=2000 --overhead-rounds=5 [--no-reference]
+//
+// Starts scripts/serve.mjs on a free port (5190-5199), opens bench/compute.html
+// in three tabs of one browser context (S alone in one room; A and B together
+// in another; the rooms never meet), prints a summary and writes
+// bench/results/compute.json. Exits non-zero only on errors; a missed target
+// is reported, not failed.
+import { CHROMIUM_ARGS, call, launchChromium, newIsolatedContext } from './support/browser.mjs';
+import { saveResults } from './support/results.mjs';
+import { startServer } from './support/static-server.mjs';
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const resultsFile = join(root, 'bench', 'results', 'compute.json');
+const PAGE = '/bench/compute.html';
+
+const SPEEDUP_TARGET = 1.7; // median(1 tab) / median(2 tabs): at least (2 cores: 2x ideal)
+const WIDTH = 1024;
+const HEIGHT = 768;
+// The view: the main cardioid and the period-2 bulb, 2.1 x 1.575 (4:3, square pixels).
+const VIEW = { x0: -1.6, y0: -0.7875, w: 2.1, h: 1.575 };
+
+const USAGE =
+  'usage: node bench/compute-speedup.mjs [--rounds=5] [--warmup=1] [--max-iter=2500] [--tiles=64]\n' +
+  '         [--units=2000] [--overhead-rounds=5] [--no-reference]\n' +
+  '  --tiles: 16, 64 or 256 (a square grid over the 1024x768 image)';
+
+function parseArgs(argv) {
+  const options = { rounds: 5, warmup: 1, maxIter: 2500, tiles: 64, units: 2000, overheadRounds: 5, reference: true };
+  const numeric = { rounds: 'rounds', warmup: 'warmup', 'max-iter': 'maxIter', tiles: 'tiles', units: 'units', 'overhead-rounds': 'overheadRounds' };
+  for (const arg of argv) {
+    if (arg === '--help' || arg === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    if (arg === '--no-reference') {
+      options.reference = false;
+      continue;
+    }
+    const m = /^--([a-z-]+)=(\d+)$/.exec(arg);
+    if (!m || !(m[1] in numeric)) throw new Error(`unknown argument ${arg} (try --help)`);
+    options[numeric[m[1]]] = Number(m[2]);
+  }
+  if (options.rounds < 1 || options.units < 1 || options.maxIter < 1) throw new Error('--rounds, --units and --max-iter must be >= 1');
+  if (![16, 64, 256].includes(options.tiles)) throw new Error('--tiles must be 16, 64 or 256');
+  return options;
+}
+
+// ---- statistics ----------------------------------------------------------------
+
+function quantile(sorted, q) {
+  if (sorted.length === 0) return NaN;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+function summarize(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { n: sorted.length, median: quantile(sorted, 0.5), min: sorted[0], max: sorted[sorted.length - 1] };
+}
+
+const round = (v, digits = 4) => (Number.isFinite(v) ? Math.round(v * 10 ** digits) / 10 ** digits : null);
+const mapStats = (s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === 'n' ? v : round(v)]));
+const sec = (msValue) => `${(msValue / 1000).toFixed(3)} s`;
+const us = (v) => `${v.toFixed(1)} µs`;
+
+// Share of all cores' time spent busy (not idle or iowait) over `ms`, from
+// /proc/stat; null where there is none. Taken before the browser starts, it
+// tells whether something else is using the CPU.
+async function busyShare(ms = 1000) {
+  const sample = () => {
+    try {
+      const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+      return { idle: f[3] + (f[4] ?? 0), total: f.reduce((x, y) => x + y, 0) };
+    } catch {
+      return null;
+    }
+  };
+  const a = sample();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = sample();
+  if (!a || !b || b.total === a.total) return null;
+  return 1 - (b.idle - a.idle) / (b.total - a.total);
+}
+
+// ---- pages -----------------------------------------------------------------------
+
+function waitForDist() {
+  // Another process may be rebuilding dist/ (scripts/build.sh removes it first).
+  const deadline = Date.now() + 180_000;
+  return (async () => {
+    while (!(existsSync(join(root, 'dist', 'peercompute.js')) && existsSync(join(root, 'dist', 'peercompute-core.wasm')))) {
+      if (Date.now() > deadline) throw new Error('dist/ is missing; build it with `npm run build` first');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  })();
+}
+
+// Opens bench/compute.html and waits for its module (retrying while dist/ is
+// being rebuilt); console errors and warnings and page errors go to problems.
+async function openComputePage(context, base, label, problems) {
+  const page = await context.newPage();
+  page.on('pageerror', (error) => problems.push(`[${label}] page error: ${error.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`[${label}] console ${msg.type()}: ${msg.text()}`);
+  });
+  for (let attempt = 1; ; attempt++) {
+    await waitForDist();
+    await page.goto(`${base}${PAGE}`);
+    try {
+      await page.waitForFunction(() => window.bench?.ready === true, null, { timeout: 15_000 });
+      return page;
+    } catch (error) {
+      if (attempt >= 3) throw new Error(`tab ${label}: ${PAGE} did not load: ${error.message}`);
+      console.warn(`tab ${label}: the page did not load (dist/ being rebuilt?); retrying`);
+      await new Promise((r) => setTimeout(r, 5000));
+    }
+  }
+}
+
+// ---- checks ---------------------------------------------------------------------
+
+function checkSolo(what, r, idS) {
+  const others = Object.keys(r.stats.unitsByPeer).filter((p) => p !== idS);
+  if (others.length > 0) throw new Error(`${what}: the lone tab's job ran units on ${others.join(', ')}; the rooms met`);
+  if (r.stats.done !== r.units) throw new Error(`${what}: ${r.stats.done} of ${r.units} units done`);
+}
+
+function checkPair(what, r, idA, idB) {
+  const units = r.stats.unitsByPeer;
+  const unknown = Object.keys(units).filter((p) => p !== idA && p !== idB);
+  if (unknown.length > 0) throw new Error(`${what}: units ran on ${unknown.join(', ')}, which is neither tab A nor tab B`);
+  if (!(units[idB] > 0)) throw new Error(`${what}: tab B did no units (unitsByPeer ${JSON.stringify(units)})`);
+  if (r.stats.done !== r.units) throw new Error(`${what}: ${r.stats.done} of ${r.units} units done`);
+}
+
+function checkSameImage(what, r, reference) {
+  if (r.hash !== reference.hash || r.bytes !== reference.bytes) {
+    throw new Error(
+      `${what}: the image differs from the lone tab's: sha256 ${r.hash} (${r.bytes} B, count sum ${r.countSum}) ` +
+        `vs ${reference.hash} (${reference.bytes} B, count sum ${reference.countSum})`,
+    );
+  }
+}
+
+// How a pair job's units were spread, from tab A's 'progress' events.
+function spread(r, idA, idB) {
+  const a = r.byPeer[idA] ?? { units: 0, firstMs: NaN, lastMs: NaN };
+  const b = r.byPeer[idB] ?? { units: 0, firstMs: NaN, lastMs: NaN };
+  const lastEarlier = Math.min(a.units ? a.lastMs : 0, b.units ? b.lastMs : 0);
+  return {
+    unitsA: a.units,
+    unitsB: b.units,
+    firstA: a.firstMs,
+    firstB: b.firstMs,
+    lastA: a.lastMs,
+    lastB: b.lastMs,
+    // From the earlier of the two tabs' last accepted units to the end of the job:
+    // the stretch in which only one tab still had work.
+    tailMs: r.ms - lastEarlier,
+    retries: r.stats.retries,
+  };
+}
+
+// ---- main -------------------------------------------------------------------------
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  await waitForDist();
+  const runId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const problems = [];
+  const loadAtStart = loadavg();
+  const busyBefore = await busyShare();
+  let server = null;
+  let browser = null;
+  try {
+    server = await startServer(root, PAGE);
+    browser = await launchChromium();
+    const context = await newIsolatedContext(browser, server.base);
+    // S is alone in its room; A and B share another. All three stay open.
+    const s = await openComputePage(context, server.base, 'S', problems);
+    const a = await openComputePage(context, server.base, 'A', problems);
+    const b = await openComputePage(context, server.base, 'B', problems);
+    const libraryVersion = await s.evaluate(() => window.bench.version);
+    if (busyBefore !== null && busyBefore > 0.2) {
+      console.warn(
+        `warning: the CPU was ${(busyBefore * 100).toFixed(0)} % busy in the second before the run: other processes are using it, ` +
+          'so two workers may not get two cores (compare with the raw 2-worker reference below)',
+      );
+    }
+    const info = await call(s, 'pageInfo');
+    const infoA = await call(a, 'pageInfo');
+    const infoB = await call(b, 'pageInfo');
+    if (!info.crossOriginIsolated) console.warn('warning: the bench pages are not cross-origin isolated; performance.now() is coarse (100 us)');
+
+    const soloRoom = `bench-compute-solo-${runId}`;
+    const pairRoom = `bench-compute-pair-${runId}`;
+    const idS = await call(s, 'createNode', soloRoom, 1);
+    const idA = await call(a, 'createNode', pairRoom, 1);
+    const idB = await call(b, 'createNode', pairRoom, 1);
+    const tConnect = Date.now();
+    await Promise.all([call(a, 'waitComputePeer', idB), call(b, 'waitComputePeer', idA)]);
+    const connectMs = Date.now() - tConnect;
+    const soloPeers = await call(s, 'connectedPeerIds');
+    if (soloPeers.length > 0) throw new Error(`tab S (room ${soloRoom}) is connected to ${soloPeers.join(', ')}; it must be alone`);
+
+    const side = Math.sqrt(options.tiles);
+    const params = { ...VIEW, width: WIDTH, height: HEIGHT, tilesX: side, tilesY: side, maxIter: options.maxIter };
+    const cores = cpus().length;
+    console.log(
+      `PeerCompute ${libraryVersion} compute bench — Chromium ${browser.version()}, node ${process.version}, ` +
+        `${cores} cores (navigator.hardwareConcurrency ${info.hardwareConcurrency}), ` +
+        `CPU busy before the run ${busyBefore === null ? 'n/a' : `${(busyBefore * 100).toFixed(0)} %`}, load average ${loadAtStart.map((v) => v.toFixed(2)).join(' ')}, ` +
+        `server ${server.base}, run ${runId}`,
+    );
+    console.log(
+      `tabs: S ${idS} alone in ${soloRoom}; A ${idA} + B ${idB} in ${pairRoom} (A and B saw each other's worker after ${connectMs} ms); ` +
+        `visibility S/A/B ${info.visibilityState}/${infoA.visibilityState}/${infoB.visibilityState}`,
+    );
+    console.log(
+      `speedup job: mandelbrot ${WIDTH}x${HEIGHT}, x ${VIEW.x0}..${round(VIEW.x0 + VIEW.w)}, y ${VIEW.y0}..${round(VIEW.y0 + VIEW.h)}, ` +
+        `maxIter ${options.maxIter}, ${options.tiles} tiles of ${WIDTH / side}x${HEIGHT / side}; ${options.warmup} warm-up + ${options.rounds} rounds. ` +
+        `overhead: ${options.units} units of countPrimes {from: 0, to: 10}, ${options.overheadRounds} rounds` +
+        (options.reference ? '' : '; no raw references (--no-reference)'),
+    );
+
+    // ---- 1. speedup -------------------------------------------------------------
+    const kinds = options.reference ? ['one', 'two', 'raw1', 'raw2'] : ['one', 'two'];
+    const runKind = async (kind) => {
+      if (kind === 'one') return call(s, 'runMandelbrot', params);
+      if (kind === 'two') return call(a, 'runMandelbrot', params);
+      if (kind === 'raw1') return call(s, 'rawMandelbrot', params, 1);
+      return call(s, 'rawMandelbrot', params, 2);
+    };
+    const speedRounds = [];
+    let referenceImage = null;
+    for (let i = 0; i < options.warmup + options.rounds; i++) {
+      const warm = i < options.warmup;
+      const k = i - options.warmup;
+      const order = k % 2 === 0 || warm ? kinds : [...kinds].reverse();
+      const r = {};
+      for (const kind of order) r[kind] = await runKind(kind);
+      const label = warm ? `warm-up ${i + 1}` : `round ${k + 1}/${options.rounds}`;
+      checkSolo(`${label}, 1 tab`, r.one, idS);
+      checkPair(`${label}, 2 tabs`, r.two, idA, idB);
+      referenceImage ??= r.one;
+      checkSameImage(`${label}, 1 tab`, r.one, referenceImage);
+      checkSameImage(`${label}, 2 tabs`, r.two, r.one);
+      if (r.raw1) checkSameImage(`${label}, raw 1 worker`, r.raw1, r.one);
+      if (r.raw2) checkSameImage(`${label}, raw 2 workers`, r.raw2, r.one);
+      const sp = spread(r.two, idA, idB);
+      const ratio = r.one.ms / r.two.ms;
+      console.log(
+        `  ${label} (${order.join(', ')}): 1 tab ${sec(r.one.ms)}, 2 tabs ${sec(r.two.ms)} -> ${ratio.toFixed(2)}x; ` +
+          `units A/B ${sp.unitsA}/${sp.unitsB}, first from B at ${sp.firstB.toFixed(0)} ms, last unit A ${sec(sp.lastA)} B ${sec(sp.lastB)}, one-tab tail ${sp.tailMs.toFixed(0)} ms` +
+          (sp.retries ? `, ${sp.retries} retries` : '') +
+          (r.raw1 ? `; raw 1 worker ${sec(r.raw1.ms)}, raw 2 workers ${sec(r.raw2.ms)} -> ${(r.raw1.ms / r.raw2.ms).toFixed(2)}x` : '') +
+          `; images identical (sha256 ${r.one.hash.slice(0, 12)})`,
+      );
+      if (!warm) speedRounds.push({ round: k + 1, order, ...r, spread: sp, ratio });
+    }
+    const one = summarize(speedRounds.map((x) => x.one.ms));
+    const two = summarize(speedRounds.map((x) => x.two.ms));
+    const speedup = one.median / two.median;
+    const roundRatios = summarize(speedRounds.map((x) => x.ratio));
+    const raw1 = options.reference ? summarize(speedRounds.map((x) => x.raw1.ms)) : null;
+    const raw2 = options.reference ? summarize(speedRounds.map((x) => x.raw2.ms)) : null;
+    const rawSpeedup = options.reference ? raw1.median / raw2.median : NaN;
+    const tail = summarize(speedRounds.map((x) => x.spread.tailMs));
+    const unitsB = summarize(speedRounds.map((x) => x.spread.unitsB));
+    // Per-tile compute times on one raw worker (median over rounds, per tile).
+    let tileMs = null;
+    if (options.reference) {
+      tileMs = speedRounds[0].raw1.unitMs.map((_, t) => summarize(speedRounds.map((x) => x.raw1.unitMs[t])).median);
+      // How busy each tab's worker was on the 2-tab job: the raw time of the
+      // tiles it did over the time until its last tile was accepted.
+      for (const x of speedRounds) {
+        x.efficiency = {};
+        for (const [tab, id] of [['A', idA], ['B', idB]]) {
+          const mine = x.two.accepted.filter((u) => u.peer === id);
+          const work = mine.reduce((sum, u) => sum + tileMs[u.index], 0);
+          x.efficiency[tab] = mine.length ? work / mine[mine.length - 1].t : NaN;
+        }
+      }
+    }
+
+    // ---- 2. overhead per unit ------------------------------------------------------
+    const oKinds = options.reference ? ['solo', 'echo', 'echo1', 'rawTask', 'pair'] : ['solo', 'echo', 'pair'];
+    const runOverhead = async (kind) => {
+      if (kind === 'solo') return call(s, 'runTiny', options.units);
+      if (kind === 'pair') return call(a, 'runTiny', options.units);
+      if (kind === 'echo') return call(s, 'rawEcho', options.units, 2);
+      if (kind === 'echo1') return call(s, 'rawEcho', options.units, 1);
+      return call(s, 'rawTiny', options.units, 2);
+    };
+    const overheadRounds = [];
+    for (let i = 0; i < 1 + options.overheadRounds; i++) {
+      const warm = i === 0;
+      const order = i % 2 === 1 || warm ? oKinds : [...oKinds].reverse();
+      const r = {};
+      for (const kind of order) r[kind] = await runOverhead(kind);
+      const label = warm ? 'warm-up' : `round ${i}/${options.overheadRounds}`;
+      checkSolo(`tiny units ${label}, 1 tab`, r.solo, idS);
+      const pairUnits = r.pair.stats.unitsByPeer;
+      const perUnit = Object.fromEntries(Object.entries(r).map(([kind, x]) => [kind, (x.ms * 1000) / x.units]));
+      console.log(
+        `  tiny units ${label} (${order.join(', ')}): 1 tab ${us(perUnit.solo)}/unit, raw echo ${us(perUnit.echo)}/unit` +
+          (r.rawTask ? ` (1 in flight ${us(perUnit.echo1)}), raw task worker ${us(perUnit.rawTask)}/unit` : '') +
+          `, 2 tabs ${us(perUnit.pair)}/unit (A/B ${pairUnits[idA] ?? 0}/${pairUnits[idB] ?? 0})`,
+      );
+      if (!warm) overheadRounds.push({ round: i, order, ...r, perUnitUs: perUnit });
+    }
+    const perUnit = (kind) => summarize(overheadRounds.map((x) => x.perUnitUs[kind]));
+    const soloUs = perUnit('solo');
+    const echoUs = perUnit('echo');
+    const pairUs = perUnit('pair');
+    const rawTaskUs = options.reference ? perUnit('rawTask') : null;
+    const echo1Us = options.reference ? perUnit('echo1') : null;
+    const overheadUs = soloUs.median - echoUs.median;
+    const overheadRatio = soloUs.median / echoUs.median;
+    const pairShareB = summarize(overheadRounds.map((x) => (x.pair.stats.unitsByPeer[idB] ?? 0) / x.pair.units));
+    const pairBNone = overheadRounds.filter((x) => !(x.pair.stats.unitsByPeer[idB] > 0)).length;
+
+    // ---- summary -------------------------------------------------------------------
+    const line = '-'.repeat(100);
+    const verdict = (met) => (met ? 'target met' : 'TARGET MISSED');
+    console.log(line);
+    console.log(
+      `speedup, mandelbrot ${options.tiles} tiles: 1 tab median ${sec(one.median)} (min ${sec(one.min)}, max ${sec(one.max)})   ` +
+        `2 tabs median ${sec(two.median)} (min ${sec(two.min)}, max ${sec(two.max)})`,
+    );
+    console.log(
+      `  speedup = median(1 tab) / median(2 tabs) = ${speedup.toFixed(2)}x (target >= ${SPEEDUP_TARGET}, ideal 2) -> ${verdict(speedup >= SPEEDUP_TARGET)}`,
+    );
+    console.log(
+      `  per-round ratios: ${speedRounds.map((x) => x.ratio.toFixed(2)).join(', ')} (median ${roundRatios.median.toFixed(2)}); ` +
+        `units done by B: median ${unitsB.median} of ${options.tiles}; one-tab tail median ${tail.median.toFixed(0)} ms; images identical in every round`,
+    );
+    if (options.reference) {
+      const sumTile = tileMs.reduce((x, y) => x + y, 0);
+      console.log(
+        `  reference, library's worker script driven directly in one tab: 1 worker median ${sec(raw1.median)}, 2 workers median ${sec(raw2.median)} ` +
+          `-> ${rawSpeedup.toFixed(2)}x (what this machine gave two workers with no library in between); ` +
+          `library speedup / raw speedup = ${(speedup / rawSpeedup).toFixed(2)}`,
+      );
+      console.log(
+        `  library vs raw: 1 tab / raw 1 worker = ${(one.median / raw1.median).toFixed(3)}, 2 tabs / raw 2 workers = ${(two.median / raw2.median).toFixed(3)}; ` +
+          `tiles on one raw worker: sum ${sec(sumTile)}, largest ${Math.max(...tileMs).toFixed(0)} ms, median ${summarize(tileMs).median.toFixed(1)} ms`,
+      );
+      const eff = (tab) => summarize(speedRounds.map((x) => x.efficiency[tab])).median;
+      console.log(
+        `  2-tab job, raw time of each tab's tiles / time to its last tile (1 = its worker never slowed or waited): ` +
+          `A median ${eff('A').toFixed(3)}, B median ${eff('B').toFixed(3)}; raw 2 workers: ${(sumTile / 2 / raw2.median).toFixed(3)}`,
+      );
+    }
+    console.log(
+      `overhead per unit, ${options.units} x countPrimes {from: 0, to: 10}, 1 tab: median ${us(soloUs.median)}/unit   ` +
+        `raw worker echo (2 in flight): median ${us(echoUs.median)}/unit`,
+    );
+    console.log(
+      `  library overhead per unit = ${us(overheadUs)} (1 tab - raw echo); ratio 1 tab / raw echo = ${overheadRatio.toFixed(1)}x` +
+        (options.reference
+          ? `\n  references: raw echo with 1 in flight median ${us(echo1Us.median)}/unit (1 tab - that = ${us(soloUs.median - echo1Us.median)}); ` +
+            `the library's worker script running the same countPrimes units, driven directly (2 in flight): median ${us(rawTaskUs.median)}/unit`
+          : ''),
+    );
+    console.log(
+      `  2 tabs (submitted from A): median ${us(pairUs.median)}/unit, B's share of units median ${(pairShareB.median * 100).toFixed(0)} %` +
+        (pairBNone ? ` (B did none in ${pairBNone} round(s))` : '') +
+        `; 2 tabs / 1 tab = ${(pairUs.median / soloUs.median).toFixed(2)}`,
+    );
+    console.log(line);
+
+    const loadAtEnd = loadavg();
+    const pairSummary = (x) => ({
+      ms: round(x.ms, 2),
+      unitsByPeer: x.stats.unitsByPeer,
+      retries: x.stats.retries,
+      rejectedResults: x.stats.rejectedResults,
+    });
+    const results = {
+      benchmark: 'compute',
+      date: new Date().toISOString(),
+      runId,
+      environment: {
+        chromium: browser.version(),
+        chromiumArgs: CHROMIUM_ARGS,
+        node: process.version,
+        peercompute: libraryVersion,
+        platform: `${process.platform} ${process.arch}`,
+        cores,
+        hardwareConcurrency: info.hardwareConcurrency,
+        crossOriginIsolated: info.crossOriginIsolated,
+        visibility: { S: info.visibilityState, A: infoA.visibilityState, B: infoB.visibilityState },
+        cpuBusyBeforeRun: round(busyBefore, 3),
+        loadAverageStart: loadAtStart.map((v) => round(v, 2)),
+        loadAverageEnd: loadAtEnd.map((v) => round(v, 2)),
+      },
+      options,
+      tabs: { S: { nodeId: idS, room: soloRoom }, A: { nodeId: idA, room: pairRoom }, B: { nodeId: idB, room: pairRoom }, pairSawEachOtherMs: connectMs },
+      speedup: {
+        description:
+          "mandelbrot job submitted from one tab, computeWorkers 1, redundancy 1; wall time in the submitting tab from just before submitJob() to job.result. '1 tab': tab S alone in its room; '2 tabs': tab A with tab B in its room",
+        job: { task: 'mandelbrot', width: WIDTH, height: HEIGHT, view: VIEW, maxIter: options.maxIter, tiles: options.tiles, imageSha256: referenceImage.hash, countSum: referenceImage.countSum },
+        oneTabMs: mapStats(one),
+        twoTabsMs: mapStats(two),
+        speedup: round(speedup),
+        target: SPEEDUP_TARGET,
+        targetMet: speedup >= SPEEDUP_TARGET,
+        perRoundRatioMedian: round(roundRatios.median),
+        oneTabTailMs: mapStats(tail),
+        reference: options.reference
+          ? {
+              description: "the library's worker script (dist/compute/task-worker.js) driven directly from tab S, one unit at a time per worker",
+              oneWorkerMs: mapStats(raw1),
+              twoWorkersMs: mapStats(raw2),
+              speedup: round(rawSpeedup),
+              tileMsOnOneWorker: tileMs.map((v) => round(v, 2)),
+            }
+          : null,
+        rounds: speedRounds.map((x) => ({
+          round: x.round,
+          order: x.order,
+          ratio: round(x.ratio),
+          oneTab: { ms: round(x.one.ms, 2), sha256: x.one.hash, unitsByPeer: x.one.stats.unitsByPeer },
+          twoTabs: {
+            ...pairSummary(x.two),
+            sha256: x.two.hash,
+            spread: Object.fromEntries(Object.entries(x.spread).map(([key, v]) => [key, round(v, 2)])),
+            ...(x.efficiency ? { efficiency: { A: round(x.efficiency.A), B: round(x.efficiency.B) } } : {}),
+            // [unit index, 'A' or 'B', ms after submitJob when tab A accepted it], in order of acceptance
+            accepted: x.two.accepted.map((u) => [u.index, u.peer === idA ? 'A' : 'B', round(u.t, 1)]),
+          },
+          ...(x.raw1 ? { raw1WorkerMs: round(x.raw1.ms, 2), raw2WorkersMs: round(x.raw2.ms, 2) } : {}),
+        })),
+      },
+      overhead: {
+        description:
+          'tiny units (countPrimes {from: 0, to: 10}); µs per unit = wall time / units. raw echo: a plain module worker echoing {exec, input} with 2 messages in flight, in tab S',
+        units: options.units,
+        oneTabUsPerUnit: mapStats(soloUs),
+        rawEchoUsPerUnit: mapStats(echoUs),
+        overheadUsPerUnit: round(overheadUs),
+        ratioToRawEcho: round(overheadRatio),
+        rawEchoOneInFlightUsPerUnit: echo1Us ? mapStats(echo1Us) : null,
+        rawTaskWorkerUsPerUnit: rawTaskUs ? mapStats(rawTaskUs) : null,
+        twoTabsUsPerUnit: mapStats(pairUs),
+        twoTabsShareB: mapStats(pairShareB),
+        rounds: overheadRounds.map((x) => ({
+          round: x.round,
+          order: x.order,
+          perUnitUs: Object.fromEntries(Object.entries(x.perUnitUs).map(([key, v]) => [key, round(v, 2)])),
+          oneTab: pairSummary(x.solo),
+          twoTabs: pairSummary(x.pair),
+        })),
+      },
+      problems,
+    };
+    await saveResults(resultsFile, results, problems);
+  } finally {
+    await browser?.close().catch(() => {});
+    await server?.stop().catch(() => {});
+  }
+}
+
+main()
+  .catch((error) => {
+    console.error(`bench failed: ${error?.stack ?? error}`);
+    process.exitCode = 1;
+  })
+  .finally(() => process.exit());
