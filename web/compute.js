@@ -10,11 +10,10 @@
 // window.computeDemo = {render(options), lastImageHash(), ready()}.
 
 import { NodeKernel, VERSION } from '/dist/peercompute.js';
+import { loadPeerServer, PEER_CONFIG_URL } from './signaling-config.js';
 
 const REFRESH_MS = 500;
 const ELAPSED_TICK_MS = 100;
-const PEER_CONFIG_URL = '/peer-config.json';
-const PEER_CONFIG_TIMEOUT_MS = 2000;
 const DEFAULT_ROOM = 'compute-demo';
 
 // The part of the complex plane the canvas shows: the whole set, 4:3.
@@ -188,26 +187,6 @@ let bootError = null;
 let peerServer = null;
 let signalingNote = `waiting for ${PEER_CONFIG_URL}`;
 
-// Fetches the signaling server's description. Any failure (no server, a 404,
-// a timeout, bad JSON) leaves the page on BroadcastChannel alone.
-async function loadPeerServer() {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), PEER_CONFIG_TIMEOUT_MS);
-  try {
-    const response = await fetch(PEER_CONFIG_URL, { cache: 'no-store', signal: controller.signal });
-    if (!response.ok) return { server: null, reason: `${PEER_CONFIG_URL} answered HTTP ${response.status}` };
-    const body = await response.json();
-    if (!body || typeof body !== 'object') return { server: null, reason: `${PEER_CONFIG_URL} is not an object` };
-    // Only the fields the node knows: it refuses unknown options.
-    const { host, port, path, secure, key } = body;
-    return { server: { host, port, path, secure, key }, reason: null };
-  } catch (err) {
-    const reason = err?.name === 'AbortError' ? `no answer within ${PEER_CONFIG_TIMEOUT_MS} ms` : errorText(err);
-    return { server: null, reason: `${PEER_CONFIG_URL}: ${reason}` };
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 async function bootNode() {
   const { server, reason } = await loadPeerServer();

@@ -14,12 +14,11 @@
 // the URL (unless the page was opened with ?password=, which tests use).
 
 import { NodeKernel, VERSION } from '/dist/peercompute.js';
+import { loadPeerServer, PEER_CONFIG_URL } from './signaling-config.js';
 
 const REFRESH_MS = 500;
 const MAX_LOG_ENTRIES = 500;
 const MAX_CELL_CHARS = 160;
-const PEER_CONFIG_URL = '/peer-config.json';
-const PEER_CONFIG_TIMEOUT_MS = 2000;
 const PASSWORD_STORE_KEY = 'peercompute-demo:room-password';
 const RECEIVED_LOG_PER_SECOND = 5; // received-message log lines per second, beyond which they are counted
 const POSITIONS_INTERVAL_MS = 50; // 20 snapshots a second
@@ -240,26 +239,6 @@ let nodeBooting = true; // until /peer-config.json answered and the node exists
 let peerServer = null;
 let signalingNote = `waiting for ${PEER_CONFIG_URL}`;
 
-// Fetches the signaling server's description. Any failure (no server, a 404,
-// a timeout, bad JSON) leaves the page on BroadcastChannel alone.
-async function loadPeerServer() {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), PEER_CONFIG_TIMEOUT_MS);
-  try {
-    const response = await fetch(PEER_CONFIG_URL, { cache: 'no-store', signal: controller.signal });
-    if (!response.ok) return { server: null, reason: `${PEER_CONFIG_URL} answered HTTP ${response.status}` };
-    const body = await response.json();
-    if (!body || typeof body !== 'object') return { server: null, reason: `${PEER_CONFIG_URL} is not an object` };
-    // Only the fields the node knows: it refuses unknown options.
-    const { host, port, path, secure, key } = body;
-    return { server: { host, port, path, secure, key }, reason: null };
-  } catch (err) {
-    const reason = err?.name === 'AbortError' ? `no answer within ${PEER_CONFIG_TIMEOUT_MS} ms` : errorText(err);
-    return { server: null, reason: `${PEER_CONFIG_URL}: ${reason}` };
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function createNode(config) {
   try {
