@@ -223,6 +223,58 @@ TEST(Liveness, AThrottledTabDropsADeadPeerByItsSecondWakeUp) {
   EXPECT_EQ(net.outputs<PeerDisconnected>("a").front().second.reason, "timeout");
 }
 
+// A long task in a's page (3.5 s, under the 4 s peer timeout) starts just
+// after a pings b. b's pong waits behind it, and when the task ends a's timer
+// runs before the pong. a was the one asleep, so it pings again and judges at
+// its next wake, by which time the pong is read: neither drops the other.
+TEST(Liveness, ATabStalledRightAfterPingingKeepsItsPeer) {
+  for (Millis stall : {2500.0, 3500.0, 3900.0}) {
+    SCOPED_TRACE("stall " + std::to_string(stall) + " ms");
+    SimulatedNetwork net;
+    ASSERT_TRUE(net.startMesh({"a", "b"}));
+    net.runFor(2000);
+    const Millis pingedBefore = net.kernel("a").peers().find("b")->lastPingAt;
+    ASSERT_TRUE(net.runUntil([&] { return net.kernel("a").peers().find("b")->lastPingAt > pingedBefore; }, net.now() + 2000));
+    net.stall("a", stall);
+    net.runFor(20'000);
+    EXPECT_TRUE(net.outputs<PeerDisconnected>("a").empty()) << "a kept b";
+    EXPECT_TRUE(net.outputs<PeerDisconnected>("b").empty()) << "b kept a";
+    ASSERT_NE(net.kernel("a").peers().find("b"), nullptr);
+    EXPECT_EQ(net.kernel("a").peers().find("b")->state, PeerState::Connected);
+  }
+}
+
+// The other side of the same model: a tab stalled longer than the peer
+// timeout answers nothing, and its peer drops it as it would a closed tab.
+TEST(Liveness, ATabStalledPastThePeerTimeoutIsDroppedByItsPeer) {
+  SimulatedNetwork net;
+  ASSERT_TRUE(net.startMesh({"a", "b"}));
+  net.runFor(2000);
+  const Millis stalledAt = net.now();
+  net.stall("a", 8000);
+  ASSERT_TRUE(net.runUntil([&] { return !net.outputs<PeerDisconnected>("b").empty(); }, stalledAt + 8000));
+  EXPECT_EQ(net.outputs<PeerDisconnected>("b").front().second.reason, "timeout");
+  EXPECT_LE(net.outputs<PeerDisconnected>("b").front().first, stalledAt + 5000 + 1);
+}
+
+// A stall does not blind a node to a peer that really died meanwhile: its
+// late wake pings, and the next wake drops the silent peer, still within
+// peerTimeoutMs plus a ping interval of the death.
+TEST(Liveness, AStalledTabStillDropsAPeerThatDiedMeanwhile) {
+  SimulatedNetwork net;
+  ASSERT_TRUE(net.startMesh({"a", "b"}));
+  net.runFor(2000);
+  const Millis pingedBefore = net.kernel("a").peers().find("b")->lastPingAt;
+  ASSERT_TRUE(net.runUntil([&] { return net.kernel("a").peers().find("b")->lastPingAt > pingedBefore; }, net.now() + 2000));
+  const Millis diedAt = net.now();
+  net.crash("b", CrashMode::Silent);
+  net.stall("a", 3500);
+  ASSERT_TRUE(net.runUntil([&] { return !net.outputs<PeerDisconnected>("a").empty(); }, diedAt + 10'000));
+  EXPECT_EQ(net.outputs<PeerDisconnected>("a").front().second.reason, "timeout");
+  const NodeConfig defaults;
+  EXPECT_LE(net.outputs<PeerDisconnected>("a").front().first, diedAt + defaults.peerTimeoutMs + defaults.pingIntervalMs + 1);
+}
+
 // A connection that keeps failing is redialled after exponentially growing
 // delays, each jittered to between half and 1.5 times, capped; the jitter
 // comes from the seed the host supplies, so two nodes do not redial in step.

@@ -54,6 +54,7 @@ struct SimulatedNetwork::Node {
   bool crashed = false;
   uint64_t page = 0;  // bumped by reload(): answers meant for an old page are dropped
   Millis timerPeriod = 0;  // 0: not throttled
+  Millis stalledUntil = 0;  // its main thread is busy until then
   std::optional<Millis> lastTimerAt;
   uint64_t timerCalls = 0;
   int sameTimeTimerCalls = 0;
@@ -110,6 +111,9 @@ struct SimulatedNetwork::Server {
 };
 
 namespace {
+// A frame held by a stalled node is delivered this long after the timer that
+// runs when the stall ends (events at one time run before timers).
+constexpr Millis kAfterTimer = 0.001;
 std::string sdp(const char* kind, uint64_t conn) {
   return nlohmann::json{{"sdp", kind}, {"conn", conn}}.dump();
 }
@@ -322,6 +326,11 @@ void SimulatedNetwork::throttleTimers(const std::string& id, Millis period) {
   n.lastTimerAt = now_;
 }
 
+void SimulatedNetwork::stall(const std::string& id, Millis duration) {
+  Node& n = node(id);
+  n.stalledUntil = std::max(n.stalledUntil, now_ + duration);
+}
+
 // ---- outputs ---------------------------------------------------------------------
 
 void SimulatedNetwork::schedule(Millis at, std::function<void()> run) {
@@ -505,15 +514,7 @@ void SimulatedNetwork::sendData(Node& n, const pc::SendData& d) {
   const bool first = link.frames++ == 0;
   auto payload = std::make_shared<const std::vector<uint8_t>>(d.bytes);
   auto deliverAt = [&](Millis at) {
-    schedule(at, [this, from = n.id, to = d.peerId, conn, payload] {
-      Node* b = live(to);
-      if (!b) return;
-      auto e = b->endpoints.find(from);
-      if (e == b->endpoints.end() || e->second.conn != conn || !e->second.open) return;
-      ++framesDelivered_;
-      b->kernel->handleData(from, payload->data(), payload->size(), now_);
-      pump(to);
-    });
+    schedule(at, [this, from = n.id, to = d.peerId, conn, payload] { deliverFrame(from, to, conn, payload); });
   };
   auto pickTime = [&] {
     Millis at = now_ + rng_.between(options_.dataDelayMin, options_.dataDelayMax);
@@ -1034,12 +1035,29 @@ void SimulatedNetwork::rawClose(uint64_t id) {
 
 const std::vector<std::string>& SimulatedNetwork::rawReceived(uint64_t id) const { return sockets_.at(id)->received; }
 
+void SimulatedNetwork::deliverFrame(const std::string& from, const std::string& to, uint64_t conn,
+                                    std::shared_ptr<const std::vector<uint8_t>> payload) {
+  Node* b = live(to);
+  if (!b) return;
+  if (b->stalledUntil > now_) {
+    // Queued behind the long task, and after the timer that runs when it ends.
+    schedule(b->stalledUntil + kAfterTimer, [this, from, to, conn, payload] { deliverFrame(from, to, conn, payload); });
+    return;
+  }
+  auto e = b->endpoints.find(from);
+  if (e == b->endpoints.end() || e->second.conn != conn || !e->second.open) return;
+  ++framesDelivered_;
+  b->kernel->handleData(from, payload->data(), payload->size(), now_);
+  pump(to);
+}
+
 // ---- time ------------------------------------------------------------------------
 
 std::optional<Millis> SimulatedNetwork::wakeTime(const Node& n) const {
   if (n.crashed) return std::nullopt;
   std::optional<Millis> t = n.kernel->pollTimeout();
   if (t && n.timerPeriod > 0 && n.lastTimerAt) t = std::max(*t, *n.lastTimerAt + n.timerPeriod);
+  if (t) t = std::max(*t, n.stalledUntil);
   return t;
 }
 

@@ -19,6 +19,8 @@
 //    handleChannelClosed after `closeDelay`.
 //  - Timers: a node gets handleTimeout at its pollTimeout(), or at most once
 //    per period when its timers are throttled (a background browser tab).
+//  - stall(): a node's main thread is busy; its timer and incoming frames
+//    wait, and then the timer runs before the frames.
 //  - crash(): a node stops running; its peers either see its channels close
 //    or, for a silent crash, only notice through their liveness timeouts.
 //  - Local signaling reaches only nodes in the same "browser" (NodeSetup),
@@ -186,6 +188,11 @@ class SimulatedNetwork {
                          CrashMode mode = CrashMode::ClosesChannels);
   // From now on the node gets handleTimeout at most once per `period`.
   void throttleTimers(const std::string& id, Millis period);
+  // The node's main thread is busy for `duration` (a long task in its page):
+  // its timer and the frames that reach it meanwhile wait, and when it is
+  // free the timer runs first, then the waiting frames in order (the worst
+  // order a browser may pick). Signals and task results are not held.
+  void stall(const std::string& id, Millis duration);
 
   // Runs fn(kernel, now) as an input to one node, then handles its outputs.
   template <typename Fn>
@@ -318,6 +325,8 @@ class SimulatedNetwork {
   void sendData(Node& n, const pc::SendData& d);
   void openChannel(const std::string& initiator, const std::string& responder, uint64_t conn);
   void closeFarEnd(const std::string& from, const std::string& to, uint64_t conn);
+  void deliverFrame(const std::string& from, const std::string& to, uint64_t conn,
+                    std::shared_ptr<const std::vector<uint8_t>> payload);
   std::optional<Millis> wakeTime(const Node& n) const;
   bool step(Millis limit);
 

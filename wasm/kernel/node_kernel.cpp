@@ -646,15 +646,20 @@ void NodeKernel::handleTimeout(Millis now) {
       case PeerState::Handshaking:
         if (now >= peer.stateSince + config_.connectTimeoutMs) expired.emplace_back(id, "connect timeout");
         break;
-      case PeerState::Connected:
+      case PeerState::Connected: {
         // Silence alone is not enough: the peer must also have left a ping
         // unanswered for a ping interval. A node whose own timers were
         // throttled (a background tab) pings first when it wakes and judges
         // at its next wake, so two throttled tabs do not drop each other.
-        if (now >= peer.lastHeardAt + config_.peerTimeoutMs && peer.lastPingAt >= peer.lastHeardAt &&
+        // So does a node that wakes a ping interval late with its ping
+        // outstanding: it was the one asleep (a long task in its page), and
+        // the answer may be waiting behind this very wake-up.
+        const bool wokeLate = now >= peer.lastPingAt + 2 * config_.pingIntervalMs && !peer.pingSentLate;
+        if (!wokeLate && now >= peer.lastHeardAt + config_.peerTimeoutMs && peer.lastPingAt >= peer.lastHeardAt &&
             now >= peer.lastPingAt + config_.pingIntervalMs) {
           expired.emplace_back(id, "timeout");
         } else if (now >= peer.lastPingAt + config_.pingIntervalMs) {
+          peer.pingSentLate = wokeLate;
           peer.lastPingAt = now;
           peer.pingNonce = nextPingNonce_++;
           sendFrame(peer, wire::Ping{peer.pingNonce});
@@ -664,6 +669,7 @@ void NodeKernel::handleTimeout(Millis now) {
           }
         }
         break;
+      }
     }
   }
   for (const auto& id : forgotten) dropPeer(id, "gone", true, now);

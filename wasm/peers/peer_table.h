@@ -39,6 +39,7 @@ struct PeerRecord {
   Millis lastHeardAt = 0;     // any valid frame: liveness
   Millis lastMessageAt = 0;   // last application message
   Millis lastPingAt = 0;
+  bool pingSentLate = false;  // the last ping went out on a late wake-up
   Millis lastAnnouncedAt = 0;  // last signal from the peer itself
   uint32_t failedDials = 0;    // since the last connection that worked
   Millis nextDialAt = 0;       // while Discovered after a failure
