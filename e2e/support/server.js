@@ -49,14 +49,31 @@ export async function startTrackedNode(page, config) {
     const log = { connected: [], disconnected: [], messages: [], stateChanges: [], seenPeers: [] };
     window.__log = log;
     node.on('peer-connected', ({ peerId }) => log.connected.push({ peerId, at: performance.now() }));
-    node.on('peer-disconnected', ({ peerId, reason }) => log.disconnected.push({ peerId, reason, at: performance.now() }));
+    // For diagnosis, a disconnect also records how the peer looked at the
+    // last sample before it and the longest the page's main thread went
+    // without running the sampler (a stalled tab cannot answer pings).
+    const lastSample = new Map();
+    let lastTick = performance.now();
+    let longestStallMs = 0;
+    node.on('peer-disconnected', ({ peerId, reason }) =>
+      log.disconnected.push({ peerId, reason, at: performance.now(), lastSample: lastSample.get(peerId) ?? null, longestStallMs,
+        lastRejection: node.getNetworkManager().getNetworkStats().lastRejection }),
+    );
     node.on('message', ({ peerId, message }) => log.messages.push({ peerId, message }));
     node.on('state-changed', ({ key, origin }) => log.stateChanges.push({ key, origin }));
     await node.initialize();
     const sample = () => {
+      const t = performance.now();
+      longestStallMs = Math.max(longestStallMs, Math.round(t - lastTick));
+      lastTick = t;
       if (window.node !== node || !node.isStarted) return;
-      for (const p of node.getNetworkManager().getPeers()) if (!log.seenPeers.includes(p.peerId)) log.seenPeers.push(p.peerId);
+      for (const p of node.getNetworkManager().getPeers()) {
+        if (!log.seenPeers.includes(p.peerId)) log.seenPeers.push(p.peerId);
+        const { state, connectedAt, lastHeardAt, rttMs, framesIn, framesOut, rejected } = p;
+        lastSample.set(p.peerId, { sampledAt: Math.round(performance.timeOrigin + t), state, connectedAt, lastHeardAt, rttMs, framesIn, framesOut, rejected });
+      }
     };
+    lastTick = performance.now();
     window.__sampler = setInterval(sample, 50);
     await node.start();
     sample();
