@@ -22,7 +22,7 @@
 // in another; the rooms never meet), prints a summary and writes
 // bench/results/compute.json. Exits non-zero only on errors; a missed target
 // is reported, not failed.
-import { CHROMIUM_ARGS, call, launchChromium, newIsolatedContext } from './support/browser.mjs';
+import { browserEnvironment, call, launchChromium, newIsolatedContext } from './support/browser.mjs';
 import { saveResults } from './support/results.mjs';
 import { startServer } from './support/static-server.mjs';
 import { existsSync, readFileSync } from 'node:fs';
@@ -397,12 +397,7 @@ async function main() {
       benchmark: 'compute',
       date: new Date().toISOString(),
       runId,
-      environment: {
-        chromium: browser.version(),
-        chromiumArgs: CHROMIUM_ARGS,
-        node: process.version,
-        peercompute: libraryVersion,
-        platform: `${process.platform} ${process.arch}`,
+      environment: browserEnvironment(browser, libraryVersion, {
         cores,
         hardwareConcurrency: info.hardwareConcurrency,
         crossOriginIsolated: info.crossOriginIsolated,
@@ -410,7 +405,7 @@ async function main() {
         cpuBusyBeforeRun: round(busyBefore, 3),
         loadAverageStart: loadAtStart.map((v) => round(v, 2)),
         loadAverageEnd: loadAtEnd.map((v) => round(v, 2)),
-      },
+      }),
       options,
       tabs: { S: { nodeId: idS, room: soloRoom }, A: { nodeId: idA, room: pairRoom }, B: { nodeId: idB, room: pairRoom }, pairSawEachOtherMs: connectMs },
       speedup: {

@@ -21,7 +21,7 @@
 // context and in two pages of two more contexts, prints a summary and writes
 // bench/results/connect-rtt.json. Exits non-zero only on errors; a missed
 // target is reported, not failed.
-import { CHROMIUM_ARGS, call, launchChromium, newIsolatedContext, openBenchPage } from './support/browser.mjs';
+import { browserEnvironment, call, launchChromium, newIsolatedContext, openBenchPage } from './support/browser.mjs';
 import { saveResults } from './support/results.mjs';
 import { startBenchSignalingServer } from './support/signaling.mjs';
 import { startServer } from './support/static-server.mjs';
@@ -417,15 +417,7 @@ async function main() {
       benchmark: 'connect-rtt',
       date: new Date().toISOString(),
       runId,
-      environment: {
-        chromium: browser.version(),
-        chromiumArgs: CHROMIUM_ARGS,
-        node: process.version,
-        peercompute: libraryVersion,
-        platform: `${process.platform} ${process.arch}`,
-        crossOriginIsolated: isolated,
-        signalingPort: signaling.port,
-      },
+      environment: browserEnvironment(browser, libraryVersion, { crossOriginIsolated: isolated, signalingPort: signaling.port }),
       options: { ...options, payloadBytes },
       clockCheck: { offsetAminusBMs: round(clock.offsetMs), uncertaintyMs: round(clock.uncertaintyMs) },
       connect: {

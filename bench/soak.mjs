@@ -11,7 +11,7 @@
 //   SOAK_MINUTES=1 node bench/soak.mjs          (SOAK_INTERVAL_S=30 by default)
 //
 // Exits 1 if the pair did not stay connected (or on an error), else 0.
-import { call, launchChromium, openBenchPage } from './support/browser.mjs';
+import { browserEnvironment, call, launchChromium, openBenchPage } from './support/browser.mjs';
 import { saveResults } from './support/results.mjs';
 import { startBenchSignalingServer } from './support/signaling.mjs';
 import { startServer } from './support/static-server.mjs';
@@ -171,7 +171,7 @@ async function main() {
         benchmark: 'soak',
         date: new Date().toISOString(),
         runId,
-        environment: { chromium: browser.version(), node: process.version, peercompute: version, platform: `${process.platform} ${process.arch}` },
+        environment: browserEnvironment(browser, version),
         options: { minutes, intervalS, signalingPort: signaling.port },
         room,
         nodes: { A: idA, B: idB },

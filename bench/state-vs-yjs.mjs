@@ -26,7 +26,7 @@
 // target is reported, not failed.
 import { saveResults } from './support/results.mjs';
 import { startServer } from './support/static-server.mjs';
-import { chromium } from '@playwright/test';
+import { launchChromium } from './support/browser.mjs';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -38,14 +38,6 @@ import { createHash } from 'node:crypto';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const resultsFile = join(root, 'bench', 'results', 'state-vs-yjs.json');
 const PAGE = '/bench/state-vs-yjs.html';
-
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 // Published Yjs figures from dmonad/crdt-benchmarks' README (N = 6000,
 // Node.js on an Intel i5 laptop).
@@ -532,7 +524,7 @@ async function main() {
     const needBrowser = options.only.some((s) => s !== 'size');
     if (needBrowser) {
       server = await startServer(root, PAGE);
-      browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+      browser = await launchChromium();
       const context = await browser.newContext();
       const mapJson = JSON.stringify(importMap);
       await context.route(`${server.base}/**`, async (route) => {

@@ -1,4 +1,4 @@
-// Shared by bench/run-benchmarks.mjs and bench/soak.mjs: Debian's Chromium
+// Shared by the browser benches: Debian's Chromium
 // through Playwright (nothing is downloaded), cross-origin isolated bench
 // pages, and calls into a page's window.bench.
 import { chromium } from '@playwright/test';
@@ -51,3 +51,16 @@ export async function openBenchPage(context, base, label, problems) {
 
 export const call = (page, fn, ...args) =>
   page.evaluate(([name, list]) => window.bench[name](...list), [fn, args]);
+
+// What every browser bench records about where it ran; `extra` adds the
+// bench's own fields.
+export function browserEnvironment(browser, libraryVersion, extra = {}) {
+  return {
+    chromium: browser.version(),
+    chromiumArgs: CHROMIUM_ARGS,
+    node: process.version,
+    peercompute: libraryVersion,
+    platform: `${process.platform} ${process.arch}`,
+    ...extra,
+  };
+}
