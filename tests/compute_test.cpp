@@ -753,3 +753,80 @@ TEST(Compute, HonestNodesNeverRefuseEachOtherUnderRacingRevokes) {
     if (HasFailure()) break;
   }
 }
+
+// A host whose workers keep a queue (Web Workers) is handed one unit more per
+// worker, so a worker starts its next unit as soon as it ends one instead of
+// waiting for a round trip through the page. With a 2 ms hop each way and
+// 10 ms units, a lone node finishes 40 units in 40 x 10 ms plus one round
+// trip, against 40 x 14 ms when the kernel holds the next unit back.
+TEST(Compute, AQueuedUnitKeepsAWorkerBusyBetweenUnits) {
+  auto jobTime = [](uint32_t queuedPerWorker) {
+    SimulatedNetwork net;
+    NodeConfig config;
+    config.computeWorkers = 1;
+    config.unitsQueuedPerWorker = queuedPerWorker;
+    NodeSetup host;
+    host.workerQueues = true;
+    host.workerHopMs = 2;
+    host.taskMs = 10;
+    addAndStart(net, "solo", config, host);
+    net.runFor(100);
+    std::vector<std::string> inputs;
+    for (uint64_t i = 0; i < 40; ++i) inputs.push_back(encodeTaskData({{"from", i * 100}, {"to", i * 100 + 100}}));
+    const Millis startedAt = net.now();
+    uint64_t job = mustSubmit(net, "solo", "countPrimes", inputs);
+    EXPECT_TRUE(runUntilFinished(net, "solo", job, 5000));
+    EXPECT_TRUE(finishedOf(net, "solo", job)->ok);
+    expectOutputs(progressOf(net, "solo", job), expected("countPrimes", inputs));
+    size_t mostHanded = 0;
+    for (const auto& [at, run] : net.outputs<RunTask>("solo")) {
+      size_t handed = 0;  // RunTasks out by then, less the results back by then
+      for (const auto& [at2, r] : net.outputs<RunTask>("solo")) handed += at2 <= at;
+      for (const auto& [at2, p] : net.outputs<JobProgress>("solo")) handed -= at2 <= at && p.job == job;
+      mostHanded = std::max(mostHanded, handed);
+    }
+    EXPECT_EQ(mostHanded, 1u + queuedPerWorker) << "units the host held at once";
+    return net.now() - startedAt;
+  };
+  const Millis heldBack = jobTime(0);
+  const Millis queued = jobTime(1);
+  EXPECT_NEAR(heldBack, 40 * 14, 1);
+  EXPECT_NEAR(queued, 40 * 10 + 4, 1);
+}
+
+// Cancelling the unit a worker is running terminates that worker (a task
+// cannot be interrupted otherwise); the unit queued behind it is not lost
+// but runs in the fresh worker. Here job A's unit hangs and job B's waits
+// behind it in the same worker; cancelling A lets B finish at once.
+TEST(Compute, CancellingARunningUnitLetsTheUnitQueuedBehindItRun) {
+  SimulatedNetwork net;
+  NodeConfig config;
+  config.computeWorkers = 1;
+  config.unitsQueuedPerWorker = 1;
+  NodeSetup host;
+  host.workerQueues = true;
+  host.workerHopMs = 1;
+  host.taskDuration = [](const std::string&, const std::string& input) {
+    return parseTaskData(input)->at("from") == 0 ? 60'000.0 : 10.0;
+  };
+  addAndStart(net, "solo", config, host);
+  net.runFor(100);
+  const std::string hangs = encodeTaskData({{"from", 0}, {"to", 1000}});
+  const std::string quick = encodeTaskData({{"from", 1000}, {"to", 2000}});
+  uint64_t a = mustSubmit(net, "solo", "countPrimes", {hangs});
+  uint64_t b = mustSubmit(net, "solo", "countPrimes", {quick});
+  net.runFor(1000);
+  auto runs = net.outputs<RunTask>("solo");
+  ASSERT_EQ(runs.size(), 2u) << "both units are with the host: A's running, B's queued behind it";
+  EXPECT_FALSE(finishedOf(net, "solo", b)) << "B waits behind A's hung unit";
+  const Millis cancelledAt = net.now();
+  ASSERT_TRUE(net.input("solo", [&](NodeKernel& k, Millis now) { return k.cancelJob(a, now); }).ok);
+  ASSERT_TRUE(runUntilFinished(net, "solo", b, 1000));
+  EXPECT_LE(net.now(), cancelledAt + 10 + 2 * host.workerHopMs + 1) << "B ran as soon as its worker was replaced";
+  EXPECT_TRUE(finishedOf(net, "solo", b)->ok);
+  expectOutputs(progressOf(net, "solo", b), expected("countPrimes", {quick}));
+  auto cancels = net.outputs<CancelTask>("solo");
+  ASSERT_EQ(cancels.size(), 1u);
+  EXPECT_EQ(cancels[0].second.exec, runs[0].second.exec) << "only A's unit was stopped";
+  EXPECT_EQ(net.kernel("solo").localWorkers().running(), 0u);
+}

@@ -190,10 +190,14 @@ TEST(Lifecycle, InvalidConfigRejected) {
   EXPECT_FALSE(NodeConfig::fromJson(R"({"nodeId":7,"replicaId":1})", &error));
   EXPECT_FALSE(NodeConfig::fromJson("[]", &error));
   EXPECT_FALSE(NodeConfig::fromJson("{", &error));
-  std::optional<NodeConfig> ok = NodeConfig::fromJson(R"({"nodeId":"ok","replicaId":5,"topology":"mesh"})", &error);
+  EXPECT_FALSE(NodeConfig::fromJson(R"({"nodeId":"ok","replicaId":1,"unitsQueuedPerWorker":5})", &error));
+  EXPECT_EQ(error, "unitsQueuedPerWorker must be at most 4");
+  std::optional<NodeConfig> ok =
+      NodeConfig::fromJson(R"({"nodeId":"ok","replicaId":5,"topology":"mesh","unitsQueuedPerWorker":1})", &error);
   ASSERT_TRUE(ok) << error;
   EXPECT_EQ(ok->nodeId, "ok");
   EXPECT_EQ(ok->replicaId, 5u);
+  EXPECT_EQ(ok->unitsQueuedPerWorker, 1u);
 }
 
 TEST(Lifecycle, StateSurvivesStop) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <deque>
 #include <limits>
 #include <set>
 #include <stdexcept>
@@ -59,6 +60,17 @@ struct SimulatedNetwork::Node {
   uint64_t timerCalls = 0;
   int sameTimeTimerCalls = 0;
   std::set<uint64_t> runningTasks;  // execs the worker has not answered yet
+  struct QueuedUnit {
+    uint64_t exec;
+    Millis took;
+    pc::TaskOutcome outcome;
+  };
+  struct Worker {  // with setup.workerQueues
+    std::deque<QueuedUnit> units;  // the front one is running
+    size_t arriving = 0;           // sent by the page, not yet in the queue
+    uint64_t incarnation = 0;      // bumped when it is terminated
+  };
+  std::vector<Worker> workers;
 };
 
 // ---- servers ---------------------------------------------------------------------
@@ -305,6 +317,7 @@ pc::NodeKernel& SimulatedNetwork::reload(const std::string& id, pc::NodeConfig c
   n.endpoints.clear();
   n.links.clear();
   n.runningTasks.clear();
+  n.workers.clear();
   n.socket = 0;
   n.timerPeriod = 0;
   n.lastTimerAt.reset();
@@ -433,10 +446,29 @@ void SimulatedNetwork::handle(Node& n, const pc::Output& o) {
 
 void SimulatedNetwork::hostRunTask(Node& n, const pc::RunTask& run) {
   n.runningTasks.insert(run.exec);
-  if (n.setup.hangTasks) return;
   Millis took = n.setup.taskDuration ? n.setup.taskDuration(run.task, run.input) : n.setup.taskMs;
   pc::TaskOutcome outcome =
       n.setup.runTask ? n.setup.runTask(run.task, run.input) : pc::runBuiltinTask(run.task, run.input);
+  if (n.setup.workerQueues) {
+    if (n.workers.empty()) n.workers.resize(std::max<uint32_t>(1, n.kernel->config().computeWorkers));
+    // The page picks the worker now; the unit reaches its queue a hop later.
+    auto fewest = std::min_element(n.workers.begin(), n.workers.end(), [](const Node::Worker& a, const Node::Worker& b) {
+      return a.units.size() + a.arriving < b.units.size() + b.arriving;
+    });
+    const size_t w = static_cast<size_t>(fewest - n.workers.begin());
+    ++fewest->arriving;
+    schedule(now_ + n.setup.workerHopMs, [this, id = n.id, page = n.page, w, unit = Node::QueuedUnit{run.exec, took, std::move(outcome)}] {
+      Node* m = live(id);
+      if (!m || m->page != page) return;
+      Node::Worker& worker = m->workers[w];
+      --worker.arriving;
+      if (!m->runningTasks.count(unit.exec)) return;  // cancelled on its way
+      worker.units.push_back(unit);
+      if (worker.units.size() == 1) startWorker(*m, w);
+    });
+    return;
+  }
+  if (n.setup.hangTasks) return;
   schedule(now_ + took, [this, id = n.id, page = n.page, exec = run.exec, outcome = std::move(outcome)] {
     Node* m = live(id);
     if (!m || m->page != page || !m->runningTasks.erase(exec)) return;
@@ -445,8 +477,43 @@ void SimulatedNetwork::hostRunTask(Node& n, const pc::RunTask& run) {
   });
 }
 
+// Starts worker w's front unit; when it ends, the worker answers and starts
+// its next one.
+void SimulatedNetwork::startWorker(Node& n, size_t w) {
+  Node::Worker& worker = n.workers[w];
+  if (worker.units.empty() || n.setup.hangTasks) return;
+  const Node::QueuedUnit& unit = worker.units.front();
+  schedule(now_ + unit.took, [this, id = n.id, page = n.page, w, incarnation = worker.incarnation, exec = unit.exec] {
+    Node* m = live(id);
+    if (!m || m->page != page) return;
+    Node::Worker& worker = m->workers[w];
+    if (worker.incarnation != incarnation || worker.units.empty() || worker.units.front().exec != exec) return;
+    pc::TaskOutcome outcome = std::move(worker.units.front().outcome);
+    worker.units.pop_front();
+    startWorker(*m, w);
+    schedule(now_ + m->setup.workerHopMs, [this, id, page, exec, outcome = std::move(outcome)] {
+      Node* m = live(id);
+      if (!m || m->page != page || !m->runningTasks.erase(exec)) return;
+      m->kernel->handleTaskResult(exec, outcome.ok, outcome.bytes, now_);
+      pump(id);
+    });
+  });
+}
+
 void SimulatedNetwork::hostCancelTask(Node& n, uint64_t exec) {
   if (!n.runningTasks.erase(exec)) return;
+  for (size_t w = 0; w < n.workers.size(); ++w) {
+    auto& units = n.workers[w].units;
+    auto it = std::find_if(units.begin(), units.end(), [&](const Node::QueuedUnit& u) { return u.exec == exec; });
+    if (it == units.end()) continue;
+    const bool running = it == units.begin();
+    units.erase(it);
+    if (running) {  // terminated; a fresh worker takes its queue
+      ++n.workers[w].incarnation;
+      startWorker(n, w);
+    }
+    break;
+  }
   // Answered on the next step, as a host's worker.terminate() would.
   schedule(now_, [this, id = n.id, page = n.page, exec] {
     Node* m = live(id);

@@ -51,6 +51,7 @@
 //  - Compute: RunTask runs on the node's simulated worker (NodeSetup) and is
 //    answered with handleTaskResult after the task's duration; CancelTask is
 //    answered at once with an error, as a host that terminates the worker.
+//    With workerQueues, each of the node's workers runs its units in turn.
 //  - The unreliable channel: SendData with `unreliable` reaches the far end's
 //    handleData(..., unreliable=true) after its own delay (so messages
 //    overtake each other when the delays vary), or is lost with probability
@@ -156,6 +157,16 @@ struct NodeSetup {
   std::function<Millis(const std::string& task, const std::string& input)> taskDuration;
   std::function<pc::TaskOutcome(const std::string& task, const std::string& input)> runTask;
   bool hangTasks = false;
+  // How the host's workers take RunTasks. Off: each runs at once, however
+  // many there are (the kernel never hands more than it has workers). On:
+  // as Web Workers do, the node's computeWorkers workers each run their
+  // units one at a time, in order; a RunTask goes to the worker with the
+  // fewest, and cancelling the unit a worker is running terminates it, its
+  // queued units going on in a fresh worker. A RunTask reaches its worker,
+  // and a result the kernel, workerHopMs after it was sent (a postMessage
+  // between the page and a worker).
+  bool workerQueues = false;
+  Millis workerHopMs = 0;
 };
 
 struct Logged {
@@ -325,6 +336,7 @@ class SimulatedNetwork {
   void sendData(Node& n, const pc::SendData& d);
   void openChannel(const std::string& initiator, const std::string& responder, uint64_t conn);
   void closeFarEnd(const std::string& from, const std::string& to, uint64_t conn);
+  void startWorker(Node& n, size_t w);
   void deliverFrame(const std::string& from, const std::string& to, uint64_t conn,
                     std::shared_ptr<const std::vector<uint8_t>> payload);
   std::optional<Millis> wakeTime(const Node& n) const;

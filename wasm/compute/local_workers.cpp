@@ -10,7 +10,7 @@ void LocalWorkers::enqueue(std::string origin, uint64_t lease, std::string task,
 
 std::vector<LocalWorkers::Run> LocalWorkers::start() {
   std::vector<Run> started;
-  while (!queue_.empty() && running_.size() < capacity_) {
+  while (!queue_.empty() && running_.size() < handedLimit_) {
     Run run = std::move(queue_.front());
     queue_.pop_front();
     run.exec = nextExec_++;

@@ -1,7 +1,8 @@
 // LocalWorkers: the units this node runs, for its own jobs and for peers'.
-// The host runs each in a Web Worker; this keeps the queue, so that no more
-// run at once than the node has workers, and so that a revoked unit still
-// queued never starts.
+// The host runs each in a Web Worker; this keeps the queue, so that the host
+// holds no more than its workers can run (plus `queuedPerWorker` waiting in
+// each worker's own queue), and so that a revoked unit still queued here
+// never reaches the host.
 #pragma once
 
 #include <cstdint>
@@ -24,11 +25,14 @@ class LocalWorkers {
     bool cancelled = false;
   };
 
-  void setCapacity(uint32_t workers) { capacity_ = workers; }
+  void setCapacity(uint32_t workers, uint32_t queuedPerWorker = 0) {
+    capacity_ = workers;
+    handedLimit_ = static_cast<size_t>(workers) * (1 + queuedPerWorker);
+  }
   uint32_t capacity() const { return capacity_; }
 
   void enqueue(std::string origin, uint64_t lease, std::string task, std::string input);
-  // Runs to hand to the host now: they fill the free workers.
+  // Runs to hand to the host now: they fill the free workers (and their queues).
   std::vector<Run> start();
   // Drops a queued run; a running one is marked and its exec returned, so
   // the host may stop it. Its answer is still awaited, to free the worker.
@@ -40,11 +44,13 @@ class LocalWorkers {
   // Runs of `origin` queued or running, not counting cancelled ones.
   size_t activeFrom(const std::string& origin) const;
   size_t queued() const { return queue_.size(); }
+  // Handed to the host and not yet answered: running, or queued in a worker.
   size_t running() const { return running_.size(); }
   uint64_t completed() const { return completed_; }
 
  private:
   uint32_t capacity_ = 0;
+  size_t handedLimit_ = 0;
   std::deque<Run> queue_;
   std::map<uint64_t, Run> running_;
   uint64_t nextExec_ = 1;

@@ -69,6 +69,7 @@ std::optional<NodeConfig> NodeConfig::fromJson(std::string_view text, std::strin
             readString(j, "roomTag", &c.roomTag, error) && readBool(j, "sealed", &c.sealed, error) &&
             readNumber(j, "computeWorkers", &c.computeWorkers, error) &&
             readNumber(j, "maxTaskDataBytes", &c.maxTaskDataBytes, error) &&
+            readNumber(j, "unitsQueuedPerWorker", &c.unitsQueuedPerWorker, error) &&
             readBool(j, "corruptResults", &c.corruptResults, error);
   if (!ok) return std::nullopt;
   if (auto it = j.find("peerServer"); it != j.end() && !it->is_null()) {
@@ -117,6 +118,7 @@ std::string NodeConfig::validate() const {
   if (maxChannelMessageBytes < 1024) return "maxChannelMessageBytes must be at least 1024";
   if (maxFrameBytes < maxChannelMessageBytes) return "maxFrameBytes must be at least maxChannelMessageBytes";
   if (computeWorkers > 256) return "computeWorkers must be at most 256";
+  if (unitsQueuedPerWorker > 4) return "unitsQueuedPerWorker must be at most 4";
   if (maxTaskDataBytes < 1024 || maxTaskDataBytes > maxFrameBytes / 2)
     return "maxTaskDataBytes must be at least 1024 and at most half of maxFrameBytes";
   return "";

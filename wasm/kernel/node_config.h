@@ -49,6 +49,11 @@ struct NodeConfig {
   // runs none), and the largest task input or result, in bytes of task data.
   uint32_t computeWorkers = 1;
   size_t maxTaskDataBytes = 16 * 1024 * 1024;
+  // Units handed to the host beyond one per worker, per worker: a host whose
+  // workers each keep a queue (the browser's Web Workers) gets the next unit
+  // before the current one ends, so a worker never waits for the page
+  // between units. 0: a unit is handed over only when a worker is free.
+  uint32_t unitsQueuedPerWorker = 0;
   // A test hook: this node returns a wrong (but well-formed) result for every
   // unit, as a faulty or malicious peer would.
   bool corruptResults = false;

@@ -23,7 +23,7 @@ Result NodeKernel::initialize(const NodeConfig& config, Millis now) {
   rng_ = config.seed ^ (config.replicaId * 0x9E3779B97F4A7C15ull);
   if (config.peerServer) link_ = PeerServerLink(*config.peerServer, config.roomTag, config.nodeId, splitmix64(rng_));
   lifecycle_ = Lifecycle::Initialized;
-  localWorkers_.setCapacity(config.computeWorkers);
+  localWorkers_.setCapacity(config.computeWorkers, config.unitsQueuedPerWorker);
   for (const std::string& name : builtinTaskNames()) localTasks_.insert(name);
   WorkScheduler::Actions actions;
   scheduler_.setWorker(config_.nodeId, config_.computeWorkers, localTasks_, now, actions);
