@@ -215,3 +215,39 @@ test('bad input gets a clear error and leaves other jobs unharmed', async ({ con
   expect(errors.badInput).toMatch(/mandelbrot: input\.x0 must be a number/);
   expect(errors.good).toEqual([168, 135]);
 });
+
+// A worker gets its next unit while it runs one. Cancelling the running unit
+// terminates the worker; the unit queued behind it must not be lost with it
+// but go on in a fresh worker, and finish long before the cancelled one
+// would have.
+test('cancelling the unit a worker runs lets the unit queued behind it finish in a fresh worker', async ({ context }, testInfo) => {
+  const page = await openTab(context, uniqueRoom(testInfo));
+  await startConfiguredNode(page, { roomId: uniqueRoom(testInfo), enablePersistence: false, computeWorkers: 1 });
+  const outcome = await page.evaluate(async () => {
+    const cm = window.node.getComputeManager();
+    const compute = () => window.node.getStatus().compute;
+    // Inside the main cardioid nothing escapes: 64x64 pixels x 2e6 iterations runs for many seconds.
+    const slow = cm.submitJob('mandelbrot', [{ x0: -0.3, y0: -0.1, dx: 0.001, dy: 0.001, width: 64, height: 64, maxIter: 2_000_000 }]);
+    const slowEnd = slow.result.then(
+      () => 'resolved',
+      (e) => e.name,
+    );
+    const quick = cm.submitJob('countPrimes', [{ from: 0, to: 1000 }]);
+    let quickDoneAt = null;
+    const quickResult = quick.result.then((r) => ((quickDoneAt = performance.now()), r));
+    const handed = compute().running;
+    await new Promise((r) => setTimeout(r, 500));
+    const waitingBehind = quickDoneAt === null;
+    const cancelledAt = performance.now();
+    slow.cancel();
+    const [result, slowOutcome] = await Promise.all([quickResult, slowEnd]);
+    await new Promise((r) => setTimeout(r, 50));
+    return { handed, waitingBehind, result, slowOutcome, afterCancelMs: quickDoneAt - cancelledAt, status: compute() };
+  });
+  expect(outcome.handed, 'both units are with the one worker: one running, one queued').toBe(2);
+  expect(outcome.waitingBehind, 'the quick unit waits behind the slow one').toBe(true);
+  expect(outcome.slowOutcome).toBe('AbortError');
+  expect(outcome.result).toEqual([168]);
+  expect(outcome.afterCancelMs).toBeLessThan(3_000);
+  expect(outcome.status).toMatchObject({ workers: 1, running: 0, queued: 0 });
+});

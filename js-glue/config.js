@@ -17,12 +17,21 @@ export const DEFAULT_CONFIG = Object.freeze({
   peerTimeoutMs: 4000, // silent this long, with a ping unanswered: gone. With 1 s pings, a vanished peer goes within 5 s
   computeWorkers: null, // Web Workers that run compute units; null: one less than the cores, at least 1. 0: run none
   maxTaskDataBytes: 16 * 1024 * 1024, // the largest task input or result, encoded
+  // Units each worker is handed beyond the one it runs, so it starts the next
+  // without waiting for the page. null: 1 where there are Web Workers, else 0.
+  // 0 costs a round trip per unit but never leaves a unit waiting in a busy
+  // worker while another is idle: for few, long units.
+  unitsQueuedPerWorker: null,
   faultInjection: null, // a test hook: {corruptResults: true} makes this node return wrong results
 });
 
 export function defaultComputeWorkers() {
   const cores = globalThis.navigator?.hardwareConcurrency ?? 2;
   return Math.max(1, Math.min(8, cores - 1));
+}
+
+export function defaultUnitsQueuedPerWorker() {
+  return typeof Worker === 'function' ? 1 : 0;
 }
 
 const TOPOLOGIES = ['mesh'];
@@ -71,6 +80,10 @@ export function normalizeConfig(input = {}) {
   if (config.computeWorkers === null) config.computeWorkers = defaultComputeWorkers();
   if (!Number.isInteger(config.computeWorkers) || config.computeWorkers < 0 || config.computeWorkers > 256) {
     fail('computeWorkers', 'must be null or an integer in 0..256');
+  }
+  if (config.unitsQueuedPerWorker === null) config.unitsQueuedPerWorker = defaultUnitsQueuedPerWorker();
+  if (!Number.isInteger(config.unitsQueuedPerWorker) || config.unitsQueuedPerWorker < 0 || config.unitsQueuedPerWorker > 4) {
+    fail('unitsQueuedPerWorker', 'must be null or an integer in 0..4');
   }
   if (!Number.isInteger(config.maxTaskDataBytes) || config.maxTaskDataBytes < 1024 || config.maxTaskDataBytes > 32 * 1024 * 1024) {
     fail('maxTaskDataBytes', 'must be an integer in 1024..33554432');
@@ -141,6 +154,7 @@ export function kernelConfig(config, nodeId, replicaId, roomTag) {
     seed: generateReplicaId(), // randomness for redial jitter; the kernel draws none itself
     computeWorkers: config.computeWorkers,
     maxTaskDataBytes: config.maxTaskDataBytes,
+    unitsQueuedPerWorker: config.unitsQueuedPerWorker,
     corruptResults: config.faultInjection?.corruptResults === true,
   };
 }

@@ -52,6 +52,12 @@ export interface NodeConfig {
   computeWorkers?: number | null;
   /** The largest task input or result, encoded, in bytes. Default 16 MiB. */
   maxTaskDataBytes?: number;
+  /**
+   * Units each worker is handed beyond the one it runs (0..4), so that it starts the next without
+   * waiting for the page. Null (the default): 1 where there are Web Workers, else 0. 0 costs a round
+   * trip through the page per unit but never leaves a unit waiting in a busy worker: for few, long units.
+   */
+  unitsQueuedPerWorker?: number | null;
   /** A test hook: `{corruptResults: true}` makes this node return wrong (but well-formed) results, as a faulty peer would. */
   faultInjection?: { corruptResults?: boolean } | null;
 }
@@ -252,6 +258,7 @@ export interface NodeStatus {
     workers: number;
     /** Units waiting for one of this node's workers, running, and run to the end. */
     queued: number;
+    /** Units handed to the workers: running, or next in a worker's own queue (at most one per worker). */
     running: number;
     completed: number;
     /** This node's jobs still under way. */

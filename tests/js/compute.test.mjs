@@ -128,4 +128,22 @@ describe('compute in Node', async () => {
     assert.throws(() => new NodeKernel({ computeWorkers: -1 }), /config\.computeWorkers/);
     assert.throws(() => new NodeKernel({ faultInjection: { lie: true } }), /config\.faultInjection/);
   });
+
+  it('unitsQueuedPerWorker: 0 without Web Workers by default, 0..4 when given, and a clear error otherwise', async () => {
+    assert.equal(new NodeKernel({ enablePersistence: false }).config.unitsQueuedPerWorker, 0, 'Node has no Web Workers');
+    assert.equal(new NodeKernel({ enablePersistence: false, unitsQueuedPerWorker: 2 }).config.unitsQueuedPerWorker, 2);
+    for (const bad of [-1, 5, 1.5, '1', true]) {
+      assert.throws(() => new NodeKernel({ unitsQueuedPerWorker: bad }), /config\.unitsQueuedPerWorker: must be null or an integer in 0\.\.4/);
+    }
+    // The kernel takes it: with one worker and one unit queued, two units of a job are out at once.
+    const queued = await createNode({ roomId: 'compute-queued', enablePersistence: false, computeWorkers: 1, unitsQueuedPerWorker: 1 });
+    try {
+      const job = queued.getComputeManager().submitJob('countPrimes', [{ from: 0, to: 10 }, { from: 10, to: 20 }, { from: 20, to: 30 }]);
+      assert.equal(queued.getStatus().compute.running, 2);
+      assert.equal(queued.getStatus().compute.queued, 0, 'the third waits in the scheduler for a free slot');
+      assert.deepEqual(await job.result, [4, 4, 2]);
+    } finally {
+      await queued.stop();
+    }
+  });
 });
