@@ -7,7 +7,9 @@
 //      byte-identical images and that the second tab did units;
 //   2. overhead per work unit: many tiny units (countPrimes {from: 0, to: 10})
 //      on the lone tab, against a raw Web Worker round trip in the same page
-//      with the same pipelining (2 messages in flight), and across the two tabs.
+//      with the same pipelining (2 messages in flight), against a lone tab
+//      whose worker gets no queued unit (unitsQueuedPerWorker: 0), and across
+//      the two tabs.
 // References for both, in the lone tab: the same units on the library's own
 // worker script (dist/compute/task-worker.js) driven directly, without the
 // kernel or the scheduler; for the speedup also on two such workers (what the
@@ -18,8 +20,8 @@
 //        --units=2000 --overhead-rounds=5 [--no-reference]
 //
 // Starts scripts/serve.mjs on a free port (5190-5199), opens bench/compute.html
-// in three tabs of one browser context (S alone in one room; A and B together
-// in another; the rooms never meet), prints a summary and writes
+// in four tabs of one browser context (S alone in one room, Q alone in
+// another, A and B together in a third; the rooms never meet), prints a summary and writes
 // bench/results/compute.json. Exits non-zero only on errors; a missed target
 // is reported, not failed.
 import { browserEnvironment, call, launchChromium, newIsolatedContext } from './support/browser.mjs';
@@ -192,8 +194,9 @@ async function main() {
     server = await startServer(root, PAGE);
     browser = await launchChromium();
     const context = await newIsolatedContext(browser, server.base);
-    // S is alone in its room; A and B share another. All three stay open.
+    // S and Q are each alone in a room; A and B share another. All stay open.
     const s = await openComputePage(context, server.base, 'S', problems);
+    const q = await openComputePage(context, server.base, 'Q', problems);
     const a = await openComputePage(context, server.base, 'A', problems);
     const b = await openComputePage(context, server.base, 'B', problems);
     const libraryVersion = await s.evaluate(() => window.bench.version);
@@ -211,6 +214,7 @@ async function main() {
     const soloRoom = `bench-compute-solo-${runId}`;
     const pairRoom = `bench-compute-pair-${runId}`;
     const idS = await call(s, 'createNode', soloRoom, 1);
+    const idQ = await call(q, 'createNode', `bench-compute-unqueued-${runId}`, 1, 0);
     const idA = await call(a, 'createNode', pairRoom, 1);
     const idB = await call(b, 'createNode', pairRoom, 1);
     const tConnect = Date.now();
@@ -218,6 +222,8 @@ async function main() {
     const connectMs = Date.now() - tConnect;
     const soloPeers = await call(s, 'connectedPeerIds');
     if (soloPeers.length > 0) throw new Error(`tab S (room ${soloRoom}) is connected to ${soloPeers.join(', ')}; it must be alone`);
+    const unqueuedPeers = await call(q, 'connectedPeerIds');
+    if (unqueuedPeers.length > 0) throw new Error(`tab Q is connected to ${unqueuedPeers.join(', ')}; it must be alone`);
 
     const side = Math.sqrt(options.tiles);
     const params = { ...VIEW, width: WIDTH, height: HEIGHT, tilesX: side, tilesY: side, maxIter: options.maxIter };
@@ -300,9 +306,10 @@ async function main() {
     }
 
     // ---- 2. overhead per unit ------------------------------------------------------
-    const oKinds = options.reference ? ['solo', 'echo', 'echo1', 'rawTask', 'pair'] : ['solo', 'echo', 'pair'];
+    const oKinds = options.reference ? ['solo', 'unqueued', 'echo', 'echo1', 'rawTask', 'pair'] : ['solo', 'unqueued', 'echo', 'pair'];
     const runOverhead = async (kind) => {
       if (kind === 'solo') return call(s, 'runTiny', options.units);
+      if (kind === 'unqueued') return call(q, 'runTiny', options.units);
       if (kind === 'pair') return call(a, 'runTiny', options.units);
       if (kind === 'echo') return call(s, 'rawEcho', options.units, 2);
       if (kind === 'echo1') return call(s, 'rawEcho', options.units, 1);
@@ -316,10 +323,11 @@ async function main() {
       for (const kind of order) r[kind] = await runOverhead(kind);
       const label = warm ? 'warm-up' : `round ${i}/${options.overheadRounds}`;
       checkSolo(`tiny units ${label}, 1 tab`, r.solo, idS);
+      checkSolo(`tiny units ${label}, 1 tab without the worker queue`, r.unqueued, idQ);
       const pairUnits = r.pair.stats.unitsByPeer;
       const perUnit = Object.fromEntries(Object.entries(r).map(([kind, x]) => [kind, (x.ms * 1000) / x.units]));
       console.log(
-        `  tiny units ${label} (${order.join(', ')}): 1 tab ${us(perUnit.solo)}/unit, raw echo ${us(perUnit.echo)}/unit` +
+        `  tiny units ${label} (${order.join(', ')}): 1 tab ${us(perUnit.solo)}/unit (no worker queue ${us(perUnit.unqueued)}), raw echo ${us(perUnit.echo)}/unit` +
           (r.rawTask ? ` (1 in flight ${us(perUnit.echo1)}), raw task worker ${us(perUnit.rawTask)}/unit` : '') +
           `, 2 tabs ${us(perUnit.pair)}/unit (A/B ${pairUnits[idA] ?? 0}/${pairUnits[idB] ?? 0})`,
       );
@@ -327,6 +335,8 @@ async function main() {
     }
     const perUnit = (kind) => summarize(overheadRounds.map((x) => x.perUnitUs[kind]));
     const soloUs = perUnit('solo');
+    const unqueuedUs = perUnit('unqueued');
+    const queueRatios = summarize(overheadRounds.map((x) => x.perUnitUs.solo / x.perUnitUs.unqueued));
     const echoUs = perUnit('echo');
     const pairUs = perUnit('pair');
     const rawTaskUs = options.reference ? perUnit('rawTask') : null;
@@ -380,6 +390,10 @@ async function main() {
           : ''),
     );
     console.log(
+      `  the worker queue: 1 tab with unitsQueuedPerWorker 1 (the default) median ${us(soloUs.median)}/unit, with 0 median ${us(unqueuedUs.median)}/unit; ` +
+        `with / without = ${(soloUs.median / unqueuedUs.median).toFixed(2)} (per-round ${overheadRounds.map((x) => (x.perUnitUs.solo / x.perUnitUs.unqueued).toFixed(2)).join(', ')}, median ${queueRatios.median.toFixed(2)})`,
+    );
+    console.log(
       `  2 tabs (submitted from A): median ${us(pairUs.median)}/unit, B's share of units median ${(pairShareB.median * 100).toFixed(0)} %` +
         (pairBNone ? ` (B did none in ${pairBNone} round(s))` : '') +
         `; 2 tabs / 1 tab = ${(pairUs.median / soloUs.median).toFixed(2)}`,
@@ -407,7 +421,7 @@ async function main() {
         loadAverageEnd: loadAtEnd.map((v) => round(v, 2)),
       }),
       options,
-      tabs: { S: { nodeId: idS, room: soloRoom }, A: { nodeId: idA, room: pairRoom }, B: { nodeId: idB, room: pairRoom }, pairSawEachOtherMs: connectMs },
+      tabs: { S: { nodeId: idS, room: soloRoom }, Q: { nodeId: idQ, unitsQueuedPerWorker: 0 }, A: { nodeId: idA, room: pairRoom }, B: { nodeId: idB, room: pairRoom }, pairSawEachOtherMs: connectMs },
       speedup: {
         description:
           "mandelbrot job submitted from one tab, computeWorkers 1, redundancy 1; wall time in the submitting tab from just before submitJob() to job.result. '1 tab': tab S alone in its room; '2 tabs': tab A with tab B in its room",
@@ -446,9 +460,11 @@ async function main() {
       },
       overhead: {
         description:
-          'tiny units (countPrimes {from: 0, to: 10}); µs per unit = wall time / units. raw echo: a plain module worker echoing {exec, input} with 2 messages in flight, in tab S',
+          'tiny units (countPrimes {from: 0, to: 10}); µs per unit = wall time / units. raw echo: a plain module worker echoing {run, input} with 2 messages in flight, in tab S. Without the worker queue: tab Q, unitsQueuedPerWorker 0',
         units: options.units,
         oneTabUsPerUnit: mapStats(soloUs),
+        oneTabWithoutWorkerQueueUsPerUnit: mapStats(unqueuedUs),
+        withOverWithoutWorkerQueue: mapStats(queueRatios),
         rawEchoUsPerUnit: mapStats(echoUs),
         overheadUsPerUnit: round(overheadUs),
         ratioToRawEcho: round(overheadRatio),

@@ -25,9 +25,9 @@ function withTimeout(promise, ms, what) {
 
 let node = null;
 
-async function createNode(roomId, computeWorkers = 1) {
+async function createNode(roomId, computeWorkers = 1, unitsQueuedPerWorker = null) {
   if (node) await node.stop();
-  const n = new NodeKernel({ roomId, enablePersistence: false, computeWorkers });
+  const n = new NodeKernel({ roomId, enablePersistence: false, computeWorkers, unitsQueuedPerWorker });
   await n.initialize();
   await n.start();
   node = n;
@@ -150,13 +150,13 @@ async function runTiny(units, to = 10, timeoutMs = 120_000) {
 
 // ---- raw Web Workers (references) ---------------------------------------------------
 // echo: a plain module worker (Blob URL) that posts back what it gets, in the
-// shape the library's WorkerPool uses ({exec, input} in with the input's
-// buffer transferred, {exec, ok, bytes} out with the bytes transferred).
+// shape the library's WorkerPool uses ({run: exec, spec, input} in, copied,
+// {exec, ok, bytes} out with the bytes transferred).
 // task: the library's own worker script (dist/compute/task-worker.js), driven
 // directly with the same messages, so the unit runs exactly as in the library
 // but without the kernel, the scheduler or the ComputeManager.
 
-const ECHO_SOURCE = 'self.onmessage = ({ data }) => self.postMessage({ exec: data.exec, ok: true, bytes: data.input }, [data.input.buffer]);\n';
+const ECHO_SOURCE = 'self.onmessage = ({ data }) => self.postMessage({ exec: data.run, ok: true, bytes: data.input }, [data.input.buffer]);\n';
 const workers = { echo: [], task: [] };
 let echoUrl = null;
 
@@ -193,7 +193,7 @@ function drive(kind, count, inFlight, total, next, timeoutMs) {
         const exec = sent++;
         const msg = next(exec);
         sentAt[exec] = performance.now();
-        w.postMessage(msg, [msg.input.buffer]);
+        w.postMessage(msg);
       };
       const t0 = performance.now();
       for (const w of pool) {
@@ -223,7 +223,7 @@ function drive(kind, count, inFlight, total, next, timeoutMs) {
 // task data of a tiny countPrimes input (as the library's units would).
 async function rawEcho(n, inFlight = 2, timeoutMs = 60_000) {
   const template = encodeTaskData({ from: 0, to: 10 });
-  const r = await drive('echo', 1, inFlight, n, (exec) => ({ exec, input: template.slice() }), timeoutMs);
+  const r = await drive('echo', 1, inFlight, n, (exec) => ({ run: exec, input: template.slice() }), timeoutMs);
   if (r.replies.some((b) => b.length !== template.length)) throw new Error('raw echo: a reply has the wrong size');
   return { ms: r.ms, units: n, inFlight, bytes: template.length };
 }
@@ -232,7 +232,7 @@ async function rawEcho(n, inFlight = 2, timeoutMs = 60_000) {
 async function rawTiny(n, inFlight = 2, to = 10, timeoutMs = 60_000) {
   const spec = { kind: 'builtin', name: 'countPrimes' };
   const template = encodeTaskData({ from: 0, to });
-  const r = await drive('task', 1, inFlight, n, (exec) => ({ exec, spec, input: template.slice() }), timeoutMs);
+  const r = await drive('task', 1, inFlight, n, (exec) => ({ run: exec, spec, input: template.slice() }), timeoutMs);
   const expected = PRIMES_BELOW[to];
   const wrong = r.replies.filter((b) => decodeTaskData(b) !== expected).length;
   if (wrong > 0) throw new Error(`raw countPrimes: ${wrong} of ${n} outputs are not ${expected}`);
@@ -245,7 +245,7 @@ async function rawTiny(n, inFlight = 2, to = 10, timeoutMs = 60_000) {
 async function rawMandelbrot(params, count = 1, timeoutMs = 120_000) {
   const spec = { kind: 'builtin', name: 'mandelbrot' };
   const inputs = mandelbrotInputs(params).map((input) => encodeTaskData(input));
-  const r = await drive('task', count, 1, inputs.length, (exec) => ({ exec, spec, input: inputs[exec] }), timeoutMs);
+  const r = await drive('task', count, 1, inputs.length, (exec) => ({ run: exec, spec, input: inputs[exec] }), timeoutMs);
   const digest = await digestTiles(r.replies.map((b) => decodeTaskData(b)));
   return { ms: r.ms, units: inputs.length, workers: count, ...digest, unitMs: r.each };
 }
