@@ -251,3 +251,35 @@ test('cancelling the unit a worker runs lets the unit queued behind it finish in
   expect(outcome.afterCancelMs).toBeLessThan(3_000);
   expect(outcome.status).toMatchObject({ workers: 1, running: 0, queued: 0 });
 });
+
+// A unit cancelled while it waits in a worker's queue is taken out of it: the
+// worker goes on to the next unit instead of running the cancelled one.
+test('a unit cancelled while queued in a worker is skipped there', async ({ context }, testInfo) => {
+  const page = await openTab(context, uniqueRoom(testInfo));
+  await startConfiguredNode(page, { roomId: uniqueRoom(testInfo), enablePersistence: false, computeWorkers: 1 });
+  const outcome = await page.evaluate(async () => {
+    const cm = window.node.getComputeManager();
+    // Inside the main cardioid every pixel runs to maxIter: here about 2.5 s per 100,000 at 64x64.
+    const tile = (maxIter) => ({ x0: -0.3, y0: -0.1, dx: 0.001, dy: 0.001, width: 64, height: 64, maxIter });
+    const t0 = performance.now();
+    const first = cm.submitJob('mandelbrot', [tile(50_000)]);
+    const firstDone = first.result.then(() => performance.now() - t0);
+    const long = cm.submitJob('mandelbrot', [tile(5_000_000)]); // queued behind the first; minutes alone
+    const longEnd = long.result.then(
+      () => 'resolved',
+      (e) => e.name,
+    );
+    const handedBefore = window.node.getStatus().compute.running;
+    long.cancel();
+    const quick = cm.submitJob('countPrimes', [{ from: 0, to: 1000 }]);
+    const quickDone = quick.result.then((r) => ({ r, at: performance.now() - t0 }));
+    const [firstMs, longOutcome, q] = await Promise.all([firstDone, longEnd, quickDone]);
+    return { handedBefore, firstMs, longOutcome, quick: q.r, quickMs: q.at };
+  });
+  expect(outcome.handedBefore, 'the first unit running, the long one queued').toBe(2);
+  expect(outcome.longOutcome).toBe('AbortError');
+  expect(outcome.quick).toEqual([168]);
+  expect(outcome.firstMs, 'the first unit ran long enough for the others to queue behind it').toBeGreaterThan(300);
+  // The long unit alone would take minutes; the quick one followed the first at once.
+  expect(outcome.quickMs - outcome.firstMs).toBeLessThan(2_000);
+});
