@@ -3,7 +3,10 @@
 // pings is kept.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "support/simulated_network.h"
+#include "wire/frame_codec.h"
 
 using namespace pc;
 using namespace pcsim;
@@ -273,6 +276,33 @@ TEST(Liveness, AStalledTabStillDropsAPeerThatDiedMeanwhile) {
   EXPECT_EQ(net.outputs<PeerDisconnected>("a").front().second.reason, "timeout");
   const NodeConfig defaults;
   EXPECT_LE(net.outputs<PeerDisconnected>("a").front().first, diedAt + defaults.peerTimeoutMs + defaults.pingIntervalMs + 1);
+}
+
+// Chromium may dispatch an answerer's first message before the channel's open
+// event. Here the initiator's Hello reaches the responder 10 ms before its
+// host reports the channel open. The responder takes the bytes as the
+// opening, answers with its own Hello once, and the pair stays up: before,
+// it dropped that Hello and the initiator timed it out 4 s later.
+TEST(Liveness, AHelloDeliveredBeforeTheResponderSawItsChannelOpenStillConnects) {
+  NetworkOptions o;
+  o.responderOpenLag = 20;  // data takes 10 ms
+  SimulatedNetwork net(o);
+  std::map<std::string, int> hellos;
+  net.onFrameSent = [&](const std::string& from, const std::string&, const std::vector<uint8_t>& bytes) {
+    wire::Decoded d = wire::decode(bytes.data(), bytes.size());
+    if (d.frame && std::holds_alternative<wire::Hello>(*d.frame)) ++hellos[from];
+  };
+  ASSERT_TRUE(net.startMesh({"a", "b"}));
+  net.runFor(20'000);
+  for (const char* id : {"a", "b"}) {
+    EXPECT_TRUE(net.outputs<PeerDisconnected>(id).empty()) << id;
+    EXPECT_EQ(net.outputs<PeerConnected>(id).size(), 1u) << id;
+    EXPECT_EQ(net.kernel(id).counters().rejectedFrames, 0u) << id << ": " << net.kernel(id).counters().lastRejection;
+    EXPECT_EQ(hellos[id], 1) << id << " sent one Hello";
+  }
+  ASSERT_TRUE(net.write("a", "k", "1").ok);
+  net.runFor(100);
+  EXPECT_NE(net.kernel("b").state().get("k"), nullptr);
 }
 
 // A connection that keeps failing is redialled after exponentially growing

@@ -535,8 +535,16 @@ void SimulatedNetwork::openChannel(const std::string& initiator, const std::stri
   ib->second.open = true;
   a->kernel->handleChannelOpen(responder, now_);
   pump(initiator);
-  b->kernel->handleChannelOpen(initiator, now_);
-  pump(responder);
+  auto reportOpen = [this, initiator, responder, conn] {
+    Node* b = live(responder);
+    if (!b) return;
+    auto ib = b->endpoints.find(initiator);
+    if (ib == b->endpoints.end() || ib->second.conn != conn) return;
+    b->kernel->handleChannelOpen(initiator, now_);
+    pump(responder);
+  };
+  if (options_.responderOpenLag > 0) schedule(now_ + options_.responderOpenLag, reportOpen);
+  else reportOpen();
 }
 
 void SimulatedNetwork::closeFarEnd(const std::string& from, const std::string& to, uint64_t conn) {

@@ -104,6 +104,10 @@ struct NetworkOptions {
   bool orderedData = true;   // false: frames after a connection's first overtake each other
   double duplicateData = 0;  // chance that a frame (not a connection's first) is delivered twice
   Millis closeDelay = 10;    // until the far end of a closed connection notices
+  // The responder's host reports its channel open this long after the
+  // initiator's, and frames that reach it meanwhile are delivered first (a
+  // browser may dispatch an answerer's first message before its open event).
+  Millis responderOpenLag = 0;
   // The unreliable channel: each message gets its own delay, or is lost.
   Millis unreliableDelayMin = 10, unreliableDelayMax = 10;
   double unreliableLoss = 0;

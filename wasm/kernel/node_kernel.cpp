@@ -388,11 +388,17 @@ void NodeKernel::reject(PeerRecord& peer, const std::string& why) {
 void NodeKernel::handleData(const std::string& peerId, const uint8_t* data, size_t size, Millis now,
                             bool unreliable) {
   PeerRecord* peer = peers_.find(peerId);
-  if (!isStarted() || !peer || peer->state == PeerState::Discovered || peer->state == PeerState::Connecting) {
+  if (!isStarted() || !peer || peer->state == PeerState::Discovered ||
+      (peer->state == PeerState::Connecting && unreliable)) {
     ++counters_.rejectedFrames;
     counters_.lastRejection = "data from " + peerId + " before its channel opened";
     return;
   }
+  // Bytes on the reliable channel prove it open, though the host has not
+  // said so yet: a browser may dispatch an answerer's first message (the
+  // peer's Hello) before the channel's open event. Dropping it would leave
+  // this side waiting for a Hello that never comes again.
+  if (peer->state == PeerState::Connecting) handleChannelOpen(peerId, now);
   peer->stats.bytesIn += size;
   wire::Decoded d = wire::decode(data, size);
   if (!d.frame) return reject(*peer, wire::describe(d.error));
@@ -577,6 +583,7 @@ void NodeKernel::finishHandshake(PeerRecord& peer, Millis now) {
   peers_.setState(peer, PeerState::Connected, now);
   peer.connectedAt = now;
   peer.lastPingAt = now;
+  peer.pingSentLate = false;
   emit(PeerConnected{peer.id});
   peer.syncOutstanding = true;
   peer.ackedVectorVersion = map_.vectorVersion();
