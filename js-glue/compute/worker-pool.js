@@ -46,8 +46,11 @@ export class WorkerPool {
     const index = slot.units.findIndex((unit) => unit.exec === exec);
     slot.units.splice(index, 1);
     if (index === 0) {
+      // Emptied first, so that nothing the terminated worker still delivers
+      // is taken for the answer of a unit that has moved on.
+      const queued = slot.units.splice(0);
       this.#retire(slot);
-      for (const unit of slot.units) this.#post(this.#pick(), unit);
+      for (const unit of queued) this.#post(this.#pick(), unit);
     } else {
       slot.worker.postMessage({ cancel: exec });
     }
@@ -99,7 +102,7 @@ export class WorkerPool {
       event.preventDefault?.();
       if (!this.#slots.includes(slot)) return;
       this.#retire(slot);
-      for (const unit of slot.units) {
+      for (const unit of slot.units.splice(0)) {
         this.#slotOf.delete(unit.exec);
         this.#report(unit.exec, { ok: false, error: `the worker failed: ${event.message ?? 'unknown error'}` });
       }
