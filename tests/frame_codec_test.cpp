@@ -305,7 +305,7 @@ TEST(FrameCodec, RejectsBadMagicVersionAndType) {
       b[0] = static_cast<uint8_t>(magic);
       expectRejected(b, DecodeError::BadMagic);
     }
-    for (int version : {0, 2, 0x81, 0xFF}) {
+    for (int version : {0, 1, 3, 0x81, 0xFF}) {
       std::vector<uint8_t> b = bytes;
       b[1] = static_cast<uint8_t>(version);
       expectRejected(b, DecodeError::UnsupportedVersion);
@@ -352,8 +352,8 @@ TEST(FrameCodec, ForgedLengthsAndCountsAllocateNothingLarge) {
   };
   const uint64_t huge = uint64_t{1} << 62;
   std::vector<Case> cases = {
-      {"frame length 2^62", cat({header(FrameType::Ping, huge), {1}}), DecodeError::BadLength},
-      {"frame length UINT64_MAX", cat({header(FrameType::Ping, UINT64_MAX), {1}}), DecodeError::BadLength},
+      {"frame length 2^62", cat({header(FrameType::Ping, huge), {1}}), DecodeError::TooLarge},
+      {"frame length UINT64_MAX", cat({header(FrameType::Ping, UINT64_MAX), {1}}), DecodeError::TooLarge},
       {"frame length varint overflows 64 bits",
        cat({bytesOf({kMagic, kVersion, 6}), bytesOf({0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}), {0}}),
        DecodeError::BadLength},
@@ -545,7 +545,7 @@ TEST(Fragments, OneMegabyteFrameSplitsAndReassembles) {
   const size_t piece = 16 * 1024;
   std::vector<std::vector<uint8_t>> pieces = fragment(encoded, 99, piece);
   ASSERT_EQ(pieces.size(), (encoded.size() + piece - 1) / piece);
-  FragmentAssembler assembler(2 << 20);
+  FragmentAssembler assembler(Limits{2 << 20});
   std::vector<uint8_t> whole;
   for (size_t i = 0; i < pieces.size(); ++i) {
     EXPECT_LE(pieces[i].size(), piece + 32) << "fragment " << i << " overhead";
@@ -572,13 +572,14 @@ TEST(Fragments, OutOfOrderFragmentsAreRejected) {
   std::vector<Fragment> f = fragmentsOf(encoded, 5, 1000);
   ASSERT_GE(f.size(), 6u);
   std::swap(f[2], f[3]);
-  FragmentAssembler a(1 << 20);
+  FragmentAssembler a(Limits{1 << 20});
   std::vector<uint8_t> whole;
   EXPECT_EQ(a.add(f[0], &whole), FragmentAssembler::Result::Incomplete);
   EXPECT_EQ(a.add(f[1], &whole), FragmentAssembler::Result::Incomplete);
   EXPECT_EQ(a.add(f[2], &whole), FragmentAssembler::Result::Rejected) << "index 3 where 2 was due";
   for (size_t i = 3; i < f.size(); ++i)
-    EXPECT_EQ(a.add(f[i], &whole), FragmentAssembler::Result::Rejected) << "the partial frame was dropped";
+    EXPECT_EQ(a.add(f[i], &whole), FragmentAssembler::Result::Discarded)
+        << "the partial frame was dropped, and the rest of it counts as no new fault";
   EXPECT_TRUE(whole.empty());
   EXPECT_FALSE(a.inProgress());
 
@@ -588,7 +589,7 @@ TEST(Fragments, OutOfOrderFragmentsAreRejected) {
   EXPECT_EQ(whole, encoded);
 
   // Reversed order never completes.
-  FragmentAssembler b(1 << 20);
+  FragmentAssembler b(Limits{1 << 20});
   whole.clear();
   for (size_t i = f.size(); i-- > 0;) EXPECT_NE(b.add(f[i], &whole), FragmentAssembler::Result::Complete);
   EXPECT_TRUE(whole.empty());
@@ -601,21 +602,24 @@ TEST(Fragments, MissingFragmentsAreRejected) {
   std::vector<uint8_t> whole;
 
   // A gap in the middle.
-  FragmentAssembler a(1 << 20);
+  FragmentAssembler a(Limits{1 << 20});
   for (size_t i = 0; i < f.size(); ++i) {
     if (i == 3) continue;
     auto r = a.add(f[i], &whole);
-    EXPECT_EQ(r, i < 3 ? FragmentAssembler::Result::Incomplete : FragmentAssembler::Result::Rejected) << i;
+    EXPECT_EQ(r, i < 3    ? FragmentAssembler::Result::Incomplete
+                 : i == 4 ? FragmentAssembler::Result::Rejected
+                          : FragmentAssembler::Result::Discarded)
+        << i;
   }
   EXPECT_TRUE(whole.empty());
 
   // The first one missing.
-  FragmentAssembler b(1 << 20);
+  FragmentAssembler b(Limits{1 << 20});
   for (size_t i = 1; i < f.size(); ++i) EXPECT_EQ(b.add(f[i], &whole), FragmentAssembler::Result::Rejected);
 
   // The last one missing, then another frame starts: both are lost, the one
   // after that assembles.
-  FragmentAssembler c(1 << 20);
+  FragmentAssembler c(Limits{1 << 20});
   for (size_t i = 0; i + 1 < f.size(); ++i) EXPECT_EQ(c.add(f[i], &whole), FragmentAssembler::Result::Incomplete);
   EXPECT_TRUE(c.inProgress());
   std::vector<Fragment> next = fragmentsOf(encoded, 9, 1000);
@@ -631,49 +635,77 @@ TEST(Fragments, MismatchedDuplicateAndOversizedFragmentsAreRejected) {
   std::vector<Fragment> f = fragmentsOf(encoded, 3, 1000);
   std::vector<uint8_t> whole;
   {
-    FragmentAssembler a(1 << 20);
+    FragmentAssembler a(Limits{1 << 20});
     a.add(f[0], &whole);
     Fragment other = f[1];
     other.messageId = 4;
     EXPECT_EQ(a.add(other, &whole), FragmentAssembler::Result::Rejected) << "another message's fragment";
   }
   {
-    FragmentAssembler a(1 << 20);
+    FragmentAssembler a(Limits{1 << 20});
     a.add(f[0], &whole);
     Fragment other = f[1];
     other.count += 1;
     EXPECT_EQ(a.add(other, &whole), FragmentAssembler::Result::Rejected) << "a changed count";
   }
   {
-    FragmentAssembler a(1 << 20);
+    FragmentAssembler a(Limits{1 << 20});
     a.add(f[0], &whole);
     a.add(f[1], &whole);
     EXPECT_EQ(a.add(f[1], &whole), FragmentAssembler::Result::Rejected) << "a duplicate";
   }
   {
-    // More bytes than the assembler's limit: refused before it is all held.
-    FragmentAssembler a(4000);
-    std::vector<FragmentAssembler::Result> results;
-    for (const Fragment& x : f) results.push_back(a.add(x, &whole));
-    EXPECT_EQ(results[3], FragmentAssembler::Result::Incomplete);
-    EXPECT_EQ(results[4], FragmentAssembler::Result::Rejected);
+    // A frame over its type's limit is refused at its first fragment, from
+    // the header the piece begins with, before any more of it is held.
+    FragmentAssembler a(Limits{4000});
+    std::vector<Fragment> big = fragmentsOf(encode(AppMessage{"\"" + std::string(10000, 'm') + "\""}), 6, 1000);
+    EXPECT_EQ(a.add(big[0], &whole), FragmentAssembler::Result::Rejected);
+    EXPECT_STREQ(a.lastError(), "fragmented frame over its type's limit");
+    EXPECT_FALSE(a.inProgress());
     EXPECT_TRUE(whole.empty());
   }
   {
-    // A forged count of 2^63 reserves nothing; the byte limit still holds.
-    FragmentAssembler a(100000);
-    Fragment x{77, 0, uint64_t{1} << 63, std::string(1000, 'x')};
+    // The pieces must add up to the frame's declared length: no more is held.
+    FragmentAssembler a(Limits{100000});
+    std::vector<Fragment> pieces = fragmentsOf(encode(AppMessage{"\"" + std::string(5000, 'm') + "\""}), 7, 1000);
+    Fragment extra = pieces.back();
+    extra.index = pieces.size();
+    for (Fragment& x : pieces) x.count += 1;
+    extra.count = pieces.back().count;
+    for (size_t i = 0; i + 1 < pieces.size(); ++i) EXPECT_EQ(a.add(pieces[i], &whole), FragmentAssembler::Result::Incomplete);
+    EXPECT_EQ(a.add(pieces.back(), &whole), FragmentAssembler::Result::Incomplete);
+    EXPECT_EQ(a.add(extra, &whole), FragmentAssembler::Result::Rejected);
+    EXPECT_STREQ(a.lastError(), "fragments longer than the frame they carry");
+  }
+  {
+    // A first piece that is not a frame's header is refused at once.
+    FragmentAssembler a(Limits{100000});
+    EXPECT_EQ(a.add(Fragment{77, 0, 5, std::string(1000, 'x')}, &whole), FragmentAssembler::Result::Rejected);
+    EXPECT_STREQ(a.lastError(), "first fragment does not start with a frame header");
+  }
+  {
+    // A forged count of 2^63 reserves nothing, and the declared length holds.
+    FragmentAssembler a(Limits{100000});
+    ByteWriter head;
+    head.u8(kMagic);
+    head.u8(kVersion);
+    head.u8(static_cast<uint8_t>(FrameType::AppMessage));
+    head.varuint(99000);
+    std::string first(reinterpret_cast<const char*>(head.buffer().data()), head.size());
+    first += std::string(1000 - first.size(), 'x');
+    Fragment x{77, 0, uint64_t{1} << 63, first};
     g_largest = 0;
     g_probing = true;
     std::vector<FragmentAssembler::Result> results;
     results.reserve(200);
     for (uint64_t i = 0; i < 200; ++i) {
       x.index = i;
+      if (i == 1) x.bytes = std::string(1000, 'x');
       results.push_back(a.add(x, &whole));
     }
     g_probing = false;
-    EXPECT_EQ(results[99], FragmentAssembler::Result::Incomplete);
-    EXPECT_EQ(results[100], FragmentAssembler::Result::Rejected);
+    EXPECT_EQ(results[98], FragmentAssembler::Result::Incomplete);
+    EXPECT_EQ(results[99], FragmentAssembler::Result::Rejected);
     EXPECT_LE(g_largest, 2u * 100000u);
   }
 }

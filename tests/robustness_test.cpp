@@ -43,7 +43,7 @@ std::vector<Bad> malformedFrames() {
   badMagic[0] ^= 0xff;
   one("bad magic", badMagic);
   std::vector<uint8_t> badVersion = update;
-  badVersion[1] = 2;
+  badVersion[1] = wire::kVersion + 1;
   one("bad version", badVersion);
   std::vector<uint8_t> trailing = update;
   trailing.push_back(0);

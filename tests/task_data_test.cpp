@@ -238,3 +238,23 @@ TEST(TaskData, RejectsIntegersBelowMinusTwoToThe63) {
   expectRejected(hex("81 3b 80 00 00 00 00 00 00 00"), "below -2^63", "inside an array");
   EXPECT_EQ(checkTaskData(hex("3b 7f ff ff ff ff ff ff ff")), "") << "-2^63 itself fits";
 }
+
+// PROTOCOL.md promises shortest heads, so that one value has one encoding and
+// quorum results compare byte for byte; a longer head than needed is refused.
+TEST(TaskData, RejectsHeadsLongerThanTheirShortestForm) {
+  const char* why = "a head is not in its shortest form";
+  expectRejected(hex("18 17"), why, "23 in a one-byte argument");
+  expectRejected(hex("19 00 ff"), why, "255 in a two-byte argument");
+  expectRejected(hex("1a 00 00 ff ff"), why, "65535 in a four-byte argument");
+  expectRejected(hex("1b 00 00 00 00 ff ff ff ff"), why, "2^32-1 in an eight-byte argument");
+  expectRejected(hex("38 00"), why, "-1 in a one-byte argument");
+  expectRejected(hex("78 01 61"), why, "a one-byte text length in a long head");
+  expectRejected(hex("59 00 01 00"), why, "a one-byte byte string length in a long head");
+  expectRejected(hex("98 01 00"), why, "an array count in a long head");
+  expectRejected(hex("b8 01 61 61 00"), why, "a map count in a long head");
+  expectRejected(hex("d8 46 58 04 01 00 00 00"), why, "a typed array's byte length in a long head");
+  // The smallest value of each width, and floats of every width, pass.
+  for (const char* ok : {"18 18", "19 01 00", "1a 00 01 00 00", "1b 00 00 00 01 00 00 00 00", "f9 3c 00",
+                         "fa 3f 80 00 00", "fb 3f f0 00 00 00 00 00 00", "38 18"})
+    EXPECT_EQ(checkTaskData(hex(ok)), "") << ok;
+}

@@ -49,6 +49,11 @@ class Checker {
     uint64_t v = 0;
     for (size_t i = 0; i < n; ++i) v = (v << 8) | *p_++;
     *arg = v;
+    // Shortest form only (RFC 8949, section 4.2.1), so one value has one
+    // encoding and results compare byte for byte. A float's width is its
+    // type, not a length, and is exempt.
+    static constexpr uint64_t kSmallest[] = {24, 256, 65536, uint64_t{1} << 32};
+    if (*major != 7 && v < kSmallest[info - 24]) return fail("a head is not in its shortest form");
     return true;
   }
 

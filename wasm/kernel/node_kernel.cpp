@@ -400,10 +400,15 @@ void NodeKernel::handleData(const std::string& peerId, const uint8_t* data, size
   // this side waiting for a Hello that never comes again.
   if (peer->state == PeerState::Connecting) handleChannelOpen(peerId, now);
   peer->stats.bytesIn += size;
-  wire::Decoded d = wire::decode(data, size);
-  if (!d.frame) return reject(*peer, wire::describe(d.error));
+  // The header first: whether this frame may come now, and whether it is
+  // within its type's limit, is decided before anything of it is decoded.
+  const wire::Limits limits{config_.maxFrameBytes};
+  wire::DecodeError error = wire::DecodeError::None;
+  std::optional<wire::Header> header = wire::peekHeader(data, size, limits, &error);
+  if (!header) return reject(*peer, wire::describe(error));
+  const wire::FrameType type = header->type;
   if (unreliable) {
-    if (!std::holds_alternative<wire::AppMessage>(*d.frame) && !std::holds_alternative<wire::BinaryMessage>(*d.frame))
+    if (type != wire::FrameType::AppMessage && type != wire::FrameType::BinaryMessage)
       return reject(*peer, "only messages travel on the unreliable channel");
     // That channel is not ordered with the reliable one: a message the peer
     // sent as soon as it was connected may overtake the end of our handshake
@@ -411,6 +416,16 @@ void NodeKernel::handleData(const std::string& peerId, const uint8_t* data, size
     // no fault of the peer's; nothing is delivered before the handshake ends.
     if (peer->state != PeerState::Connected) return;
   }
+  if (peer->state == PeerState::Handshaking) {
+    // Until the handshake is done only its own small frames are decoded; a
+    // peer that has not proved the password makes this node reassemble,
+    // parse and store nothing.
+    if (!peer->helloReceived && type != wire::FrameType::Hello) return reject(*peer, "expected Hello first");
+    if (peer->helloReceived && type != wire::FrameType::Auth)
+      return reject(*peer, "expected the password proof (Auth) after Hello");
+  }
+  wire::Decoded d = wire::decode(data, size, limits);
+  if (!d.frame) return reject(*peer, wire::describe(d.error));
   ++peer->stats.framesIn;
   peer->lastHeardAt = now;
   if (peer->state == PeerState::Connected) stability_.onHeardOf(peer->replica, now);
@@ -418,13 +433,13 @@ void NodeKernel::handleData(const std::string& peerId, const uint8_t* data, size
   if (auto* f = std::get_if<wire::Fragment>(&*d.frame)) {
     std::vector<uint8_t> whole;
     switch (peer->assembler.add(*f, &whole)) {
-      case wire::FragmentAssembler::Result::Incomplete: return;
-      case wire::FragmentAssembler::Result::Rejected: return reject(*peer, "fragment out of sequence or frame too large");
+      case wire::FragmentAssembler::Result::Incomplete:
+      case wire::FragmentAssembler::Result::Discarded: return;
+      case wire::FragmentAssembler::Result::Rejected: return reject(*peer, peer->assembler.lastError());
       case wire::FragmentAssembler::Result::Complete: break;
     }
-    d = wire::decode(whole);
+    d = wire::decode(whole, limits);
     if (!d.frame) return reject(*peer, std::string("reassembled frame: ") + wire::describe(d.error));
-    if (std::holds_alternative<wire::Fragment>(*d.frame)) return reject(*peer, "nested fragment");
   }
   dispatchFrame(*peer, std::move(*d.frame), now);
 }

@@ -63,7 +63,7 @@ struct PeerRecord {
   PeerStats stats;
   wire::FragmentAssembler assembler;
 
-  PeerRecord(std::string id_, size_t maxFrameBytes) : id(std::move(id_)), assembler(maxFrameBytes) {}
+  PeerRecord(std::string id_, size_t maxFrameBytes) : id(std::move(id_)), assembler(wire::Limits{maxFrameBytes}) {}
 };
 
 class PeerTable {

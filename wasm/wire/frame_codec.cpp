@@ -152,6 +152,7 @@ class BodyReader {
     StateVector v;
     uint64_t n = r_.varuint();
     if (n > r_.remaining() / kMinVectorEntryBytes) return reject<StateVector>(DecodeError::BadLength);
+    if (n > kMaxVectorEntries) return reject<StateVector>(DecodeError::TooLarge);
     for (uint64_t i = 0; i < n && r_.ok(); ++i) {
       uint64_t replica = r_.varuint();
       v[replica] = r_.varuint();
@@ -168,9 +169,10 @@ class BodyReader {
       uint64_t n = r_.varuint();
       if (ok() && n == 0) reject(DecodeError::InvalidField);
       if (n > r_.remaining() / kMinEntryBytes) return reject<std::vector<Write>>(DecodeError::BadLength);
-      // Reserve for what a modest frame holds; a larger count grows as it is
-      // read, so a forged count cannot reserve far more than the input's size.
-      out.reserve(out.size() + static_cast<size_t>(std::min<uint64_t>(n, 1024)));
+      if (n > kMaxWritesPerFrame - out.size()) return reject<std::vector<Write>>(DecodeError::TooLarge);
+      // No reserve per run: growing a little for each of many small runs
+      // would copy the whole list each time. The vector's own doubling keeps
+      // decoding linear, and the count check above bounds it.
       uint64_t wall = 0, seq = 0;
       for (uint64_t i = 0; i < n && ok(); ++i) {
         Write w;
@@ -262,7 +264,13 @@ std::optional<Frame> readBody(FrameType type, BodyReader& b) {
       f.workers = r.varuint();
       uint64_t n = r.varuint();
       if (n > r.remaining()) return b.reject<std::optional<Frame>>(DecodeError::BadLength);
-      for (uint64_t i = 0; i < n && b.ok(); ++i) f.tasks.push_back(b.text());
+      if (n > kMaxTasksAdvertised) return b.reject<std::optional<Frame>>(DecodeError::TooLarge);
+      f.tasks.reserve(static_cast<size_t>(n));
+      for (uint64_t i = 0; i < n && b.ok(); ++i) {
+        f.tasks.push_back(b.text());
+        if (b.ok() && (f.tasks.back().empty() || f.tasks.back().size() > kMaxTaskNameBytes))
+          b.reject(DecodeError::InvalidField);
+      }
       return f;
     }
     case FrameType::WorkAssign: {
@@ -270,7 +278,7 @@ std::optional<Frame> readBody(FrameType type, BodyReader& b) {
       f.lease = r.varuint();
       f.task = b.text();
       f.input = std::string(r.bytes());
-      if (b.ok() && f.task.empty()) b.reject(DecodeError::InvalidField);
+      if (b.ok() && (f.task.empty() || f.task.size() > kMaxTaskNameBytes)) b.reject(DecodeError::InvalidField);
       return f;
     }
     case FrameType::WorkResult: {
@@ -280,6 +288,7 @@ std::optional<Frame> readBody(FrameType type, BodyReader& b) {
       if (b.ok() && ok > 1) b.reject(DecodeError::InvalidField);
       f.ok = ok == 1;
       f.bytes = f.ok ? std::string(r.bytes()) : b.text();
+      if (b.ok() && !f.ok && f.bytes.size() > kMaxTaskErrorBytes) b.reject(DecodeError::InvalidField);
       return f;
     }
     case FrameType::WorkCancel:
@@ -315,6 +324,7 @@ const char* describe(DecodeError e) {
     case DecodeError::InvalidText: return "a text field is not valid UTF-8";
     case DecodeError::InvalidJson: return "a value is not valid JSON";
     case DecodeError::InvalidField: return "a field holds a value the protocol forbids";
+    case DecodeError::TooLarge: return "larger than the protocol allows for its frame type";
   }
   return "unknown error";
 }
@@ -331,22 +341,58 @@ std::vector<uint8_t> encode(const Frame& frame) {
   return out.take();
 }
 
-Decoded decode(const uint8_t* data, size_t size) {
-  if (size < 4) return {std::nullopt, DecodeError::TooShort};
-  if (data[0] != kMagic) return {std::nullopt, DecodeError::BadMagic};
-  if (data[1] != kVersion) return {std::nullopt, DecodeError::UnsupportedVersion};
+size_t maxBodyBytes(FrameType type, const Limits& limits) {
+  constexpr size_t kTaskFrameOverhead = 1024;  // lease, task name, lengths
+  switch (type) {
+    case FrameType::Hello: return 4096;  // ids and the room: a few hundred bytes
+    case FrameType::SyncRequest:
+    case FrameType::StateAck: return kMaxVectorEntries * 20;
+    case FrameType::SyncResponse:
+    case FrameType::Update: return kMaxStateFrameBytes;
+    case FrameType::AppMessage:
+    case FrameType::BinaryMessage: return limits.maxFrameBytes;
+    case FrameType::Ping:
+    case FrameType::Pong:
+    case FrameType::WorkCancel: return 16;
+    case FrameType::Fragment: return kMaxFragmentPieceBytes + 32;
+    case FrameType::Presence: return kMaxPresenceBytes + 8;
+    case FrameType::Auth: return 64;
+    case FrameType::Capabilities: return 16 + kMaxTasksAdvertised * (kMaxTaskNameBytes + 2);
+    case FrameType::WorkAssign:
+    case FrameType::WorkResult: return kMaxTaskDataLimit + kTaskFrameOverhead;
+  }
+  return 0;
+}
+
+std::optional<Header> peekHeader(const uint8_t* data, size_t size, const Limits& limits, DecodeError* error) {
+  auto fail = [&](DecodeError e) -> std::optional<Header> {
+    *error = e;
+    return std::nullopt;
+  };
+  if (size < 4) return fail(DecodeError::TooShort);
+  if (data[0] != kMagic) return fail(DecodeError::BadMagic);
+  if (data[1] != kVersion) return fail(DecodeError::UnsupportedVersion);
   uint8_t type = data[2];
   if (type < static_cast<uint8_t>(FrameType::Hello) || type > static_cast<uint8_t>(FrameType::WorkCancel))
-    return {std::nullopt, DecodeError::UnknownType};
-
+    return fail(DecodeError::UnknownType);
   ByteReader header(data + 3, size - 3);
   uint64_t length = header.varuint();
-  if (!header.ok() || length != header.remaining()) return {std::nullopt, DecodeError::BadLength};
+  if (!header.ok()) return fail(DecodeError::BadLength);
+  Header h{static_cast<FrameType>(type), size - header.remaining(), 0};
+  if (length > maxBodyBytes(h.type, limits)) return fail(DecodeError::TooLarge);
+  h.bodyBytes = static_cast<size_t>(length);
+  return h;
+}
 
-  size_t offset = size - header.remaining();
-  ByteReader body(data + offset, static_cast<size_t>(length));
+Decoded decode(const uint8_t* data, size_t size, const Limits& limits) {
+  DecodeError error = DecodeError::None;
+  std::optional<Header> h = peekHeader(data, size, limits, &error);
+  if (!h) return {std::nullopt, error};
+  if (h->bodyBytes != size - h->headerBytes) return {std::nullopt, DecodeError::BadLength};
+
+  ByteReader body(data + h->headerBytes, h->bodyBytes);
   BodyReader reader(body);
-  std::optional<Frame> frame = readBody(static_cast<FrameType>(type), reader);
+  std::optional<Frame> frame = readBody(h->type, reader);
   if (!reader.ok()) return {std::nullopt, reader.error()};
   if (!body.atEnd()) return {std::nullopt, DecodeError::TrailingBytes};
   return {std::move(frame), DecodeError::None};

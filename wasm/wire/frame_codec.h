@@ -13,7 +13,7 @@
 namespace pc::wire {
 
 constexpr uint8_t kMagic = 0xC5;
-constexpr uint8_t kVersion = 1;
+constexpr uint8_t kVersion = 2;
 
 enum class FrameType : uint8_t {
   Hello = 1,
@@ -108,6 +108,25 @@ struct WorkCancel {  // the lease is void: stop, and send no result
 using Frame = std::variant<Hello, SyncRequest, SyncResponse, Update, AppMessage, Ping, Pong, Fragment, StateAck,
                            Presence, BinaryMessage, Auth, Capabilities, WorkAssign, WorkResult, WorkCancel>;
 
+// What a receiver accepts. Every count and length a peer sends is checked
+// against these before anything is allocated for it, and each frame type has
+// a body limit of its own, so a control frame can never be megabytes long.
+// The state limits are protocol constants, not settings: a limit below what
+// an honest sender may produce would split replicas for good.
+constexpr size_t kMaxStateFrameBytes = size_t{16} << 20;  // Update, SyncResponse
+constexpr size_t kMaxWritesPerFrame = size_t{1} << 20;    // one transaction at most this many keys
+constexpr size_t kMaxVectorEntries = size_t{1} << 16;     // writers named in one state vector
+constexpr size_t kMaxPresenceBytes = size_t{64} << 10;
+constexpr size_t kMaxTasksAdvertised = 256;
+constexpr size_t kMaxTaskNameBytes = 64;
+constexpr size_t kMaxTaskErrorBytes = 1024;
+constexpr size_t kMaxTaskDataLimit = size_t{32} << 20;    // the largest maxTaskDataBytes a node may set
+constexpr size_t kMaxFragmentPieceBytes = size_t{256} << 10;
+
+struct Limits {
+  size_t maxFrameBytes = size_t{64} << 20;  // an application message, after reassembly
+};
+
 enum class DecodeError {
   None,
   TooShort,
@@ -120,6 +139,7 @@ enum class DecodeError {
   InvalidText,
   InvalidJson,
   InvalidField,
+  TooLarge,  // the body is over its frame type's limit
 };
 const char* describe(DecodeError e);
 
@@ -128,9 +148,28 @@ struct Decoded {
   DecodeError error = DecodeError::None;
 };
 
+// The largest body a receiver accepts for a frame of this type.
+size_t maxBodyBytes(FrameType type, const Limits& limits);
+
+// A frame's header, read without touching its body: a receiver decides from
+// it whether the frame is allowed now and whether it is too large, before
+// paying to decode it.
+struct Header {
+  FrameType type = FrameType::Hello;
+  size_t headerBytes = 0;  // magic, version, type and the body's length
+  size_t bodyBytes = 0;    // as declared
+};
+// The header, or the reason it is not one. The declared length is checked
+// against the type's limit, not against the bytes present (a fragment holds
+// only the start of its frame).
+std::optional<Header> peekHeader(const uint8_t* data, size_t size, const Limits& limits, DecodeError* error);
+
 std::vector<uint8_t> encode(const Frame& frame);
-Decoded decode(const uint8_t* data, size_t size);
-inline Decoded decode(const std::vector<uint8_t>& bytes) { return decode(bytes.data(), bytes.size()); }
+// Linear in the input, and allocates at most a small multiple of it.
+Decoded decode(const uint8_t* data, size_t size, const Limits& limits = {});
+inline Decoded decode(const std::vector<uint8_t>& bytes, const Limits& limits = {}) {
+  return decode(bytes.data(), bytes.size(), limits);
+}
 
 // Splits an encoded frame into Fragment frames of at most `maxBytes` payload.
 std::vector<std::vector<uint8_t>> fragment(const std::vector<uint8_t>& encoded, uint64_t messageId,

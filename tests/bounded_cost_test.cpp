@@ -1,0 +1,164 @@
+// Bounded cost per peer: each attack a peer can make with bytes on its data
+// channel is sent here, and the time and memory it costs the receiver are
+// held to a stated budget (see wasm/wire/PROTOCOL.md, "Threat model").
+// Budgets are for an optimized native build; tests/support/heap_usage.h
+// scales the time budgets under sanitizers.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "support/heap_usage.h"
+#include "support/simulated_network.h"
+#include "wire/byte_codec.h"
+#include "wire/frame_codec.h"
+
+using namespace pc;
+using namespace pcsim;
+
+namespace {
+
+std::vector<uint8_t> frameOf(wire::FrameType type, const std::vector<uint8_t>& body) {
+  wire::ByteWriter w;
+  w.u8(wire::kMagic);
+  w.u8(wire::kVersion);
+  w.u8(static_cast<uint8_t>(type));
+  w.varuint(body.size());
+  w.raw(body.data(), body.size());
+  return w.take();
+}
+
+// An Update of `groups` runs of one write each, every run by another writer,
+// so nothing merges: the shape that made decoding quadratic.
+std::vector<uint8_t> manyGroups(size_t groups) {
+  wire::ByteWriter body;
+  body.varuint(groups);
+  for (size_t i = 0; i < groups; ++i) {
+    body.varuint(i + 1);  // writer
+    body.varuint(1);      // one write
+    body.bytes("k");
+    body.varuint(2);      // a value of one byte
+    body.raw("1", 1);
+    body.varuint(2);      // wall +1
+    body.varuint(0);
+    body.varuint(1);
+  }
+  return frameOf(wire::FrameType::Update, body.take());
+}
+
+// Hands bytes to `to` as if `from` had sent them on their channel.
+void deliver(SimulatedNetwork& net, const std::string& to, const std::string& from, const std::vector<uint8_t>& bytes) {
+  net.input(to, [&](NodeKernel& k, Millis now) { k.handleData(from, bytes.data(), bytes.size(), now); });
+}
+
+}  // namespace
+
+// Finding 6: 60,000 groups in a 567 KB frame took 6.2 s in wasm. Budget:
+// decoding is linear, well under 100 ms for this frame natively.
+TEST(BoundedCost, DecodingManySmallGroupsIsLinear) {
+  const std::vector<uint8_t> frame = manyGroups(60'000);
+  ASSERT_GT(frame.size(), 500'000u);
+  wire::Decoded d;
+  double ms = elapsedMs([&] { d = wire::decode(frame); });
+  ASSERT_TRUE(d.frame.has_value()) << wire::describe(d.error);
+  EXPECT_EQ(std::get<wire::Update>(*d.frame).writes.size(), 60'000u);
+  EXPECT_LT(ms, 100 * kTimeBudgetScale) << "decoding took " << ms << " ms";
+
+  // Twice the groups take about twice the time, not four times.
+  const std::vector<uint8_t> twice = manyGroups(120'000);
+  double small = 1e9, large = 1e9;
+  for (int i = 0; i < 3; ++i) {
+    small = std::min(small, elapsedMs([&] { d = wire::decode(frame); }));
+    large = std::min(large, elapsedMs([&] { d = wire::decode(twice); }));
+  }
+  EXPECT_LT(large, 3.5 * small + 2) << small << " ms for 60k groups, " << large << " ms for 120k";
+}
+
+// Finding 7: a 60 MiB Capabilities frame of empty names grew the heap by
+// 1.6 GB, and a 60 MiB StateAck by 1.5 GB. Budget: refused from the header,
+// with nothing allocated.
+TEST(BoundedCost, OversizedControlFramesAreRefusedFromTheirHeader) {
+  const size_t sixtyMiB = size_t{60} << 20;
+  for (wire::FrameType type : {wire::FrameType::Capabilities, wire::FrameType::StateAck, wire::FrameType::SyncRequest,
+                               wire::FrameType::Hello, wire::FrameType::Presence, wire::FrameType::Ping,
+                               wire::FrameType::Auth}) {
+    SCOPED_TRACE(static_cast<int>(type));
+    std::vector<uint8_t> frame = frameOf(type, std::vector<uint8_t>(sixtyMiB, 0));
+    HeapProbe heap;
+    wire::Decoded d = wire::decode(frame);
+    heap.sample();
+    EXPECT_FALSE(d.frame.has_value());
+    EXPECT_EQ(d.error, wire::DecodeError::TooLarge) << wire::describe(d.error);
+    EXPECT_LT(heap.peak(), size_t{64} << 10);
+  }
+}
+
+TEST(BoundedCost, CountsAreCappedPerFrameTypeBeforeAllocating) {
+  {
+    // 257 task names: one over the cap.
+    wire::ByteWriter body;
+    body.varuint(1);
+    body.varuint(wire::kMaxTasksAdvertised + 1);
+    for (size_t i = 0; i <= wire::kMaxTasksAdvertised; ++i) body.bytes("t");
+    wire::Decoded d = wire::decode(frameOf(wire::FrameType::Capabilities, body.take()));
+    EXPECT_EQ(d.error, wire::DecodeError::TooLarge);
+  }
+  {
+    wire::ByteWriter body;
+    body.varuint(1);
+    body.varuint(1);
+    body.bytes("");
+    EXPECT_EQ(wire::decode(frameOf(wire::FrameType::Capabilities, body.take())).error,
+              wire::DecodeError::InvalidField)
+        << "an empty task name";
+  }
+  {
+    // A vector naming more writers than any frame may.
+    wire::ByteWriter body;
+    body.varuint(wire::kMaxVectorEntries + 1);
+    for (size_t i = 0; i <= wire::kMaxVectorEntries; ++i) {
+      body.varuint(i + 1);
+      body.varuint(1);
+    }
+    EXPECT_EQ(wire::decode(frameOf(wire::FrameType::StateAck, body.take())).error, wire::DecodeError::TooLarge);
+  }
+  {
+    // A rejected task's error text is bounded.
+    wire::WorkResult r{7, false, std::string(wire::kMaxTaskErrorBytes + 1, 'e')};
+    EXPECT_EQ(wire::decode(wire::encode(r)).error, wire::DecodeError::InvalidField);
+    r.bytes.pop_back();
+    EXPECT_TRUE(wire::decode(wire::encode(r)).frame.has_value());
+  }
+}
+
+// Before the handshake is done nothing but its own frames is decoded or
+// reassembled: a peer that has not proved the password makes the node hold
+// nothing.
+TEST(BoundedCost, NothingButTheHandshakeIsReassembledOrDecodedBeforeIt) {
+  NetworkOptions options;
+  SimulatedNetwork net(options);
+  NodeConfig config;
+  config.sealed = true;
+  NodeSetup setup;
+  setup.password = "secret";
+  net.addNode("a", config, setup);
+  net.addNode("m", config, setup);
+  net.start("a");
+  net.start("m");
+  // Run just until the channel is open and Hellos are on their way.
+  ASSERT_TRUE(net.runUntil([&] {
+    const PeerRecord* p = net.kernel("a").peers().find("m");
+    return p && p->state == PeerState::Handshaking;
+  }, 5000));
+
+  const std::vector<uint8_t> update = wire::encode(wire::Update{{Write{"evil", "1", Stamp{1, 0, 9}, 1}}});
+  const std::vector<uint8_t> big = wire::encode(wire::AppMessage{"\"" + std::string(200'000, 'x') + "\""});
+  const uint64_t before = net.kernel("a").counters().rejectedFrames;
+  deliver(net, "a", "m", update);
+  for (const auto& piece : wire::fragment(big, 5, 60'000)) deliver(net, "a", "m", piece);
+  const PeerRecord* m = net.kernel("a").peers().find("m");
+  ASSERT_NE(m, nullptr);
+  EXPECT_FALSE(m->assembler.inProgress()) << "no fragment was taken in before the handshake";
+  EXPECT_FALSE(net.kernel("a").state().has("evil"));
+  EXPECT_GE(net.kernel("a").counters().rejectedFrames, before + 2);
+}
