@@ -27,6 +27,7 @@ const RECORD = Object.freeze({
   CancelTask: 21,
   JobProgress: 22,
   JobFinished: 23,
+  EntropyWanted: 24,
 });
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
@@ -141,6 +142,8 @@ export class KernelOutputDecoder {
       }
       case RECORD.JobFinished:
         return { type: 'job-finished', job: this.#f64(), ok: this.#bytes[this.#pos++] === 1, error: this.#str(), stats: this.#str() };
+      case RECORD.EntropyWanted:
+        return { type: 'entropy', bytes: this.#u32() };
       default:
         throw new Error(`kernel output stream: unknown record kind ${kind}`);
     }

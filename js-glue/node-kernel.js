@@ -72,6 +72,8 @@ export class NodeKernel {
       this.#persistenceError = opened.error ?? null;
     }
     const kernel = new core.Kernel();
+    // The kernel's secrets and nonces come from here: it draws no randomness of its own.
+    addEntropy(core, kernel, 1024);
     const settings = {
       ...kernelConfig(this.#config, this.#nodeId, generateReplicaId(), this.#crypto.tag),
       persist: this.#storage !== null,
@@ -296,6 +298,9 @@ export class NodeKernel {
       case 'presence':
         this.#state.applyPresence(output.peerId, output.json);
         break;
+      case 'entropy':
+        this.#driver.inputBytes(randomBytes(output.bytes), (k, size) => k.addEntropy(size));
+        break;
       case 'persist':
         this.#storage?.append(output.bytes);
         break;
@@ -311,6 +316,18 @@ export class NodeKernel {
         console.warn(`peercompute: unknown kernel output '${output.type}'`);
     }
   }
+}
+
+// getRandomValues fills at most 64 KiB a call.
+function randomBytes(size) {
+  return crypto.getRandomValues(new Uint8Array(Math.min(size, 65536)));
+}
+
+// CSPRNG bytes into a kernel that has no driver yet.
+function addEntropy(core, kernel, size) {
+  const bytes = randomBytes(size);
+  core.HEAPU8.set(bytes, kernel.inputBuffer(bytes.length));
+  kernel.addEntropy(bytes.length);
 }
 
 function concatBytes(a, b) {

@@ -242,8 +242,16 @@ export interface NodeStatus {
   state: {
     /** Live keys in the kernel, namespaced ones included. */
     keyCount: number;
+    /** Deleted keys. A delete is kept for good (without its value), so a replica back from any absence converges. */
     tombstones?: number;
-    tombstonesCollected?: number;
+    /** Memory those deletes take: their keys plus a fixed entry each. */
+    tombstoneBytes?: number;
+    /** Peers' writes refused for a stamp more than maxClockDriftMs ahead of this node's clock. */
+    futureWrites?: number;
+    /** Anti-entropy rounds begun, when a peer's state fingerprint differed from ours. */
+    reconciliations?: number;
+    /** Writes anti-entropy brought that delta sync had missed. */
+    repairedWrites?: number;
     replicaId?: number;
     rejectedWrites?: number;
     hasPersistence: boolean;

@@ -120,7 +120,7 @@ TEST(BoundedCost, CountsAreCappedPerFrameTypeBeforeAllocating) {
       body.varuint(i + 1);
       body.varuint(1);
     }
-    EXPECT_EQ(wire::decode(frameOf(wire::FrameType::StateAck, body.take())).error, wire::DecodeError::TooLarge);
+    EXPECT_EQ(wire::decode(frameOf(wire::FrameType::SyncRequest, body.take())).error, wire::DecodeError::TooLarge);
   }
   {
     // A rejected task's error text is bounded.

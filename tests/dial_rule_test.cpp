@@ -130,6 +130,7 @@ TEST(DialRule, RestartedPeerIsRedialledDespiteAStaleAnnounce) {
   NodeConfig config;
   config.nodeId = "a";
   config.replicaId = 1;
+  addTestEntropy(a);
   ASSERT_TRUE(a.initialize(config, 0).ok);
   ASSERT_TRUE(a.start(0).ok);
   auto signal = [](SignalType type, uint64_t incarnation) {

@@ -95,10 +95,16 @@ bool same(const Frame& x, const Frame& y) {
         const T& b = std::get<T>(y);
         if constexpr (std::is_same_v<T, Hello>) {
           return a.nodeId == b.nodeId && a.replica == b.replica && a.room == b.room && a.challenge == b.challenge;
-        } else if constexpr (std::is_same_v<T, SyncRequest> || std::is_same_v<T, StateAck>) {
+        } else if constexpr (std::is_same_v<T, SyncRequest>) {
           return a.seen == b.seen;
+        } else if constexpr (std::is_same_v<T, StateAck>) {
+          return a.root == b.root;
         } else if constexpr (std::is_same_v<T, SyncResponse>) {
-          return a.seen == b.seen && sameWrites(a.writes, b.writes);
+          return a.final == b.final && a.seen == b.seen && sameWrites(a.writes, b.writes);
+        } else if constexpr (std::is_same_v<T, ReconcileNodes>) {
+          return a.level == b.level && a.nodes == b.nodes;
+        } else if constexpr (std::is_same_v<T, ReconcileEntries>) {
+          return a.reply == b.reply && a.leaves == b.leaves;
         } else if constexpr (std::is_same_v<T, Update>) {
           return sameWrites(a.writes, b.writes);
         } else if constexpr (std::is_same_v<T, AppMessage> || std::is_same_v<T, Presence>) {
@@ -141,7 +147,13 @@ std::vector<Sample> samples() {
       {"Hello utf8 room", Hello{"n", (uint64_t{1} << 53) - 1, "r\xc3\xa9union \xf0\x9f\x8e\x89", ""}},
       {"SyncRequest empty", SyncRequest{}},
       {"SyncRequest", SyncRequest{{{1, 5}, {2, 1}, {300, 70000}, {kMax, kMax}}}},
-      {"StateAck", StateAck{{{1, 5}, {kMax, 2}}}},
+      {"StateAck", StateAck{Digest128{0x0123456789abcdefULL, kMax}}},
+      {"SyncResponse not final", SyncResponse{{}, {write("k", "1", 9, 0, 2, 3), write("j", std::nullopt, 9, 0, 2, 4)}, false}},
+      {"SyncResponse not final empty", SyncResponse{{}, {}, false}},
+      {"ReconcileNodes", ReconcileNodes{2, {{0, Digest128{1, 2}}, {255, Digest128{kMax, 0}}}}},
+      {"ReconcileNodes leaves", ReconcileNodes{3, {{4095, Digest128{3, 4}}}}},
+      {"ReconcileEntries", ReconcileEntries{false, {{7, {Digest128{5, 6}, Digest128{7, 8}}}, {4095, {}}}}},
+      {"ReconcileEntries reply", ReconcileEntries{true, {}}},
       {"Presence", Presence{R"({"cursor":[3,4],"name":"ada"})"}},
       {"SyncResponse empty", SyncResponse{{{1, 3}}, {}}},
       // The vector leaves out entries its writes imply; these must still
@@ -311,7 +323,7 @@ TEST(FrameCodec, RejectsBadMagicVersionAndType) {
       expectRejected(b, DecodeError::UnsupportedVersion);
     }
   }
-  for (int type : {0, 17, 18, 0x7F, 0xFF}) expectRejected(rawFrame(static_cast<uint8_t>(type), {0}), DecodeError::UnknownType);
+  for (int type : {0, 19, 20, 0x7F, 0xFF}) expectRejected(rawFrame(static_cast<uint8_t>(type), {0}), DecodeError::UnknownType);
 }
 
 TEST(FrameCodec, RejectsTrailingBytes) {

@@ -6,6 +6,7 @@
 #include "support/simulated_network.h"
 
 using namespace pc;
+using pcsim::addTestEntropy;
 
 namespace {
 
@@ -55,6 +56,7 @@ TEST(Lifecycle, StartBeforeInitializeFails) {
 
 TEST(Lifecycle, InitializeStartStopStartAgain) {
   NodeKernel k;
+  addTestEntropy(k);
   ASSERT_TRUE(k.initialize(config(), 100).ok);
   EXPECT_EQ(k.lifecycle(), Lifecycle::Initialized);
   EXPECT_TRUE(k.isInitialized());
@@ -101,7 +103,9 @@ TEST(Lifecycle, InitializeStartStopStartAgain) {
 
 TEST(Lifecycle, DoubleInitializeFails) {
   NodeKernel k;
+  addTestEntropy(k);
   ASSERT_TRUE(k.initialize(config("alpha", 1), 0).ok);
+  addTestEntropy(k);
   Result again = k.initialize(config("beta", 2), 0);
   EXPECT_FALSE(again.ok);
   EXPECT_FALSE(again.error.empty());
@@ -109,9 +113,11 @@ TEST(Lifecycle, DoubleInitializeFails) {
   EXPECT_EQ(k.config().replicaId, 1u);
 
   ASSERT_TRUE(k.start(0).ok);
+  addTestEntropy(k);
   EXPECT_FALSE(k.initialize(config("beta", 2), 0).ok) << "nor may a started node be initialized";
   EXPECT_TRUE(k.isStarted());
   ASSERT_TRUE(k.stop(0).ok);
+  addTestEntropy(k);
   EXPECT_FALSE(k.initialize(config("beta", 2), 0).ok) << "nor a stopped one";
   EXPECT_EQ(k.config().nodeId, "alpha");
 }
@@ -123,6 +129,7 @@ TEST(Lifecycle, StopWhenNotStartedIsHarmless) {
   EXPECT_TRUE(drain(created).empty());
 
   NodeKernel k;
+  addTestEntropy(k);
   ASSERT_TRUE(k.initialize(config(), 0).ok);
   EXPECT_TRUE(k.stop(0).ok);
   EXPECT_TRUE(k.stop(1).ok);
@@ -166,6 +173,7 @@ TEST(Lifecycle, InvalidConfigRejected) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
     NodeKernel k;
+    addTestEntropy(k);
     Result r = k.initialize(c.config, 0);
     EXPECT_FALSE(r.ok);
     EXPECT_FALSE(r.error.empty());
@@ -176,8 +184,10 @@ TEST(Lifecycle, InvalidConfigRejected) {
 
   // The edges of the valid ranges are accepted.
   NodeKernel longest;
+  addTestEntropy(longest);
   EXPECT_TRUE(longest.initialize(config(std::string(64, 'x'), (uint64_t{1} << 53) - 1), 0).ok);
   NodeKernel punctuated;
+  addTestEntropy(punctuated);
   EXPECT_TRUE(punctuated.initialize(config("A-z_09", 7), 0).ok);
 
   // The JSON route the bindings use refuses the same things.
@@ -202,6 +212,7 @@ TEST(Lifecycle, InvalidConfigRejected) {
 
 TEST(Lifecycle, StateSurvivesStop) {
   NodeKernel k;
+  addTestEntropy(k);
   ASSERT_TRUE(k.initialize(config(), 0).ok);
   ASSERT_TRUE(k.write("before-start", "1", 1).ok) << "an initialized node takes writes";
   ASSERT_TRUE(k.start(2).ok);
@@ -239,4 +250,19 @@ TEST(Lifecycle, RestartedNodeSharesStateWrittenWhileStopped) {
   ASSERT_TRUE(net.runUntil([&] { return net.fullMesh() && net.kernel("b").state().has("y"); }, 10000));
   EXPECT_EQ(net.kernel("a").state().size(), 2u);
   EXPECT_EQ(pcsim::contents(net.kernel("a").state()), pcsim::contents(net.kernel("b").state()));
+}
+
+// Secrets come from the host's CSPRNG, never from the kernel's generator: a
+// host that hands over no randomness cannot initialize a node.
+TEST(Lifecycle, InitializeNeedsTheHostsRandomness) {
+  NodeKernel k;
+  NodeConfig c;
+  c.nodeId = "alpha";
+  c.replicaId = 1;
+  Result r = k.initialize(c, 0);
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("addEntropy"), std::string::npos) << r.error;
+  EXPECT_FALSE(k.isInitialized());
+  pcsim::addTestEntropy(k);
+  EXPECT_TRUE(k.initialize(c, 0).ok);
 }

@@ -318,6 +318,7 @@ TEST(Liveness, FailedConnectionsAreRedialledWithExponentialBackoffAndJitter) {
     c.redialBaseMs = 500;
     c.redialMaxMs = 8000;
     c.seed = seed;
+    addTestEntropy(a);
     EXPECT_TRUE(a.initialize(c, 0).ok);
     EXPECT_TRUE(a.start(0).ok);
     Signal announce;

@@ -258,3 +258,44 @@ TEST(DeltaSync, AWriteWhoseWriterLeftBeforeReconnectingStillReachesEveryone) {
   EXPECT_TRUE(net.meshAmong({"r", "t"}));
   EXPECT_EQ(net.kernel("t").counters().rejectedFrames, 0u);
 }
+
+// A vector may stay ahead of ours for good: a peer covers a writer whose
+// writes were all overwritten before we joined, and we take no coverage on
+// trust for a writer we never saw. That must not make us ask again and
+// again; differences are found by fingerprints, and an idle pair goes quiet.
+TEST(DeltaSync, AVectorThatStaysAheadIsAskedAboutOnceAndThenTheLinkIsQuiet) {
+  SimulatedNetwork net;
+  ASSERT_TRUE(net.startMesh({"a", "c"}));
+  ASSERT_TRUE(net.write("c", "k", "\"by c\"").ok);
+  net.runFor(500);
+  ASSERT_TRUE(net.write("a", "k", "\"by a\"").ok);
+  net.runFor(500);
+  net.crash("c", CrashMode::ClosesChannels);
+  net.addNode("b");
+  net.start("b");
+  ASSERT_TRUE(net.runUntil([&] { return net.meshAmong({"a", "b"}); }, net.now() + 5000));
+  net.runFor(3000);
+  auto requests = [&] {
+    size_t n = 0;
+    for (const auto& [at, send] : net.outputs<SendData>("b")) {
+      wire::Decoded d = wire::decode(send.bytes);
+      n += d.frame && std::holds_alternative<wire::SyncRequest>(*d.frame);
+    }
+    return n;
+  };
+  const size_t settled = requests();
+  EXPECT_EQ(settled, 1u) << "the handshake's";
+  // a's state changes every few seconds; each change reaches b as an Update
+  // and a's new fingerprint, never as a reason to sync again.
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(net.write("a", "tick", std::to_string(i)).ok);
+    net.runFor(3000);
+  }
+  EXPECT_EQ(requests(), settled) << "no sync asked again";
+  const size_t framesBefore = net.outputs<SendData>("b").size();
+  net.runFor(30'000);
+  // At idle only pings and pongs flow (one each way a second).
+  EXPECT_LE(net.outputs<SendData>("b").size() - framesBefore, 62u);
+  EXPECT_EQ(contents(net.kernel("b").state()), contents(net.kernel("a").state()));
+  EXPECT_EQ(net.kernel("b").state().root(), net.kernel("a").state().root());
+}

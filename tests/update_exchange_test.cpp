@@ -28,6 +28,7 @@ std::unique_ptr<NodeKernel> makeKernel(const std::string& id, uint64_t replicaId
   c.nodeId = id;
   c.replicaId = replicaId;
   c.persist = true;
+  addTestEntropy(*k);
   EXPECT_TRUE(k->initialize(c, 0).ok);
   return k;
 }

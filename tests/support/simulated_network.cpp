@@ -30,6 +30,13 @@ Millis Rng::between(Millis lo, Millis hi) {
 
 bool Rng::chance(double p) { return static_cast<double>(next() >> 11) / 9007199254740992.0 < p; }
 
+void addTestEntropy(pc::NodeKernel& kernel, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<uint8_t> bytes(1024);
+  for (auto& b : bytes) b = static_cast<uint8_t>(rng.next());
+  kernel.addEntropy(bytes.data(), bytes.size());
+}
+
 std::map<std::string, std::string> contents(const pc::ReplicatedMap& map) {
   std::map<std::string, std::string> out;
   map.forEach([&](const std::string& key, const std::string& json) { out.emplace(key, json); });
@@ -224,6 +231,7 @@ pc::NodeKernel& SimulatedNetwork::addNode(const std::string& id, pc::NodeConfig 
   n->id = id;
   n->setup = std::move(setup);
   n->kernel = std::make_unique<pc::NodeKernel>();
+  supplyEntropy(*n->kernel, 1024 + pc::NodeKernel::kEntropyForInitialize);
   pc::Result r = n->kernel->initialize(config, now_);
   if (!r.ok) throw std::invalid_argument("initialize " + id + ": " + r.error);
   nodes_.push_back(std::move(n));
@@ -308,6 +316,7 @@ pc::NodeKernel& SimulatedNetwork::reload(const std::string& id, pc::NodeConfig c
   if (config.replicaId == 0) config.replicaId = nextReplica_++;
   if (config.sealed && !setup.password) throw std::invalid_argument("sealed node " + id + " needs a password");
   auto kernel = std::make_unique<pc::NodeKernel>();
+  supplyEntropy(*kernel, 1024 + pc::NodeKernel::kEntropyForInitialize);
   pc::Result r = kernel->initialize(config, now_);
   if (!r.ok) throw std::invalid_argument("initialize " + id + ": " + r.error);
   n.kernel = std::move(kernel);
@@ -359,8 +368,18 @@ void SimulatedNetwork::pump(const std::string& id) {
   }
 }
 
+void SimulatedNetwork::supplyEntropy(pc::NodeKernel& kernel, size_t bytes) {
+  std::vector<uint8_t> random(bytes);
+  for (auto& b : random) b = static_cast<uint8_t>(rng_.next());
+  kernel.addEntropy(random.data(), random.size());
+}
+
 void SimulatedNetwork::handle(Node& n, const pc::Output& o) {
   const std::string from = n.id;
+  if (const auto* wanted = std::get_if<pc::EntropyWanted>(&o)) {
+    // As a browser's crypto.getRandomValues, at once.
+    return supplyEntropy(*n.kernel, wanted->bytes);
+  }
 
   if (const auto* s = std::get_if<pc::SendSignal>(&o)) {
     if (!n.setup.localSignaling) return;

@@ -92,6 +92,10 @@ class Rng {
   uint64_t state_;
 };
 
+// Hands a kernel built outside a SimulatedNetwork the host randomness it
+// needs before initialize(): bytes from a seeded generator, as a test wants.
+void addTestEntropy(pc::NodeKernel& kernel, uint64_t seed = 1);
+
 // A map's visible contents, key to JSON text, for comparing replicas.
 std::map<std::string, std::string> contents(const pc::ReplicatedMap& map);
 
@@ -331,6 +335,9 @@ class SimulatedNetwork {
     }
   };
 
+  // The host's CSPRNG: bytes from the simulation's seeded generator, so a
+  // run stays reproducible while every node gets different bytes.
+  void supplyEntropy(pc::NodeKernel& kernel, size_t bytes);
   Node& node(const std::string& id);
   const Node& node(const std::string& id) const;
   Node* live(const std::string& id);  // null when unknown or crashed

@@ -49,6 +49,7 @@ enum class Record : uint8_t {
   CancelTask = 21,       // f64 exec
   JobProgress = 22,      // f64 job, u32 unit, u32 done, u32 total, u32 n, n x peer, str output
   JobFinished = 23,      // f64 job, u8 ok, str error, str statsJson
+  EntropyWanted = 24,    // u32 bytes
 };
 
 class OutputEncoder {
@@ -133,6 +134,8 @@ class KernelBinding {
     kernel_.handleData(ids_[peer - 1], inbox_.data(), size, now, unreliable);
   }
   void handleTimeout(double now) { kernel_.handleTimeout(now); }
+  // CSPRNG bytes from the host, in the input buffer.
+  void addEntropy(size_t size) { kernel_.addEntropy(inbox_.data(), std::min(size, inbox_.size())); }
 
   void handleServerOpen(double now) { kernel_.handleServerOpen(now); }
   void handleServerMessage(const std::string& text, double now) { kernel_.handleServerMessage(text, now); }
@@ -180,7 +183,7 @@ class KernelBinding {
 
   // State as bytes. Results are views of wasm memory, valid until the next call.
   val encodeStateVector() { return view(bytes_ = kernel_.encodeStateVector()); }
-  // The vector (StateAck bytes) is in the input buffer; size 0 means none.
+  // The vector (SyncRequest bytes) is in the input buffer; size 0 means none.
   val encodeStateAsUpdate(size_t size) {
     pc::Result r = kernel_.encodeStateAsUpdate(inbox_.data(), std::min(size, inbox_.size()), &bytes_);
     return r.ok ? view(bytes_) : val(r.error);
@@ -379,6 +382,11 @@ class KernelBinding {
     out_.str(o.statsJson);
   }
 
+  void encode(const pc::EntropyWanted& o) {
+    out_.kind(Record::EntropyWanted);
+    out_.u32(o.bytes);
+  }
+
   static val view(const std::vector<uint8_t>& b) { return val(emscripten::typed_memory_view(b.size(), b.data())); }
 
   pc::NodeKernel kernel_;
@@ -423,6 +431,7 @@ EMSCRIPTEN_BINDINGS(peercompute) {
       .function("inputBuffer", &KernelBinding::inputBuffer)
       .function("handleData", &KernelBinding::handleData)
       .function("handleTimeout", &KernelBinding::handleTimeout)
+      .function("addEntropy", &KernelBinding::addEntropy)
       .function("handleServerOpen", &KernelBinding::handleServerOpen)
       .function("handleServerMessage", &KernelBinding::handleServerMessage)
       .function("handleServerClosed", &KernelBinding::handleServerClosed)

@@ -132,11 +132,17 @@ struct JobFinished {
   std::string statsJson;
 };
 
+// The kernel's pool of the host's random bytes runs low: hand it `bytes`
+// more from a CSPRNG with NodeKernel::addEntropy.
+struct EntropyWanted {
+  uint32_t bytes = 0;
+};
+
 using Output = std::variant<SendSignal, OpenConnection, DeliverRtcSignal, CloseConnection, SendData,
                             PeerConnected, PeerDisconnected, StateChanged, MessageReceived, PersistRecord,
                             CompactStorage, PresenceChanged, ServerConnect, ServerSend, ServerClose, ServerList,
                             SealSignal, UnsealSignal, AuthenticatePeer, RunTask, CancelTask, JobProgress,
-                            JobFinished>;
+                            JobFinished, EntropyWanted>;
 
 struct Result {
   bool ok = true;

@@ -61,9 +61,8 @@ std::optional<NodeConfig> NodeConfig::fromJson(std::string_view text, std::strin
             readNumber(j, "redialMaxMs", &c.redialMaxMs, error) && readNumber(j, "seed", &c.seed, error) &&
             readNumber(j, "pingIntervalMs", &c.pingIntervalMs, error) &&
             readNumber(j, "peerTimeoutMs", &c.peerTimeoutMs, error) &&
-            readNumber(j, "gcIntervalMs", &c.gcIntervalMs, error) &&
-            readNumber(j, "replicaExpiryMs", &c.replicaExpiryMs, error) &&
-            readNumber(j, "tombstoneGraceMs", &c.tombstoneGraceMs, error) &&
+            readNumber(j, "maxClockDriftMs", &c.maxClockDriftMs, error) &&
+            readNumber(j, "antiEntropyIntervalMs", &c.antiEntropyIntervalMs, error) &&
             readNumber(j, "maxChannelMessageBytes", &c.maxChannelMessageBytes, error) &&
             readNumber(j, "maxFrameBytes", &c.maxFrameBytes, error) && readBool(j, "persist", &c.persist, error) &&
             readString(j, "roomTag", &c.roomTag, error) && readBool(j, "sealed", &c.sealed, error) &&
@@ -111,7 +110,7 @@ std::string NodeConfig::validate() const {
   }
   if (topology != "mesh") return "topology '" + topology + "' is not supported; use 'mesh'";
   if (announceIntervalMs <= 0 || connectTimeoutMs <= 0 || pingIntervalMs <= 0 || peerTimeoutMs <= 0 ||
-      gcIntervalMs <= 0 || replicaExpiryMs <= 0)
+      maxClockDriftMs <= 0 || antiEntropyIntervalMs <= 0)
     return "intervals and timeouts must be positive";
   if (peerTimeoutMs <= pingIntervalMs) return "peerTimeoutMs must be longer than pingIntervalMs";
   if (redialBaseMs <= 0 || redialMaxMs < redialBaseMs) return "redialBaseMs must be positive and at most redialMaxMs";

@@ -26,11 +26,12 @@ struct NodeConfig {
   uint64_t seed = 0;  // for the jitter; the host supplies randomness
   Millis pingIntervalMs = 1000;
   Millis peerTimeoutMs = 4000;  // with 1 s pings, a vanished peer goes within 5 s
-  Millis gcIntervalMs = 1000;          // how often stable tombstones are collected
-  Millis replicaExpiryMs = 600'000;    // a replica silent this long no longer pins tombstones
-  // A tombstone younger than this is kept even when every known replica has
-  // seen it, for replicas not yet heard of that may hold concurrent writes.
-  Millis tombstoneGraceMs = 60'000;
+  // A peer's write stamped further than this ahead of our clock is refused
+  // until our clock catches up (PROTOCOL.md, "Clocks").
+  Millis maxClockDriftMs = 60'000;
+  // Anti-entropy with a peer whose fingerprint differs from ours begins at
+  // most this often (PROTOCOL.md, "Anti-entropy").
+  Millis antiEntropyIntervalMs = 5'000;
   bool persist = false;  // emit PersistRecord outputs for the host to store
   size_t maxChannelMessageBytes = 64 * 1024;  // larger frames travel as fragments
   size_t maxFrameBytes = 64 * 1024 * 1024;    // largest frame accepted after reassembly

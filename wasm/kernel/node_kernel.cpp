@@ -12,14 +12,49 @@ using nlohmann::json;
 
 // ---- lifecycle -------------------------------------------------------------
 
+namespace {
+constexpr size_t kEntropyLow = 256;      // below this the kernel asks the host for more
+constexpr uint32_t kEntropyRefill = 1024;
+
+uint64_t word(const std::string& bytes, size_t at) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(bytes[at + i]);
+  return v;
+}
+}  // namespace
+
+void NodeKernel::addEntropy(const uint8_t* data, size_t size) {
+  entropy_.append(reinterpret_cast<const char*>(data), size);
+  if (entropy_.size() >= kEntropyLow) entropyWanted_ = false;
+  // Hellos that waited for a challenge go now.
+  for (auto& [id, peer] : peers_)
+    if (peer.state == PeerState::Handshaking && peer.helloWaitsForEntropy) sendHello(peer);
+}
+
+std::optional<std::string> NodeKernel::takeEntropy(size_t n) {
+  if (entropy_.size() < n) {
+    if (!entropyWanted_) emit(EntropyWanted{kEntropyRefill});
+    entropyWanted_ = true;
+    return std::nullopt;
+  }
+  std::string out = entropy_.substr(entropy_.size() - n);
+  entropy_.resize(entropy_.size() - n);
+  if (entropy_.size() < kEntropyLow && !entropyWanted_) {
+    entropyWanted_ = true;
+    emit(EntropyWanted{kEntropyRefill});
+  }
+  return out;
+}
+
 Result NodeKernel::initialize(const NodeConfig& config, Millis now) {
   if (lifecycle_ != Lifecycle::Created) return Result::failure("node is already initialized");
   std::string error = config.validate();
   if (!error.empty()) return Result::failure("invalid config: " + error);
+  std::optional<std::string> key = takeEntropy(kEntropyForInitialize);
+  if (!key) return Result::failure("the host supplied no randomness: call addEntropy() with CSPRNG bytes first");
   config_ = config;
-  clock_.setReplica(config.replicaId);
-  map_ = ReplicatedMap(config.replicaId);
-  stability_ = StabilityTracker(config.replicaId, config.replicaExpiryMs);
+  clock_ = HybridLogicalClock(config.replicaId, static_cast<uint64_t>(config.maxClockDriftMs));
+  map_ = ReplicatedMap(config.replicaId, SeededStringHash{word(*key, 0), word(*key, 8)});
   rng_ = config.seed ^ (config.replicaId * 0x9E3779B97F4A7C15ull);
   if (config.peerServer) link_ = PeerServerLink(*config.peerServer, config.roomTag, config.nodeId, splitmix64(rng_));
   lifecycle_ = Lifecycle::Initialized;
@@ -47,7 +82,6 @@ Result NodeKernel::start(Millis now) {
   flushLink(actions, now);
   sendSignal(SignalType::Announce, "", now);
   nextAnnounceAt_ = now + config_.announceIntervalMs;
-  nextGcAt_ = now + config_.gcIntervalMs;
   return Result::success();
 }
 
@@ -332,8 +366,22 @@ void NodeKernel::handleChannelOpen(const std::string& peerId, Millis now) {
   if (!isStarted() || !peer || peer->state != PeerState::Connecting) return;
   peers_.setState(*peer, PeerState::Handshaking, now);
   peer->lastHeardAt = now;
-  if (config_.sealed) peer->challenge = randomBytes(16);
-  sendFrame(*peer, wire::Hello{config_.nodeId, config_.replicaId, config_.roomId, peer->challenge});
+  sendHello(*peer);
+}
+
+void NodeKernel::sendHello(PeerRecord& peer) {
+  peer.helloWaitsForEntropy = false;
+  if (config_.sealed) {
+    // The challenge is the host's randomness: one seen challenge predicts
+    // nothing of the next.
+    std::optional<std::string> challenge = takeEntropy(16);
+    if (!challenge) {
+      peer.helloWaitsForEntropy = true;
+      return;
+    }
+    peer.challenge = std::move(*challenge);
+  }
+  sendFrame(peer, wire::Hello{config_.nodeId, config_.replicaId, config_.roomId, peer.challenge});
 }
 
 void NodeKernel::handleChannelClosed(const std::string& peerId, Millis now) {
@@ -428,7 +476,6 @@ void NodeKernel::handleData(const std::string& peerId, const uint8_t* data, size
   if (!d.frame) return reject(*peer, wire::describe(d.error));
   ++peer->stats.framesIn;
   peer->lastHeardAt = now;
-  if (peer->state == PeerState::Connected) stability_.onHeardOf(peer->replica, now);
 
   if (auto* f = std::get_if<wire::Fragment>(&*d.frame)) {
     std::vector<uint8_t> whole;
@@ -443,17 +490,6 @@ void NodeKernel::handleData(const std::string& peerId, const uint8_t* data, size
   }
   dispatchFrame(*peer, std::move(*d.frame), now);
 }
-
-namespace {
-// True when `theirs` has seen a write (of some replica) that `ours` has not.
-bool seenMore(const StateVector& theirs, const StateVector& ours) {
-  for (const auto& [replica, seq] : theirs) {
-    auto it = ours.find(replica);
-    if (seq > (it == ours.end() ? 0 : it->second)) return true;
-  }
-  return false;
-}
-}  // namespace
 
 void NodeKernel::dispatchFrame(PeerRecord& peer, wire::Frame&& frame, Millis now) {
   if (peer.state == PeerState::Handshaking) {
@@ -472,17 +508,9 @@ void NodeKernel::dispatchFrame(PeerRecord& peer, wire::Frame&& frame, Millis now
         if constexpr (std::is_same_v<T, wire::Hello>) {
           reject(peer, "duplicate Hello");
         } else if constexpr (std::is_same_v<T, wire::SyncRequest>) {
-          stability_.onAck(peer.replica, f.seen, now);
-          sendFrame(peer, wire::SyncResponse{map_.stateVector(), map_.writesMissingFrom(f.seen)});
+          onSyncRequest(peer, std::move(f.seen), now);
         } else if constexpr (std::is_same_v<T, wire::StateAck>) {
-          stability_.onAck(peer.replica, f.seen, now);
-          // The peer has seen writes this node never got: their Update was
-          // lost with a channel, and their writer may be gone before it
-          // reconnected, so no handshake or gap would ever ask for them.
-          if (!peer.syncOutstanding && seenMore(f.seen, map_.stateVector())) {
-            peer.syncOutstanding = true;
-            sendFrame(peer, wire::SyncRequest{map_.stateVector()});
-          }
+          onStateAck(peer, f, now);
         } else if constexpr (std::is_same_v<T, wire::Presence>) {
           std::optional<std::string> next;
           if (f.json != "null") next = std::move(f.json);
@@ -491,11 +519,13 @@ void NodeKernel::dispatchFrame(PeerRecord& peer, wire::Frame&& frame, Millis now
             emit(PresenceChanged{peer.id, std::move(next)});
           }
         } else if constexpr (std::is_same_v<T, wire::SyncResponse>) {
-          peer.syncOutstanding = false;
-          map_.mergeStateVector(f.seen);
-          applyRemoteWrites(peer, f.writes, true, now);
+          onSyncResponse(peer, std::move(f), now);
         } else if constexpr (std::is_same_v<T, wire::Update>) {
-          applyRemoteWrites(peer, f.writes, false, now);
+          applyRemoteWrites(peer, f.writes, WritesFrom::Update, now);
+        } else if constexpr (std::is_same_v<T, wire::ReconcileNodes>) {
+          onReconcileNodes(peer, f, now);
+        } else if constexpr (std::is_same_v<T, wire::ReconcileEntries>) {
+          onReconcileEntries(peer, f, now);
         } else if constexpr (std::is_same_v<T, wire::AppMessage>) {
           ++peer.stats.messagesIn;
           peer.lastMessageAt = now;
@@ -583,47 +613,19 @@ void NodeKernel::verifyProof(PeerRecord& peer, Millis now) {
   finishHandshake(peer, now);
 }
 
-std::string NodeKernel::randomBytes(size_t n) {
-  std::string out;
-  while (out.size() < n) {
-    uint64_t r = splitmix64(rng_);
-    for (int i = 0; i < 8 && out.size() < n; ++i) out += static_cast<char>((r >> (8 * i)) & 0xFF);
-  }
-  return out;
-}
 
 void NodeKernel::finishHandshake(PeerRecord& peer, Millis now) {
   peer.failedDials = 0;
-  stability_.onHeardOf(peer.replica, now);
   peers_.setState(peer, PeerState::Connected, now);
   peer.connectedAt = now;
   peer.lastPingAt = now;
   peer.pingSentLate = false;
   emit(PeerConnected{peer.id});
-  peer.syncOutstanding = true;
-  peer.ackedVectorVersion = map_.vectorVersion();
-  sendFrame(peer, wire::SyncRequest{map_.stateVector()});
+  peer.reconcileBudget = 256;
+  peer.reconcileBudgetAt = now;
+  requestSync(peer);
   if (presence_) sendFrame(peer, wire::Presence{*presence_});
   sendFrame(peer, capabilities());
-}
-
-void NodeKernel::applyRemoteWrites(PeerRecord& peer, const std::vector<Write>& writes, bool fromSync, Millis now) {
-  for (const Write& w : writes) {
-    clock_.observe(w.stamp, now);
-    // A writer counts as heard of when it wrote, not when its write arrived
-    // second-hand, so old writes relayed by others do not keep it a member.
-    stability_.onHeardOf(w.stamp.replica, std::min<Millis>(now, static_cast<Millis>(w.stamp.wall)));
-  }
-  ReplicatedMap::ApplyResult r = map_.applyRemote(writes);
-  if (!r.won.empty()) {
-    if (fromSync) persist(wire::SyncResponse{map_.stateVector(), std::move(r.won)});
-    else persist(wire::Update{std::move(r.won)});
-  }
-  if (!r.changes.empty()) emit(StateChanged{peer.id, std::move(r.changes)});
-  if (r.gap && !fromSync && !peer.syncOutstanding) {
-    peer.syncOutstanding = true;
-    sendFrame(peer, wire::SyncRequest{map_.stateVector()});
-  }
 }
 
 // ---- time ----------------------------------------------------------------------
@@ -644,10 +646,6 @@ void NodeKernel::handleTimeout(Millis now) {
   if (now >= nextAnnounceAt_) {
     sendSignal(SignalType::Announce, "", now);
     nextAnnounceAt_ = now + config_.announceIntervalMs;
-  }
-  if (now >= nextGcAt_) {
-    collectGarbage(now);
-    nextGcAt_ = now + config_.gcIntervalMs;
   }
   std::vector<std::pair<std::string, const char*>> expired;
   std::vector<std::string> forgotten;
@@ -685,11 +683,9 @@ void NodeKernel::handleTimeout(Millis now) {
           peer.lastPingAt = now;
           peer.pingNonce = nextPingNonce_++;
           sendFrame(peer, wire::Ping{peer.pingNonce});
-          if (peer.ackedVectorVersion != map_.vectorVersion()) {
-            peer.ackedVectorVersion = map_.vectorVersion();
-            sendFrame(peer, wire::StateAck{map_.stateVector()});
-          }
+          if (stateAckDue(peer, now)) sendStateAck(peer, now);
         }
+        syncTimers(peer, now);
         break;
       }
     }
@@ -703,7 +699,6 @@ std::optional<Millis> NodeKernel::pollTimeout() const {
   if (!isStarted()) return lease;
   Millis next = nextAnnounceAt_;
   if (lease) next = std::min(next, *lease);
-  if (map_.tombstones() > 0) next = std::min(next, nextGcAt_);
   if (auto link = link_.nextTimeout()) next = std::min(next, *link);
   for (const auto& [id, peer] : peers_) {
     switch (peer.state) {
@@ -720,6 +715,7 @@ std::optional<Millis> NodeKernel::pollTimeout() const {
       case PeerState::Connected:
         // A silent peer is judged on a ping tick (see handleTimeout).
         next = std::min(next, peer.lastPingAt + config_.pingIntervalMs);
+        if (auto sync = syncDeadline(peer)) next = std::min(next, *sync);
         break;
     }
   }
@@ -731,15 +727,6 @@ std::optional<Output> NodeKernel::pollOutput() {
   Output o = std::move(outputs_.front());
   outputs_.pop_front();
   return o;
-}
-
-void NodeKernel::collectGarbage(Millis now) {
-  if (map_.tombstones() == 0) return;
-  StateVector seen = map_.stateVector();
-  counters_.tombstonesCollected += map_.collectTombstones([&](const Stamp& stamp, uint64_t seq) {
-    return static_cast<Millis>(stamp.wall) + config_.tombstoneGraceMs <= now &&
-           stability_.isStable(stamp.replica, seq, seen, now);
-  });
 }
 
 // ---- application inputs -----------------------------------------------------------
@@ -769,8 +756,25 @@ Result NodeKernel::remove(const std::string& key, Millis now) { return commit({{
 
 Result NodeKernel::clear(Millis now) {
   if (Result r = requireInitialized("clear()"); !r.ok) return r;
-  return commit(map_.deleteAllOperations(), now);
+  // Atomic up to a transaction's limit; a larger state is cleared in several.
+  std::vector<Operation> all = map_.deleteAllOperations();
+  for (size_t begin = 0; begin < all.size(); begin += wire::kMaxWritesPerFrame / 2) {
+    size_t end = std::min(all.size(), begin + wire::kMaxWritesPerFrame / 2);
+    std::vector<Operation> part(std::make_move_iterator(all.begin() + begin), std::make_move_iterator(all.begin() + end));
+    if (Result r = commit(part, now); !r.ok) return r;
+  }
+  return Result::success();
 }
+
+namespace {
+// At least the bytes a transaction's Update frame takes (PROTOCOL.md: an
+// entry's varints take at most 32 bytes beyond its key and value).
+size_t encodedBound(const std::vector<Operation>& ops) {
+  size_t bytes = 64;
+  for (const auto& [key, value] : ops) bytes += key.size() + (value ? value->size() : 0) + 32;
+  return bytes;
+}
+}  // namespace
 
 Result NodeKernel::commit(const std::vector<Operation>& ops, Millis now) {
   if (Result r = requireInitialized("writing state"); !r.ok) return r;
@@ -783,14 +787,16 @@ Result NodeKernel::commit(const std::vector<Operation>& ops, Millis now) {
     }
   }
   if (ops.empty()) return Result::success();
+  // Every peer must accept what this node writes (PROTOCOL.md, frame limits).
+  if (ops.size() > wire::kMaxWritesPerFrame || encodedBound(ops) > wire::kMaxStateFrameBytes) {
+    ++counters_.rejectedWrites;
+    return Result::failure("a transaction holds at most " + std::to_string(wire::kMaxWritesPerFrame) +
+                           " keys and " + std::to_string(wire::kMaxStateFrameBytes >> 20) +
+                           " MiB of keys and values; split it into several");
+  }
   std::vector<KeyChange> changes;
   std::vector<Write> writes = map_.commitLocal(ops, clock_.tick(now), &changes);
   if (!changes.empty()) emit(StateChanged{"", std::move(changes)});
-  // Rate-limited, so a node that never starts (and has no timer) still collects.
-  if (now >= nextGcAt_) {
-    collectGarbage(now);
-    nextGcAt_ = now + config_.gcIntervalMs;
-  }
   persist(wire::Update{writes});
   broadcastWrites(writes);
   return Result::success();
@@ -817,46 +823,59 @@ void NodeKernel::persist(const wire::Frame& frame) {
 }
 
 std::vector<uint8_t> NodeKernel::snapshotForStorage() {
-  std::vector<uint8_t> bytes = wire::encode(wire::SyncResponse{map_.stateVector(), map_.writesMissingFrom({})});
+  std::vector<uint8_t> bytes = wire::encode(wire::SyncResponse{map_.stateVector(), map_.writesMissingFrom({}), true});
   snapshotBytes_ = bytes.size();
   storedBytes_ = 0;
   compactionRequested_ = false;
   return bytes;
 }
 
-std::vector<uint8_t> NodeKernel::encodeStateVector() const { return wire::encode(wire::StateAck{map_.stateVector()}); }
+std::vector<uint8_t> NodeKernel::encodeStateVector() const { return wire::encode(wire::SyncRequest{map_.stateVector()}); }
 
 Result NodeKernel::encodeStateAsUpdate(const uint8_t* vector, size_t size, std::vector<uint8_t>* update) const {
   StateVector since;
   if (size > 0) {
-    wire::Decoded d = wire::decode(vector, size);
-    auto* ack = d.frame ? std::get_if<wire::StateAck>(&*d.frame) : nullptr;
+    wire::Decoded d = wire::decode(vector, size, wire::Limits::local());
+    auto* ack = d.frame ? std::get_if<wire::SyncRequest>(&*d.frame) : nullptr;
     if (!ack) return Result::failure(std::string("not a state vector: ") + (d.frame ? "wrong frame type" : wire::describe(d.error)));
     since = std::move(ack->seen);
   }
-  *update = wire::encode(wire::SyncResponse{map_.stateVector(), map_.writesMissingFrom(since)});
+  *update = wire::encode(wire::SyncResponse{map_.stateVector(), map_.writesMissingFrom(since), true});
   return Result::success();
 }
 
 Result NodeKernel::applyUpdate(const uint8_t* data, size_t size, bool fromStorage, Millis now) {
   if (Result r = requireInitialized("applyUpdate()"); !r.ok) return r;
-  wire::Decoded d = wire::decode(data, size);
+  // Bytes from this node's own store or app: not bound by a peer frame's limits.
+  wire::Decoded d = wire::decode(data, size, wire::Limits::local());
   if (!d.frame) return Result::failure(std::string("not an update: ") + wire::describe(d.error));
   std::vector<Write>* writes = nullptr;
+  StateVector* seen = nullptr;
   if (auto* sync = std::get_if<wire::SyncResponse>(&*d.frame)) {
-    map_.mergeStateVector(sync->seen);
+    seen = &sync->seen;
     writes = &sync->writes;
   } else if (auto* update = std::get_if<wire::Update>(&*d.frame)) {
     writes = &update->writes;
   } else {
     return Result::failure("not an update: wrong frame type");
   }
+  // What this node stored it accepted once; an update from elsewhere obeys
+  // the same clock rule as a peer's writes.
+  if (!fromStorage) {
+    auto tooFar = [&](const Write& w) { return !clock_.acceptable(w.stamp, now); };
+    size_t before = writes->size();
+    writes->erase(std::remove_if(writes->begin(), writes->end(), tooFar), writes->end());
+    counters_.futureWrites += before - writes->size();
+  }
   for (const Write& w : *writes) clock_.observe(w.stamp, now);
   ReplicatedMap::ApplyResult r = map_.applyRemote(*writes);
+  if (seen) map_.mergeStateVector(*seen);
   if (!r.changes.empty()) emit(StateChanged{fromStorage ? "(storage)" : "(update)", std::move(r.changes)});
   if (!fromStorage && !r.won.empty()) {
-    persist(wire::Update{r.won});
-    broadcastWrites(r.won);
+    persist(wire::SyncResponse{map_.stateVector(), r.won, true});
+    if (isStarted())
+      for (auto& [id, peer] : peers_)
+        if (peer.state == PeerState::Connected) sendWrites(peer, std::vector<Write>(r.won), nullptr);
   }
   return Result::success();
 }
@@ -1019,7 +1038,10 @@ json NodeKernel::describeStatus() const {
           {"state",
            {{"keyCount", map_.size()},
             {"tombstones", map_.tombstones()},
-            {"tombstonesCollected", counters_.tombstonesCollected},
+            {"tombstoneBytes", map_.tombstoneBytes()},
+            {"futureWrites", counters_.futureWrites},
+            {"reconciliations", counters_.reconciliations},
+            {"repairedWrites", counters_.repairedWrites},
             {"replicaId", config_.replicaId},
             {"rejectedWrites", counters_.rejectedWrites}}},
           {"compute", describeCompute()}};

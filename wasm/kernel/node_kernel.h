@@ -24,7 +24,6 @@
 #include "signaling/signal_codec.h"
 #include "state/hybrid_logical_clock.h"
 #include "state/replicated_map.h"
-#include "state/stability_tracker.h"
 #include "wire/frame_codec.h"
 
 namespace pc {
@@ -42,7 +41,9 @@ struct NodeCounters {
   uint64_t rejectedFrames = 0;   // malformed or out-of-protocol bytes from peers
   uint64_t rejectedSignals = 0;  // malformed signaling messages
   uint64_t rejectedWrites = 0;   // app writes refused for bad input
-  uint64_t tombstonesCollected = 0;
+  uint64_t futureWrites = 0;     // peers' writes refused for a stamp too far ahead of our clock
+  uint64_t repairedWrites = 0;   // writes anti-entropy brought that delta sync had missed
+  uint64_t reconciliations = 0;  // anti-entropy rounds begun
   uint64_t rejectedResults = 0;  // compute results refused: for units not given, malformed, oversized
   std::string lastRejection;
 };
@@ -50,6 +51,14 @@ struct NodeCounters {
 class NodeKernel {
  public:
   static constexpr size_t kMaxKeyBytes = 64 * 1024;
+
+  // Random bytes from the host's CSPRNG. Secrets and nonces (the key of
+  // the tables that hold peers' keys, the password challenges) are taken
+  // from these; the kernel's own generator only jitters timers. At least
+  // kEntropyForInitialize bytes must come before initialize(); the kernel asks
+  // for more with EntropyWanted when it runs low.
+  static constexpr size_t kEntropyForInitialize = 16;
+  void addEntropy(const uint8_t* data, size_t size);
 
   // Lifecycle: initialize, then start; stop returns to initialized, and start
   // may be called again. State survives stop.
@@ -109,9 +118,9 @@ class NodeKernel {
   const std::set<std::string>& localTasks() const { return localTasks_; }
 
   // Updates as bytes, for storage and for apps that move state themselves.
-  // A state vector travels as a StateAck frame, an update as a SyncResponse.
+  // A state vector travels as a SyncRequest frame, an update as a SyncResponse.
   std::vector<uint8_t> encodeStateVector() const;
-  // Every write that a replica with the given vector (StateAck bytes) lacks;
+  // Every write that a replica with the given vector (SyncRequest bytes) lacks;
   // empty bytes mean it has nothing.
   Result encodeStateAsUpdate(const uint8_t* vector, size_t size, std::vector<uint8_t>* update) const;
   // Merges an update (SyncResponse or Update frame) as if a peer had sent it.
@@ -164,7 +173,9 @@ class NodeKernel {
   void rejectSignal(const std::string& why);
   void serverPeerGone(const std::string& serverId, Millis now);
   void flushLink(PeerServerLink::Actions& actions, Millis now);
-  std::string randomBytes(size_t n);
+  // n bytes of the host's entropy, or nullopt if the pool holds fewer.
+  std::optional<std::string> takeEntropy(size_t n);
+  void sendHello(PeerRecord& peer);
   void finishHandshake(PeerRecord& peer, Millis now);
   void onAuth(PeerRecord& peer, std::string proof, Millis now);
   void verifyProof(PeerRecord& peer, Millis now);
@@ -184,8 +195,22 @@ class NodeKernel {
   void reject(PeerRecord& peer, const std::string& why);
   void dispatchFrame(PeerRecord& peer, wire::Frame&& frame, Millis now);
   void onHello(PeerRecord& peer, const wire::Hello& hello, Millis now);
-  void applyRemoteWrites(PeerRecord& peer, const std::vector<Write>& writes, bool fromSync, Millis now);
-  void collectGarbage(Millis now);
+  // State sync and anti-entropy (node_kernel_sync.cpp).
+  enum class WritesFrom { Update, Sync, Repair };
+  void applyRemoteWrites(PeerRecord& peer, std::vector<Write>& writes, WritesFrom from, Millis now);
+  void onSyncRequest(PeerRecord& peer, StateVector&& seen, Millis now);
+  void answerSync(PeerRecord& peer, const StateVector& seen, Millis now);
+  void onSyncResponse(PeerRecord& peer, wire::SyncResponse&& f, Millis now);
+  void onStateAck(PeerRecord& peer, const wire::StateAck& f, Millis now);
+  void requestSync(PeerRecord& peer);
+  void sendStateAck(PeerRecord& peer, Millis now);
+  bool stateAckDue(const PeerRecord& peer, Millis now) const;
+  void sendWrites(PeerRecord& peer, std::vector<Write>&& writes, const StateVector* finalVector);
+  bool spendReconcileBudget(PeerRecord& peer, Millis now);
+  void onReconcileNodes(PeerRecord& peer, const wire::ReconcileNodes& f, Millis now);
+  void onReconcileEntries(PeerRecord& peer, const wire::ReconcileEntries& f, Millis now);
+  void syncTimers(PeerRecord& peer, Millis now);
+  std::optional<Millis> syncDeadline(const PeerRecord& peer) const;
   void persist(const wire::Frame& frame);
   void broadcastWrites(const std::vector<Write>& writes);
   // Compute (node_kernel_compute.cpp).
@@ -206,21 +231,21 @@ class NodeKernel {
   NodeConfig config_;
   HybridLogicalClock clock_;
   ReplicatedMap map_;
-  StabilityTracker stability_;
   PeerTable peers_;
   NodeCounters counters_;
   std::deque<Output> outputs_;
   Millis startedAt_ = 0;
   std::optional<std::string> presence_;
   Millis nextAnnounceAt_ = 0;
-  Millis nextGcAt_ = 0;
   uint64_t incarnation_ = 0;  // grows with every start(), and with the host's clock
   size_t storedBytes_ = 0;    // in records since the last snapshot
   size_t snapshotBytes_ = 0;
   bool compactionRequested_ = false;
   uint64_t nextFragmentId_ = 1;
   uint64_t nextPingNonce_ = 1;
-  uint64_t rng_ = 0;  // splitmix64 state, from config.seed
+  uint64_t rng_ = 0;  // splitmix64 state, from config.seed: jitter only
+  std::string entropy_;  // the host's random bytes, not yet used
+  bool entropyWanted_ = false;
   PeerServerLink link_;
   // Room members registered on the server: node id -> server id.
   std::map<std::string, std::string> directory_;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "state/hybrid_logical_clock.h"
+#include "state/replicated_map.h"
 #include "wire/fragment_assembler.h"
 
 namespace pc {
@@ -46,8 +47,19 @@ struct PeerRecord {
   Millis failedAt = 0;         // when the last connection failed
   std::optional<double> rttMs;
   uint64_t pingNonce = 0;
-  bool syncOutstanding = false;
-  uint64_t ackedVectorVersion = 0;  // our vector version last sent to this peer
+  // State sync with this peer (kernel/node_kernel_sync.cpp).
+  bool syncOutstanding = false;        // we asked; its final response has not come
+  Millis syncAnsweredAt = -1e300;      // when we last answered its SyncRequest
+  bool syncAnswering = false;          // that answer is out and not yet acknowledged
+  std::optional<StateVector> deferredRequest;  // its latest request, waiting for the two above
+  uint64_t ackedVectorVersion = 0;     // our vector version last sent to this peer
+  uint64_t ackedStateVersion = 0;      // our state version, likewise
+  Millis ackedAt = -1e300;             // when we last sent it a StateAck
+  bool rootsDiffer = false;            // its last fingerprint was not ours
+  Millis reconcileStartedAt = -1e300;  // when we last began anti-entropy with it
+  Millis reconcileHeardAt = -1e300;    // its last anti-entropy frame
+  double reconcileBudget = 0;          // frames it may still send now (a token bucket)
+  Millis reconcileBudgetAt = 0;
   std::optional<std::string> presence;  // JSON text; never stored
   // Signaling routes: heard on the local transport, and its server id.
   bool viaLocal = false;
@@ -55,6 +67,7 @@ struct PeerRecord {
   // The password handshake (sealed rooms): our challenge, the peer's Hello,
   // the proof we expect of it, and its proof if it came first.
   std::string challenge;
+  bool helloWaitsForEntropy = false;  // our Hello waits for the host's randomness
   bool helloReceived = false;
   uint64_t authTicket = 0;
   std::optional<std::string> expectedProof;

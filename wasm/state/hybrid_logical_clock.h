@@ -27,21 +27,32 @@ struct Stamp {
 
 class HybridLogicalClock {
  public:
-  // A remote wall time further than this ahead of ours is not adopted, so one
-  // peer with a wrong clock cannot drag every later stamp into the future.
-  static constexpr uint64_t kMaxForwardDriftMs = 60'000;
+  // A remote stamp further than this ahead of our physical clock is refused
+  // (the kernel does not apply the write) and never adopted, so one peer with
+  // a wrong or lying clock cannot pin a key or drag every later stamp into
+  // the future. PROTOCOL.md states it; NodeConfig.maxClockDriftMs sets it.
+  static constexpr uint64_t kDefaultMaxDriftMs = 60'000;
 
-  explicit HybridLogicalClock(uint64_t replica = 0) : replica_(replica) {}
+  explicit HybridLogicalClock(uint64_t replica = 0, uint64_t maxDriftMs = kDefaultMaxDriftMs)
+      : replica_(replica), maxDriftMs_(maxDriftMs) {}
 
   void setReplica(uint64_t replica) { replica_ = replica; }
   uint64_t replica() const { return replica_; }
+  uint64_t maxDriftMs() const { return maxDriftMs_; }
 
+  // True when a stamp is within the drift this clock accepts at `now`.
+  bool acceptable(const Stamp& remote, Millis now) const;
   Stamp tick(Millis now);
   void observe(const Stamp& remote, Millis now);
   Stamp last() const { return {wall_, logical_, replica_}; }
 
  private:
+  // The next (wall, logical) after the given one: the counter never wraps; at
+  // its end the wall moves on a millisecond instead, so stamps only grow.
+  void advance(uint64_t wall, uint32_t logical);
+
   uint64_t replica_;
+  uint64_t maxDriftMs_;
   uint64_t wall_ = 0;
   uint32_t logical_ = 0;
 };

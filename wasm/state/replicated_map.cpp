@@ -3,11 +3,61 @@
 #include <algorithm>
 #include <tuple>
 
+#include "hashing/key_hash.h"
+#include "state/fingerprint.h"
+
 namespace pc {
+
+namespace {
+
+// The merge order (see the header): <0, 0 or >0 as a comes before, equals or
+// comes after b.
+int order(const Stamp& as, uint64_t aseq, std::optional<std::string_view> av, const Stamp& bs, uint64_t bseq,
+          std::optional<std::string_view> bv) {
+  if (as != bs) return as < bs ? -1 : 1;
+  if (aseq != bseq) return aseq < bseq ? -1 : 1;
+  if (av.has_value() != bv.has_value()) return av.has_value() ? 1 : -1;
+  return av ? av->compare(*bv) : 0;
+}
+
+std::optional<std::string_view> viewOf(const std::optional<std::string>& v) {
+  if (!v) return std::nullopt;
+  return std::string_view(*v);
+}
+
+// Where each level of the tree starts in the one array: 16^level nodes each.
+size_t levelOffset(unsigned level) { return ((size_t{1} << (4 * level)) - 1) / 15; }
+
+}  // namespace
+
+ReplicatedMap::ReplicatedMap(uint64_t replica, SeededStringHash hash)
+    : replica_(replica), hash_(hash), leaves_(kFingerprintLeaves) {}
+ReplicatedMap::~ReplicatedMap() = default;
+ReplicatedMap::ReplicatedMap(ReplicatedMap&&) noexcept = default;
+ReplicatedMap& ReplicatedMap::operator=(ReplicatedMap&&) noexcept = default;
+
+ReplicatedMap::Leaf& ReplicatedMap::leafFor(std::string_view key) {
+  std::unique_ptr<Leaf>& leaf = leaves_[fingerprintLeaf(stableKeyHash(key))];
+  if (!leaf) leaf = std::make_unique<Leaf>(hash_);
+  return *leaf;
+}
+
+const ReplicatedMap::Leaf* ReplicatedMap::findLeaf(std::string_view key) const {
+  return leaves_[fingerprintLeaf(stableKeyHash(key))].get();
+}
+
+void ReplicatedMap::touch(size_t leaf) {
+  ++stateVersion_;
+  Leaf& l = *leaves_[leaf];
+  if (l.dirty) return;
+  l.dirty = true;
+  dirtyLeaves_.push_back(static_cast<uint32_t>(leaf));
+}
 
 std::vector<Write> ReplicatedMap::commitLocal(const std::vector<Operation>& ops, const Stamp& stamp,
                                               std::vector<KeyChange>* changes) {
-  std::unordered_map<std::string, size_t> lastIndex;
+  std::unordered_map<std::string_view, size_t> lastIndex;
+  lastIndex.reserve(ops.size());
   for (size_t i = 0; i < ops.size(); ++i) lastIndex[ops[i].first] = i;
 
   std::vector<Write> writes;
@@ -35,24 +85,48 @@ ReplicatedMap::ApplyResult ReplicatedMap::applyRemote(const std::vector<Write>& 
 }
 
 ReplicatedMap::Merge ReplicatedMap::merge(const Write& w) {
-  auto [it, inserted] = slots_.try_emplace(w.key);
-  Slot& slot = it->second;
-  if (!inserted && !(slot.stamp < w.stamp)) return Merge::Lost;
-  bool wasLive = slot.value.has_value();
-  bool visible = wasLive || w.value.has_value();
-  slot.value = w.value;
-  slot.stamp = w.stamp;
-  slot.seq = w.seq;
-  live_ += slot.value.has_value();
-  live_ -= wasLive;
-  if (!slot.value && !slot.listed) {
-    slot.listed = true;
-    tombstoneKeys_.push_back(w.key);
+  const size_t leafIndex = fingerprintLeaf(stableKeyHash(w.key));
+  std::unique_ptr<Leaf>& leafPtr = leaves_[leafIndex];
+  if (!leafPtr) leafPtr = std::make_unique<Leaf>(hash_);
+  Leaf& leaf = *leafPtr;
+
+  auto it = leaf.live.find(w.key);
+  const bool wasLive = it != leaf.live.end();
+  Tombstone tomb;
+  const bool wasTomb = !wasLive && leaf.tombs.find(w.key, &tomb, writers_);
+  if (wasLive && order(it->second.stamp, it->second.seq, it->second.value, w.stamp, w.seq, viewOf(w.value)) >= 0)
+    return Merge::Lost;
+  if (wasTomb && order(tomb.stamp, tomb.seq, std::nullopt, w.stamp, w.seq, viewOf(w.value)) >= 0) return Merge::Lost;
+
+  if (w.value) {
+    if (wasTomb) {
+      leaf.tombs.erase(w.key);
+      --tombstones_;
+    }
+    Slot& slot = wasLive ? it->second : leaf.live[w.key];
+    slot.value = *w.value;
+    slot.stamp = w.stamp;
+    slot.seq = w.seq;
+    slot.digestValid = false;
+    if (!wasLive) ++live_;
+  } else {
+    if (wasLive) {
+      leaf.live.erase(it);
+      --live_;
+      // A hash table keeps its buckets after erasures; give them back when
+      // it is mostly empty, so memory follows the live keys.
+      if (leaf.live.bucket_count() > 8 * (leaf.live.size() + 8)) leaf.live.rehash(0);
+    }
+    leaf.tombs.put(w.key, w.stamp, w.seq, writers_);
+    if (!wasTomb) ++tombstones_;
   }
-  return visible ? Merge::Visible : Merge::Hidden;
+  touch(leafIndex);
+  return wasLive || w.value ? Merge::Visible : Merge::Hidden;
 }
 
 void ReplicatedMap::noteSeen(uint64_t replica, uint64_t seq, bool* gap) {
+  uint64_t& highest = highestSeq_[replica];
+  highest = std::max(highest, seq);
   uint64_t& high = seen_[replica];
   if (seq == high + 1) {
     high = seq;
@@ -64,6 +138,7 @@ void ReplicatedMap::noteSeen(uint64_t replica, uint64_t seq, bool* gap) {
 
 StateVector ReplicatedMap::stateVector() const {
   StateVector v = seen_;
+  for (auto it = v.begin(); it != v.end();) it = it->second == 0 ? v.erase(it) : std::next(it);
   if (lastLocalSeq_ > 0) v[replica_] = lastLocalSeq_;
   return v;
 }
@@ -71,46 +146,30 @@ StateVector ReplicatedMap::stateVector() const {
 void ReplicatedMap::mergeStateVector(const StateVector& seen) {
   for (const auto& [replica, seq] : seen) {
     if (replica == replica_) continue;
+    auto highest = highestSeq_.find(replica);
+    if (highest == highestSeq_.end()) continue;
+    uint64_t claim = std::min(seq, highest->second);
     uint64_t& high = seen_[replica];
-    if (seq > high) {
-      high = seq;
+    if (claim > high) {
+      high = claim;
       ++vectorVersion_;
     }
   }
 }
 
-size_t ReplicatedMap::collectTombstones(const std::function<bool(const Stamp&, uint64_t)>& isStable) {
-  size_t collected = 0;
-  size_t kept = 0;
-  for (size_t i = 0; i < tombstoneKeys_.size(); ++i) {
-    auto it = slots_.find(tombstoneKeys_[i]);
-    if (it == slots_.end()) continue;
-    if (it->second.value) {  // written again since
-      it->second.listed = false;
-      continue;
-    }
-    if (isStable(it->second.stamp, it->second.seq)) {
-      slots_.erase(it);
-      ++collected;
-    } else {
-      if (kept != i) tombstoneKeys_[kept] = std::move(tombstoneKeys_[i]);  // a self-move would empty it
-      ++kept;
-    }
-  }
-  tombstoneKeys_.resize(kept);
-  if (tombstoneKeys_.capacity() > 4 * kept + 64) tombstoneKeys_.shrink_to_fit();
-  // A hash table keeps its buckets after erasures; give them back when the
-  // table is mostly empty, so memory follows the live keys.
-  if (collected > 0 && slots_.bucket_count() > 8 * (slots_.size() + 16)) slots_.rehash(0);
-  return collected;
-}
-
 std::vector<Write> ReplicatedMap::writesMissingFrom(const StateVector& theirs) const {
+  auto known = [&](uint64_t replica) {
+    auto it = theirs.find(replica);
+    return it == theirs.end() ? 0 : it->second;
+  };
   std::vector<Write> out;
-  for (const auto& [key, slot] : slots_) {
-    auto it = theirs.find(slot.stamp.replica);
-    uint64_t known = it == theirs.end() ? 0 : it->second;
-    if (slot.seq > known) out.push_back({key, slot.value, slot.stamp, slot.seq});
+  for (const auto& leaf : leaves_) {
+    if (!leaf) continue;
+    for (const auto& [key, slot] : leaf->live)
+      if (slot.seq > known(slot.stamp.replica)) out.push_back({key, slot.value, slot.stamp, slot.seq});
+    leaf->tombs.forEach(writers_, [&](const Tombstone& t) {
+      if (t.seq > known(t.stamp.replica)) out.push_back({std::string(t.key), std::nullopt, t.stamp, t.seq});
+    });
   }
   std::sort(out.begin(), out.end(), [](const Write& a, const Write& b) {
     return std::tie(a.stamp.replica, a.seq) < std::tie(b.stamp.replica, b.seq);
@@ -119,9 +178,17 @@ std::vector<Write> ReplicatedMap::writesMissingFrom(const StateVector& theirs) c
 }
 
 const std::string* ReplicatedMap::get(const std::string& key) const {
-  auto it = slots_.find(key);
-  if (it == slots_.end() || !it->second.value) return nullptr;
-  return &*it->second.value;
+  const Leaf* leaf = findLeaf(key);
+  if (!leaf) return nullptr;
+  auto it = leaf->live.find(key);
+  return it == leaf->live.end() ? nullptr : &it->second.value;
+}
+
+size_t ReplicatedMap::tombstoneBytes() const {
+  size_t bytes = 0;
+  for (const auto& leaf : leaves_)
+    if (leaf) bytes += leaf->tombs.memoryBytes();
+  return bytes;
 }
 
 std::vector<Operation> ReplicatedMap::deleteAllOperations() const {
@@ -129,6 +196,79 @@ std::vector<Operation> ReplicatedMap::deleteAllOperations() const {
   ops.reserve(live_);
   forEach([&](const std::string& key, const std::string&) { ops.emplace_back(key, std::nullopt); });
   return ops;
+}
+
+// ---- fingerprints ---------------------------------------------------------------
+
+std::vector<std::pair<std::string_view, Digest128>> ReplicatedMap::entriesOf(Leaf& leaf) const {
+  std::vector<std::pair<std::string_view, Digest128>> out;
+  out.reserve(leaf.live.size() + leaf.tombs.size());
+  for (auto& [key, slot] : leaf.live) {
+    if (!slot.digestValid) {
+      slot.digest = entryDigest(key, slot.stamp, slot.seq, std::string_view(slot.value));
+      slot.digestValid = true;
+    }
+    out.emplace_back(key, slot.digest);
+  }
+  leaf.tombs.forEach(writers_, [&](const Tombstone& t) {
+    out.emplace_back(t.key, entryDigest(t.key, t.stamp, t.seq, std::nullopt));
+  });
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
+void ReplicatedMap::refresh() const {
+  if (tree_.empty()) tree_.assign(levelOffset(kFingerprintDepth + 1), Digest128{});
+  if (dirtyLeaves_.empty()) return;
+  std::vector<uint32_t> changed;
+  changed.swap(dirtyLeaves_);
+  std::sort(changed.begin(), changed.end());
+  std::vector<Digest128> digests;
+  for (uint32_t i : changed) {
+    Leaf& leaf = *leaves_[i];
+    leaf.dirty = false;
+    digests.clear();
+    for (const auto& [key, d] : entriesOf(leaf)) digests.push_back(d);
+    tree_[levelOffset(kFingerprintDepth) + i] = leafDigest(digests);
+  }
+  // Then every ancestor of a changed leaf, level by level up to the root.
+  for (unsigned level = kFingerprintDepth; level-- > 0;) {
+    for (uint32_t& i : changed) i /= kFingerprintFanout;
+    changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+    for (uint32_t i : changed)
+      tree_[levelOffset(level) + i] = nodeDigest(&tree_[levelOffset(level + 1) + size_t{i} * kFingerprintFanout]);
+  }
+}
+
+Digest128 ReplicatedMap::digest(unsigned level, size_t index) const {
+  refresh();
+  return tree_[levelOffset(level) + index];
+}
+
+std::vector<Digest128> ReplicatedMap::leafEntries(size_t leaf) const {
+  std::vector<Digest128> out;
+  if (!leaves_[leaf]) return out;
+  for (const auto& [key, d] : entriesOf(*leaves_[leaf])) out.push_back(d);
+  return out;
+}
+
+std::vector<Write> ReplicatedMap::leafWritesNotIn(size_t leaf, const std::vector<Digest128>& theirs) const {
+  std::vector<Write> out;
+  if (!leaves_[leaf]) return out;
+  std::vector<Digest128> sorted = theirs;
+  std::sort(sorted.begin(), sorted.end());
+  Leaf& l = *leaves_[leaf];
+  for (const auto& [key, d] : entriesOf(l)) {
+    if (std::binary_search(sorted.begin(), sorted.end(), d)) continue;
+    std::string k(key);
+    if (auto it = l.live.find(k); it != l.live.end()) {
+      out.push_back({k, it->second.value, it->second.stamp, it->second.seq});
+    } else {
+      Tombstone t;
+      if (l.tombs.find(k, &t, writers_)) out.push_back({k, std::nullopt, t.stamp, t.seq});
+    }
+  }
+  return out;
 }
 
 }  // namespace pc

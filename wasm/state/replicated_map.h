@@ -1,33 +1,39 @@
 // ReplicatedMap: a last-writer-wins map from string keys to JSON values.
 //
-// Merge rule: for each key the write with the greatest Stamp (HLC wall,
-// logical, then replica id) wins; a delete is a write of a tombstone and
-// follows the same rule, so a delete concurrent with a write loses to a write
-// with a greater stamp and beats one with a smaller stamp. The rule is a
-// join, so replicas converge whatever the order, duplication or delay of
-// delivery.
+// Merge rule: for each key the greatest write wins, ordered by its stamp (HLC
+// wall, logical, replica id), then its sequence number, then a value over a
+// delete, then the value's bytes. The order is total, so two writes that
+// claim the same stamp (a peer that equivocates) still resolve alike
+// everywhere. A delete is a write of a tombstone and follows the same rule.
+// The rule is a join, so replicas converge whatever the order, duplication
+// or delay of delivery.
 //
-// Values are held as JSON text that has been validated by nlohmann::json. The
-// kernel never looks inside a value, so it never pays to parse and print it
-// again on the way through.
+// Deletes are kept for good, in a compact table (state/tombstone_table.h):
+// a replica may come back after any absence with writes that a delete made
+// meanwhile must beat. Values are JSON text validated on the way in; the
+// kernel never parses them again.
 //
-// Every write also carries its replica's sequence number. A StateVector holds,
+// Every write carries its replica's sequence number. A StateVector holds,
 // per replica, the highest sequence number up to which this map has seen
 // everything (directly, or as overwritten by a winning write). Delta sync
-// sends exactly the surviving writes whose sequence number is above the
-// asker's vector; see wasm/wire/PROTOCOL.md.
+// sends the surviving writes whose sequence number is above the asker's
+// vector. Vectors are an optimization that trusts the sender; the
+// fingerprint tree (state/fingerprint.h) is what guarantees convergence.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "hashing/seeded_hash.h"
+#include "hashing/sha256.h"
 #include "state/hybrid_logical_clock.h"
+#include "state/tombstone_table.h"
 
 namespace pc {
 
@@ -48,7 +54,12 @@ using Operation = std::pair<std::string, std::optional<std::string>>;
 
 class ReplicatedMap {
  public:
-  explicit ReplicatedMap(uint64_t replica = 0) : replica_(replica) {}
+  // `hash` keys this node's tables; its seed comes from the host's
+  // randomness, so a peer cannot pick keys that collide here.
+  explicit ReplicatedMap(uint64_t replica = 0, SeededStringHash hash = {});
+  ~ReplicatedMap();
+  ReplicatedMap(ReplicatedMap&&) noexcept;
+  ReplicatedMap& operator=(ReplicatedMap&&) noexcept;
 
   uint64_t replica() const { return replica_; }
 
@@ -66,47 +77,81 @@ class ReplicatedMap {
   ApplyResult applyRemote(const std::vector<Write>& writes);
 
   StateVector stateVector() const;
+  // Adopts a peer's claim of what it has covered, but never past the highest
+  // sequence number this map has itself seen of that writer, and never for
+  // this replica: an inflated claim hides nothing it has not seen exist.
   void mergeStateVector(const StateVector& seen);
   std::vector<Write> writesMissingFrom(const StateVector& theirs) const;
-
-  // Forgets the tombstones for which isStable(stamp, seq) holds, and gives
-  // the memory back. Returns how many were forgotten.
-  size_t collectTombstones(const std::function<bool(const Stamp& stamp, uint64_t seq)>& isStable);
   // Grows by one whenever the state vector may have changed.
   uint64_t vectorVersion() const { return vectorVersion_; }
+  // Grows by one whenever any key's winning write changes.
+  uint64_t stateVersion() const { return stateVersion_; }
 
   const std::string* get(const std::string& key) const;
   bool has(const std::string& key) const { return get(key) != nullptr; }
   size_t size() const { return live_; }
-  size_t tombstones() const { return slots_.size() - live_; }
+  size_t tombstones() const { return tombstones_; }
+  // Memory held for deleted keys: their keys and fixed-size entries.
+  size_t tombstoneBytes() const;
   std::vector<Operation> deleteAllOperations() const;
 
   template <typename Fn>
   void forEach(Fn&& fn) const {  // fn(key, jsonText) for each live key
-    for (const auto& [key, slot] : slots_)
-      if (slot.value) fn(key, *slot.value);
+    for (const auto& leaf : leaves_)
+      if (leaf)
+        for (const auto& [key, slot] : leaf->live) fn(key, slot.value);
   }
+
+  // ---- the fingerprint tree (state/fingerprint.h) ----
+  // Digest of node `index` at `level` (0: the root, 3: leaves), computed
+  // lazily: only leaves changed since the last call are hashed again.
+  Digest128 digest(unsigned level, size_t index) const;
+  Digest128 root() const { return digest(0, 0); }
+  // The digests of a leaf's entries, in the order the leaf digest takes them.
+  std::vector<Digest128> leafEntries(size_t leaf) const;
+  // The leaf's writes whose digests are not in `theirs` (sorted).
+  std::vector<Write> leafWritesNotIn(size_t leaf, const std::vector<Digest128>& theirs) const;
 
  private:
   struct Slot {
-    std::optional<std::string> value;
+    std::string value;
     Stamp stamp;
     uint64_t seq = 0;
-    bool listed = false;  // in tombstoneKeys_
+    Digest128 digest;
+    bool digestValid = false;
+  };
+  // Keys are kept by fingerprint leaf, so a leaf's digest is recomputed from
+  // its own keys only.
+  struct Leaf {
+    explicit Leaf(SeededStringHash hash) : live(0, hash), tombs(hash) {}
+    std::unordered_map<std::string, Slot, SeededStringHash> live;
+    TombstoneTable tombs;
+    bool dirty = false;
   };
 
   enum class Merge { Lost, Hidden, Visible };  // Hidden: a tombstone replaced a tombstone
   Merge merge(const Write& w);
   void noteSeen(uint64_t replica, uint64_t seq, bool* gap);
+  Leaf& leafFor(std::string_view key);
+  const Leaf* findLeaf(std::string_view key) const;
+  void touch(size_t leaf);
+  void refresh() const;  // the tree is a cache of the state, so this is const
+  // (key, entry digest) of every key in the leaf, sorted by key.
+  std::vector<std::pair<std::string_view, Digest128>> entriesOf(Leaf& leaf) const;
 
   uint64_t replica_;
+  SeededStringHash hash_;
   uint64_t lastLocalSeq_ = 0;
-  std::unordered_map<std::string, Slot> slots_;
+  std::vector<std::unique_ptr<Leaf>> leaves_;
+  WriterTable writers_;
   size_t live_ = 0;
+  size_t tombstones_ = 0;
   StateVector seen_;
+  std::unordered_map<uint64_t, uint64_t> highestSeq_;  // per writer, of every write seen
   uint64_t vectorVersion_ = 0;
-  // Keys whose slot was a tombstone when listed; it may since have been written again.
-  std::vector<std::string> tombstoneKeys_;
+  uint64_t stateVersion_ = 0;
+  mutable std::vector<Digest128> tree_;  // levels 0..3 in one array, allocated on first use
+  mutable std::vector<uint32_t> dirtyLeaves_;
 };
 
 }  // namespace pc

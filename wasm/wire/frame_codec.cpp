@@ -27,7 +27,30 @@ StateVector impliedBy(const std::vector<Write>& writes) {
   return v;
 }
 
+void putDigest(ByteWriter& w, const Digest128& d) {
+  for (int i = 7; i >= 0; --i) w.u8(static_cast<uint8_t>(d.hi >> (8 * i)));
+  for (int i = 7; i >= 0; --i) w.u8(static_cast<uint8_t>(d.lo >> (8 * i)));
+}
+
+Digest128 getDigest(ByteReader& r) {
+  Digest128 d;
+  for (int i = 0; i < 8; ++i) d.hi = (d.hi << 8) | r.u8();
+  for (int i = 0; i < 8; ++i) d.lo = (d.lo << 8) | r.u8();
+  return d;
+}
+
 void putVector(ByteWriter& w, const StateVector& v) {
+  if (v.size() > kMaxVectorEntries) {
+    // Over the cap, the writers with the fewest writes are left out. Leaving
+    // an entry out only means "send me all of this writer's writes", so the
+    // vector stays correct and merely asks for more.
+    std::vector<std::pair<uint64_t, uint64_t>> bySeq(v.begin(), v.end());
+    std::nth_element(bySeq.begin(), bySeq.begin() + kMaxVectorEntries, bySeq.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    bySeq.resize(kMaxVectorEntries);
+    std::sort(bySeq.begin(), bySeq.end());
+    return putVector(w, StateVector(bySeq.begin(), bySeq.end()));
+  }
   w.varuint(v.size());
   for (const auto& [replica, seq] : v) {
     w.varuint(replica);
@@ -82,6 +105,12 @@ struct BodyWriter {
   // The vector leaves out each entry its writes imply (a writer's highest
   // seq among them); a single replica's update then names it only once.
   void operator()(const SyncResponse& f) {
+    if (!f.final) {
+      w.u8(0);
+      w.varuint(0);
+      putWrites(w, f.writes);
+      return;
+    }
     StateVector implied = impliedBy(f.writes);
     StateVector explicitEntries;
     for (const auto& [replica, seq] : f.seen) {
@@ -90,6 +119,7 @@ struct BodyWriter {
     }
     for (const auto& [replica, seq] : implied)
       if (!f.seen.count(replica) || f.seen.at(replica) == 0) explicitEntries[replica] = 0;
+    w.u8(f.final ? 1 : 0);
     putVector(w, explicitEntries);
     putWrites(w, f.writes);
   }
@@ -97,7 +127,24 @@ struct BodyWriter {
   void operator()(const AppMessage& f) { w.bytes(f.json); }
   void operator()(const Ping& f) { w.varuint(f.nonce); }
   void operator()(const Pong& f) { w.varuint(f.nonce); }
-  void operator()(const StateAck& f) { putVector(w, f.seen); }
+  void operator()(const StateAck& f) { putDigest(w, f.root); }
+  void operator()(const ReconcileNodes& f) {
+    w.u8(f.level);
+    w.varuint(f.nodes.size());
+    for (const auto& [index, digest] : f.nodes) {
+      w.varuint(index);
+      putDigest(w, digest);
+    }
+  }
+  void operator()(const ReconcileEntries& f) {
+    w.u8(f.reply ? 1 : 0);
+    w.varuint(f.leaves.size());
+    for (const auto& [leaf, digests] : f.leaves) {
+      w.varuint(leaf);
+      w.varuint(digests.size());
+      for (const Digest128& d : digests) putDigest(w, d);
+    }
+  }
   void operator()(const Presence& f) { w.bytes(f.json); }
   void operator()(const BinaryMessage& f) { w.bytes(f.bytes); }
   void operator()(const Auth& f) { w.bytes(f.proof); }
@@ -127,7 +174,7 @@ struct BodyWriter {
 
 class BodyReader {
  public:
-  explicit BodyReader(ByteReader& r) : r_(r) {}
+  BodyReader(ByteReader& r, const Limits& limits) : r_(r), limits_(limits) {}
   DecodeError error() const { return !r_.ok() && error_ == DecodeError::None ? DecodeError::Truncated : error_; }
 
   std::string text() {
@@ -169,7 +216,7 @@ class BodyReader {
       uint64_t n = r_.varuint();
       if (ok() && n == 0) reject(DecodeError::InvalidField);
       if (n > r_.remaining() / kMinEntryBytes) return reject<std::vector<Write>>(DecodeError::BadLength);
-      if (n > kMaxWritesPerFrame - out.size()) return reject<std::vector<Write>>(DecodeError::TooLarge);
+      if (n > limits_.maxWritesPerFrame - out.size()) return reject<std::vector<Write>>(DecodeError::TooLarge);
       // No reserve per run: growing a little for each of many small runs
       // would copy the whole list each time. The vector's own doubling keeps
       // decoding linear, and the count check above bounds it.
@@ -211,6 +258,7 @@ class BodyReader {
 
  private:
   ByteReader& r_;
+  const Limits& limits_;
   DecodeError error_ = DecodeError::None;
 };
 
@@ -230,8 +278,13 @@ std::optional<Frame> readBody(FrameType type, BodyReader& b) {
       return SyncRequest{b.vector()};
     case FrameType::SyncResponse: {
       SyncResponse f;
+      uint8_t flags = r.u8();
+      if (b.ok() && flags > 1) b.reject(DecodeError::InvalidField);
+      f.final = flags == 1;
       StateVector explicitEntries = b.vector();
+      if (b.ok() && !f.final && !explicitEntries.empty()) b.reject(DecodeError::InvalidField);
       f.writes = b.writes();
+      if (!f.final) return f;
       f.seen = impliedBy(f.writes);
       for (const auto& [replica, seq] : explicitEntries) f.seen[replica] = seq;
       for (auto it = f.seen.begin(); it != f.seen.end();) it = it->second == 0 ? f.seen.erase(it) : std::next(it);
@@ -249,7 +302,45 @@ std::optional<Frame> readBody(FrameType type, BodyReader& b) {
     case FrameType::Pong:
       return Pong{r.varuint()};
     case FrameType::StateAck:
-      return StateAck{b.vector()};
+      return StateAck{getDigest(r)};
+    case FrameType::ReconcileNodes: {
+      ReconcileNodes f;
+      f.level = r.u8();
+      uint64_t n = r.varuint();
+      if (b.ok() && (f.level < 1 || f.level > 3)) b.reject(DecodeError::InvalidField);
+      if (n > r.remaining() / 17) return b.reject<std::optional<Frame>>(DecodeError::BadLength);
+      if (n > kMaxReconcileNodes) return b.reject<std::optional<Frame>>(DecodeError::TooLarge);
+      f.nodes.reserve(static_cast<size_t>(n));
+      const uint64_t levelSize = uint64_t{1} << (4 * f.level);
+      for (uint64_t i = 0; i < n && b.ok(); ++i) {
+        uint64_t index = r.varuint();
+        if (b.ok() && index >= levelSize) b.reject(DecodeError::InvalidField);
+        f.nodes.emplace_back(static_cast<uint32_t>(index), getDigest(r));
+      }
+      return f;
+    }
+    case FrameType::ReconcileEntries: {
+      ReconcileEntries f;
+      uint8_t flags = r.u8();
+      if (b.ok() && flags > 1) b.reject(DecodeError::InvalidField);
+      f.reply = flags == 1;
+      uint64_t leaves = r.varuint();
+      if (leaves > r.remaining() / 2) return b.reject<std::optional<Frame>>(DecodeError::BadLength);
+      if (leaves > kMaxReconcileLeaves) return b.reject<std::optional<Frame>>(DecodeError::TooLarge);
+      size_t digests = 0;
+      for (uint64_t i = 0; i < leaves && b.ok(); ++i) {
+        uint64_t leaf = r.varuint();
+        uint64_t m = r.varuint();
+        if (b.ok() && leaf >= (uint64_t{1} << 12)) b.reject(DecodeError::InvalidField);
+        if (m > r.remaining() / 16) return b.reject<std::optional<Frame>>(DecodeError::BadLength);
+        if (m > kMaxReconcileDigests - digests) return b.reject<std::optional<Frame>>(DecodeError::TooLarge);
+        digests += static_cast<size_t>(m);
+        auto& entry = f.leaves.emplace_back(static_cast<uint32_t>(leaf), std::vector<Digest128>());
+        entry.second.reserve(static_cast<size_t>(m));
+        for (uint64_t k = 0; k < m && b.ok(); ++k) entry.second.push_back(getDigest(r));
+      }
+      return f;
+    }
     case FrameType::Presence:
       return Presence{b.json()};
     case FrameType::BinaryMessage:
@@ -345,10 +436,10 @@ size_t maxBodyBytes(FrameType type, const Limits& limits) {
   constexpr size_t kTaskFrameOverhead = 1024;  // lease, task name, lengths
   switch (type) {
     case FrameType::Hello: return 4096;  // ids and the room: a few hundred bytes
-    case FrameType::SyncRequest:
-    case FrameType::StateAck: return kMaxVectorEntries * 20;
+    case FrameType::SyncRequest: return kMaxVectorEntries * 20;
+    case FrameType::StateAck: return 32;
     case FrameType::SyncResponse:
-    case FrameType::Update: return kMaxStateFrameBytes;
+    case FrameType::Update: return limits.maxStateFrameBytes;
     case FrameType::AppMessage:
     case FrameType::BinaryMessage: return limits.maxFrameBytes;
     case FrameType::Ping:
@@ -360,6 +451,8 @@ size_t maxBodyBytes(FrameType type, const Limits& limits) {
     case FrameType::Capabilities: return 16 + kMaxTasksAdvertised * (kMaxTaskNameBytes + 2);
     case FrameType::WorkAssign:
     case FrameType::WorkResult: return kMaxTaskDataLimit + kTaskFrameOverhead;
+    case FrameType::ReconcileNodes: return 2 + 4 + kMaxReconcileNodes * (4 + 16);
+    case FrameType::ReconcileEntries: return 16 + kMaxReconcileLeaves * 8 + kMaxReconcileDigests * 16;
   }
   return 0;
 }
@@ -373,7 +466,7 @@ std::optional<Header> peekHeader(const uint8_t* data, size_t size, const Limits&
   if (data[0] != kMagic) return fail(DecodeError::BadMagic);
   if (data[1] != kVersion) return fail(DecodeError::UnsupportedVersion);
   uint8_t type = data[2];
-  if (type < static_cast<uint8_t>(FrameType::Hello) || type > static_cast<uint8_t>(FrameType::WorkCancel))
+  if (type < static_cast<uint8_t>(FrameType::Hello) || type > static_cast<uint8_t>(FrameType::ReconcileEntries))
     return fail(DecodeError::UnknownType);
   ByteReader header(data + 3, size - 3);
   uint64_t length = header.varuint();
@@ -391,7 +484,7 @@ Decoded decode(const uint8_t* data, size_t size, const Limits& limits) {
   if (h->bodyBytes != size - h->headerBytes) return {std::nullopt, DecodeError::BadLength};
 
   ByteReader body(data + h->headerBytes, h->bodyBytes);
-  BodyReader reader(body);
+  BodyReader reader(body, limits);
   std::optional<Frame> frame = readBody(h->type, reader);
   if (!reader.ok()) return {std::nullopt, reader.error()};
   if (!body.atEnd()) return {std::nullopt, DecodeError::TrailingBytes};

@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "hashing/sha256.h"
 #include "state/replicated_map.h"
 
 namespace pc::wire {
@@ -32,6 +33,8 @@ enum class FrameType : uint8_t {
   WorkAssign = 14,
   WorkResult = 15,
   WorkCancel = 16,
+  ReconcileNodes = 17,
+  ReconcileEntries = 18,
 };
 
 struct Hello {
@@ -45,9 +48,13 @@ struct Hello {
 struct SyncRequest {
   StateVector seen;
 };
+// A sync response may come in several frames; the last one (`final`) holds
+// the vector and ends the sync. Frames that are not final also carry the
+// writes that anti-entropy repairs (see ReconcileEntries).
 struct SyncResponse {
-  StateVector seen;
+  StateVector seen;  // empty unless final
   std::vector<Write> writes;
+  bool final = true;
 };
 struct Update {  // one atomic transaction
   std::vector<Write> writes;
@@ -68,8 +75,10 @@ struct Fragment {  // a piece of one frame too large for one channel message
   std::string bytes;
 };
 
-struct StateAck {  // what the sender has seen; lets peers collect tombstones
-  StateVector seen;
+// The sender's state fingerprint, sent when its state changed; right after
+// a SyncResponse it also acknowledges the response.
+struct StateAck {
+  Digest128 root;
 };
 
 struct Presence {  // the sender's ephemeral state; "null" clears it
@@ -104,9 +113,24 @@ struct WorkCancel {  // the lease is void: stop, and send no result
   uint64_t lease = 0;
 };
 
+// Anti-entropy (PROTOCOL.md): the sender's digests of some nodes of one
+// level of its fingerprint tree (1: the root's children ... 3: leaves).
+struct ReconcileNodes {
+  uint8_t level = 1;
+  std::vector<std::pair<uint32_t, Digest128>> nodes;  // index within the level, digest
+};
+// The sender's entry digests for some leaves that differ. The receiver sends
+// back, as SyncResponse frames that are not final, its writes whose digests
+// are not listed; unless `reply`, it also sends its own lists in return.
+struct ReconcileEntries {
+  bool reply = false;
+  std::vector<std::pair<uint32_t, std::vector<Digest128>>> leaves;
+};
+
 // In FrameType order: a frame's type is its index plus one.
 using Frame = std::variant<Hello, SyncRequest, SyncResponse, Update, AppMessage, Ping, Pong, Fragment, StateAck,
-                           Presence, BinaryMessage, Auth, Capabilities, WorkAssign, WorkResult, WorkCancel>;
+                           Presence, BinaryMessage, Auth, Capabilities, WorkAssign, WorkResult, WorkCancel,
+                           ReconcileNodes, ReconcileEntries>;
 
 // What a receiver accepts. Every count and length a peer sends is checked
 // against these before anything is allocated for it, and each frame type has
@@ -122,9 +146,17 @@ constexpr size_t kMaxTaskNameBytes = 64;
 constexpr size_t kMaxTaskErrorBytes = 1024;
 constexpr size_t kMaxTaskDataLimit = size_t{32} << 20;    // the largest maxTaskDataBytes a node may set
 constexpr size_t kMaxFragmentPieceBytes = size_t{256} << 10;
+constexpr size_t kMaxReconcileNodes = 256;          // in one ReconcileNodes frame
+constexpr size_t kMaxReconcileLeaves = 64;          // in one ReconcileEntries frame
+constexpr size_t kMaxReconcileDigests = size_t{1} << 18;  // entry digests in one ReconcileEntries frame
 
 struct Limits {
   size_t maxFrameBytes = size_t{64} << 20;  // an application message, after reassembly
+  // Only bytes from this node's own store, or handed over by its own app
+  // (applyUpdate), may lift these; a peer's frames never do.
+  size_t maxStateFrameBytes = kMaxStateFrameBytes;
+  size_t maxWritesPerFrame = kMaxWritesPerFrame;
+  static Limits local() { return {SIZE_MAX / 2, SIZE_MAX / 2, SIZE_MAX / 2}; }
 };
 
 enum class DecodeError {
