@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(emscripten node-acorn nlohmann-json3-dev libgtest-dev cmake g++ chromium)
+packages=(emscripten node-acorn nlohmann-json3-dev libgtest-dev cmake g++ clang libclang-rt-14-dev chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -311,7 +311,7 @@ std::optional<Frame> readBody(FrameType type, BodyReader& b) {
       if (n > r.remaining() / 17) return b.reject<std::optional<Frame>>(DecodeError::BadLength);
       if (n > kMaxReconcileNodes) return b.reject<std::optional<Frame>>(DecodeError::TooLarge);
       f.nodes.reserve(static_cast<size_t>(n));
-      const uint64_t levelSize = uint64_t{1} << (4 * f.level);
+      const uint64_t levelSize = b.ok() ? uint64_t{1} << (4 * f.level) : 0;
       for (uint64_t i = 0; i < n && b.ok(); ++i) {
         uint64_t index = r.varuint();
         if (b.ok() && index >= levelSize) b.reject(DecodeError::InvalidField);
