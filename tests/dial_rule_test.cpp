@@ -133,13 +133,13 @@ TEST(DialRule, RestartedPeerIsRedialledDespiteAStaleAnnounce) {
   addTestEntropy(a);
   ASSERT_TRUE(a.initialize(config, 0).ok);
   ASSERT_TRUE(a.start(0).ok);
-  auto signal = [](SignalType type, uint64_t incarnation) {
+  auto send = [&a](SignalType type, uint64_t incarnation, Millis now) {
     Signal s;
     s.type = type;
     s.room = "default";
     s.from = "b";
     s.incarnation = incarnation;
-    return encodeSignal(s);
+    a.handleSignal(signalText(s, now), now);
   };
   auto drain = [&a] {
     std::vector<Output> out;
@@ -157,18 +157,18 @@ TEST(DialRule, RestartedPeerIsRedialledDespiteAStaleAnnounce) {
   };
   drain();
 
-  a.handleSignal(signal(SignalType::Leave, 1), 10);  // b's leave overtook its announce
-  a.handleSignal(signal(SignalType::Announce, 1), 20);
+  send(SignalType::Leave, 1, 10);  // b's leave overtook its announce
+  send(SignalType::Announce, 1, 20);
   EXPECT_EQ(opens(drain()), 1) << "a dials b, which is no longer there";
   ASSERT_EQ(a.peers().find("b")->state, PeerState::Connecting);
 
-  a.handleSignal(signal(SignalType::Announce, 2), 500);  // b starts again
+  send(SignalType::Announce, 2, 500);  // b starts again
   std::vector<Output> out = drain();
   EXPECT_EQ(closes(out), 1) << "the dead attempt is closed";
   EXPECT_EQ(opens(out), 1) << "and b is dialled again at once, not after the connect timeout";
   EXPECT_EQ(a.peers().find("b")->incarnation, 2u);
 
-  a.handleSignal(signal(SignalType::Leave, 1), 600);  // a stale leave from b's first run
+  send(SignalType::Leave, 1, 600);  // a stale leave from b's first run
   EXPECT_EQ(closes(drain()), 0);
   EXPECT_EQ(a.peers().find("b")->state, PeerState::Connecting);
 }

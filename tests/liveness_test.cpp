@@ -170,8 +170,11 @@ TEST(Liveness, UnansweredDialTimesOut) {
   SimulatedNetwork net;
   net.addNode("a", c);
   net.start("a");
-  const std::string ghostAnnounce = R"({"v":1,"t":"announce","room":"default","from":"ghost"})";
-  net.input("a", [&](NodeKernel& k, Millis now) { k.handleSignal(ghostAnnounce, now); });
+  Signal ghost;
+  ghost.room = "default";
+  ghost.from = "ghost";
+  ghost.incarnation = 1;
+  net.input("a", [&](NodeKernel& k, Millis now) { k.handleSignal(signalText(ghost, now), now); });
   const Millis dialedAt = net.now();
   ASSERT_NE(net.kernel("a").peers().find("ghost"), nullptr);
   EXPECT_EQ(net.kernel("a").peers().find("ghost")->state, PeerState::Connecting);
@@ -327,7 +330,7 @@ TEST(Liveness, FailedConnectionsAreRedialledWithExponentialBackoffAndJitter) {
     announce.incarnation = 1;
     std::vector<Millis> dials;
     for (Millis t = 0; t <= 120'000; t += 10) {
-      a.handleSignal(encodeSignal(announce), t);  // b keeps announcing
+      a.handleSignal(pcsim::signalText(announce, t), t);  // b keeps announcing
       if (auto wake = a.pollTimeout(); wake && *wake <= t) a.handleTimeout(t);
       while (auto o = a.pollOutput())
         if (auto* open = std::get_if<OpenConnection>(&*o); open && open->initiator) dials.push_back(t);

@@ -164,12 +164,12 @@ TEST(Robustness, MalformedSignalsAreCounted) {
 
   // Well-formed signals that are simply not for this node are no error.
   const uint64_t before = net.kernel("a").counters().rejectedSignals;
-  for (const std::string& text : {
-           std::string(R"({"v":1,"t":"announce","room":"elsewhere","from":"x"})"),
-           std::string(R"({"v":1,"t":"announce","room":"default","from":"x","to":"someone-else"})"),
-           std::string(R"({"v":1,"t":"announce","room":"default","from":"a"})"),
+  for (const Signal& s : {
+           Signal{SignalType::Announce, "elsewhere", "x", "", "", 1},
+           Signal{SignalType::Announce, "default", "x", "someone-else", "", 1},
+           Signal{SignalType::Announce, "default", "a", "", "", 1},
        })
-    net.input("a", [&](NodeKernel& k, Millis now) { k.handleSignal(text, now); });
+    net.input("a", [&](NodeKernel& k, Millis now) { k.handleSignal(signalText(s, now), now); });
   EXPECT_EQ(net.kernel("a").counters().rejectedSignals, before);
   EXPECT_EQ(net.kernel("a").peers().size(), 0u);
   EXPECT_EQ(net.kernel("a").counters().rejectedFrames, 0u);

@@ -4,6 +4,7 @@
 // Hello and Auth crosses a channel before both proofs are verified.
 #include <gtest/gtest.h>
 
+#include "support/room_nodes.h"
 #include "support/simulated_network.h"
 #include "wire/frame_codec.h"
 
@@ -11,39 +12,6 @@ using namespace pc;
 using namespace pcsim;
 
 namespace {
-
-constexpr const char* kTag = "5eed";
-
-NodeConfig sealedNode(const std::string& id) {
-  NodeConfig c;
-  c.nodeId = id;
-  c.sealed = true;
-  return c;
-}
-
-NodeConfig sealedViaServer(SimulatedNetwork& net, const std::string& id) {
-  NodeConfig c = sealedNode(id);
-  c.roomTag = kTag;
-  c.peerServer = net.serverConfig(0, "token-" + id);
-  return c;
-}
-
-NodeSetup withPassword(const std::string& password, const std::string& browser = "") {
-  NodeSetup s;
-  s.password = password;
-  s.browser = browser;
-  return s;
-}
-
-void join(SimulatedNetwork& net, const std::string& id, const NodeConfig& config, const NodeSetup& setup) {
-  net.addNode(id, config, setup);
-  net.start(id);
-}
-
-std::optional<std::string> valueAt(SimulatedNetwork& net, const std::string& id, const std::string& key) {
-  const std::string* v = net.kernel(id).state().get(key);
-  return v ? std::optional<std::string>(*v) : std::nullopt;
-}
 
 // Every frame handed to a channel: when, who to whom, and its type.
 struct SentFrame {
@@ -191,7 +159,7 @@ TEST(RoomPassword, ANodeWithoutAPasswordNeverConnectsToOneWith) {
   join(net, "a", sealedViaServer(net, "a"), withPassword("pw"));
   NodeConfig open;
   open.nodeId = "p";
-  open.roomTag = kTag;
+  open.roomTag = kRoomTag;
   open.peerServer = net.serverConfig(0, "token-p");
   net.addNode("p", open);
   ASSERT_TRUE(net.write("p", "open-key", "1").ok);
@@ -231,11 +199,21 @@ TEST(RoomPassword, AuthArrivingBeforeTheHostsProofsIsHandled) {
     auto requests = net.outputs<AuthenticatePeer>(slow);
     ASSERT_EQ(requests.size(), 1u);
     const Millis proofsAt = requests[0].first + 400;
-    std::optional<Millis> authSentAt;
-    for (const SentFrame& f : frames)
-      if (f.from == fast && f.type == wire::FrameType::Auth) authSentAt = f.at;
-    ASSERT_TRUE(authSentAt);
-    EXPECT_LT(*authSentAt + 10, proofsAt) << "the fast side's Auth arrived first";
+    std::optional<Millis> fastAuthAt, slowAuthAt;
+    for (const SentFrame& f : frames) {
+      if (f.from == fast && f.type == wire::FrameType::Auth) fastAuthAt = f.at;
+      if (f.from == slow && f.type == wire::FrameType::Auth) slowAuthAt = f.at;
+    }
+    ASSERT_TRUE(fastAuthAt && slowAuthAt);
+    if (fast == "a") {
+      // The dialer proves first: its Auth reaches the slow side before its proofs.
+      EXPECT_LT(*fastAuthAt + 10, proofsAt) << "the fast side's Auth arrived first";
+    } else {
+      // The fast side answers: it proves only after the slow dialer's proof
+      // arrived and checked out, however early its own proofs were ready.
+      EXPECT_GE(*slowAuthAt, proofsAt);
+      EXPECT_GT(*fastAuthAt, *slowAuthAt);
+    }
     EXPECT_GE(*connectedAt(net, slow, fast), proofsAt);
 
     for (const char* id : {"a", "b"}) {
@@ -255,35 +233,46 @@ TEST(RoomPassword, AuthArrivingBeforeTheHostsProofsIsHandled) {
   }
 }
 
+// m unseals the signals (same password) but its proofs come from another
+// key. Whichever side dials, nothing flows; and a node hands its own proof
+// (which could be attacked offline) only to a peer whose proof checked out.
 TEST(RoomPassword, APeerThatSendsABadProofIsDropped) {
-  SimulatedNetwork net;
-  // m unseals the signals (same password) but its proofs come from another key.
-  NodeSetup bad = withPassword("pw");
-  bad.proofPassword = "not-pw";
-  for (const char* id : {"a", "b"}) {
-    net.addNode(id, sealedNode(id), withPassword("pw"));
-    ASSERT_TRUE(net.write(id, std::string("k-") + id, "1").ok);
-    net.start(id);
-  }
-  net.addNode("m", sealedNode("m"), bad);
-  ASSERT_TRUE(net.write("m", "k-m", "1").ok);
-  net.start("m");
-  net.runFor(20'000);
+  for (const std::string m : {"0m", "zm"}) {  // m dials a and b; a and b dial m
+    SCOPED_TRACE(m);
+    SimulatedNetwork net;
+    std::vector<SentFrame> frames;
+    recordFrames(net, &frames);
+    NodeSetup bad = withPassword("pw");
+    bad.proofPassword = "not-pw";
+    for (const char* id : {"a", "b"}) {
+      net.addNode(id, sealedNode(id), withPassword("pw"));
+      ASSERT_TRUE(net.write(id, std::string("k-") + id, "1").ok);
+      net.start(id);
+    }
+    net.addNode(m, sealedNode(m), bad);
+    ASSERT_TRUE(net.write(m, "k-m", "1").ok);
+    net.start(m);
+    net.runFor(20'000);
 
-  EXPECT_TRUE(net.meshAmong({"a", "b"}));
-  for (const char* id : {"a", "b"}) {
-    const NodeKernel& k = net.kernel(id);
-    EXPECT_FALSE(connectedAt(net, id, "m")) << id;
-    EXPECT_FALSE(k.state().has("k-m")) << id;
-    EXPECT_GT(k.counters().rejectedFrames, 0u) << id;
-    size_t closes = 0;
-    for (const auto& [at, c] : net.outputs<CloseConnection>(id)) closes += c.peerId == "m";
-    EXPECT_GT(closes, 0u) << id << " closed the connection to m";
-    const PeerRecord* m = k.peers().find("m");
-    EXPECT_TRUE(!m || m->state != PeerState::Connected);
+    EXPECT_TRUE(net.meshAmong({"a", "b"}));
+    for (const char* id : {"a", "b"}) {
+      const NodeKernel& k = net.kernel(id);
+      EXPECT_FALSE(connectedAt(net, id, m)) << id;
+      EXPECT_FALSE(k.state().has("k-m")) << id;
+      size_t closes = 0;
+      for (const auto& [at, c] : net.outputs<CloseConnection>(id)) closes += c.peerId == m;
+      EXPECT_GT(closes, 0u) << id << " closed the connection to m";
+      const PeerRecord* p = k.peers().find(m);
+      EXPECT_TRUE(!p || p->state != PeerState::Connected);
+      if (m == "0m") {
+        // m dialed: its proof came first and was found wrong.
+        EXPECT_GT(k.counters().rejectedFrames, 0u) << id;
+        EXPECT_NE(k.counters().lastRejection.find("wrong password proof"), std::string::npos) << k.counters().lastRejection;
+        for (const SentFrame& f : frames)
+          EXPECT_FALSE(f.from == id && f.to == m && f.type == wire::FrameType::Auth) << id << " proved itself to m";
+      }
+    }
+    EXPECT_TRUE(net.outputs<PeerConnected>(m).empty());
+    EXPECT_EQ(contents(net.kernel(m).state()), (std::map<std::string, std::string>{{"k-m", "1"}}));
   }
-  EXPECT_NE(net.kernel("a").counters().lastRejection.find("wrong password proof"), std::string::npos)
-      << net.kernel("a").counters().lastRejection;
-  EXPECT_TRUE(net.outputs<PeerConnected>("m").empty());
-  EXPECT_EQ(contents(net.kernel("m").state()), (std::map<std::string, std::string>{{"k-m", "1"}}));
 }

@@ -37,6 +37,13 @@ void addTestEntropy(pc::NodeKernel& kernel, uint64_t seed) {
   kernel.addEntropy(bytes.data(), bytes.size());
 }
 
+std::string signalText(pc::Signal s, pc::Millis now) {
+  static uint64_t counter = uint64_t{1} << 40;  // far from any node's own counters
+  s.sentAt = now > 0 ? static_cast<uint64_t>(now) : 0;
+  s.counter = counter++;
+  return pc::encodeSignal(s);
+}
+
 std::map<std::string, std::string> contents(const pc::ReplicatedMap& map) {
   std::map<std::string, std::string> out;
   map.forEach([&](const std::string& key, const std::string& json) { out.emplace(key, json); });

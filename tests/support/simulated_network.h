@@ -74,6 +74,7 @@
 
 #include "compute/builtin_tasks.h"
 #include "kernel/node_kernel.h"
+#include "signaling/signal_codec.h"
 
 namespace pcsim {
 
@@ -95,6 +96,10 @@ class Rng {
 // Hands a kernel built outside a SimulatedNetwork the host randomness it
 // needs before initialize(): bytes from a seeded generator, as a test wants.
 void addTestEntropy(pc::NodeKernel& kernel, uint64_t seed = 1);
+
+// A signal's envelope as a test forges it: sent at `now`, with a counter no
+// other call returns, so replay protection takes it as new.
+std::string signalText(pc::Signal s, pc::Millis now);
 
 // A map's visible contents, key to JSON text, for comparing replicas.
 std::map<std::string, std::string> contents(const pc::ReplicatedMap& map);

@@ -45,7 +45,7 @@ enum class Record : uint8_t {
   Seal = 17,             // f64 ticket, str text
   Unseal = 18,           // f64 ticket, str sealed
   Authenticate = 19,     // f64 ticket, peer, str ourChallenge, str theirChallenge (raw bytes)
-  RunTask = 20,          // f64 exec, str task, str input (task data)
+  RunTask = 20,          // f64 exec, str task, str input (task data), f64 budgetMs (0: none)
   CancelTask = 21,       // f64 exec
   JobProgress = 22,      // f64 job, u32 unit, u32 done, u32 total, u32 n, n x peer, str output
   JobFinished = 23,      // f64 job, u8 ok, str error, str statsJson
@@ -121,6 +121,7 @@ class KernelBinding {
   }
   void handleChannelOpen(const std::string& peerId, double now) { kernel_.handleChannelOpen(peerId, now); }
   void handleChannelClosed(const std::string& peerId, double now) { kernel_.handleChannelClosed(peerId, now); }
+  void handleSendOverflow(const std::string& peerId, double now) { kernel_.handleSendOverflow(peerId, now); }
 
   // Bytes arrive through a buffer in wasm memory that JavaScript fills with
   // HEAPU8.set: inputBuffer(n) returns its address, valid until the next call
@@ -357,6 +358,7 @@ class KernelBinding {
     out_.f64(static_cast<double>(o.exec));
     out_.str(o.task);
     out_.str(o.input);
+    out_.f64(o.budgetMs);
   }
   void encode(const pc::CancelTask& o) {
     out_.kind(Record::CancelTask);
@@ -428,6 +430,7 @@ EMSCRIPTEN_BINDINGS(peercompute) {
       .function("handleLocalRtcSignal", &KernelBinding::handleLocalRtcSignal)
       .function("handleChannelOpen", &KernelBinding::handleChannelOpen)
       .function("handleChannelClosed", &KernelBinding::handleChannelClosed)
+      .function("handleSendOverflow", &KernelBinding::handleSendOverflow)
       .function("inputBuffer", &KernelBinding::inputBuffer)
       .function("handleData", &KernelBinding::handleData)
       .function("handleTimeout", &KernelBinding::handleTimeout)

@@ -4,15 +4,22 @@
 
 namespace pc {
 
-void LocalWorkers::enqueue(std::string origin, uint64_t lease, std::string task, std::string input) {
-  queue_.push_back(Run{0, std::move(origin), lease, std::move(task), std::move(input), false});
+void LocalWorkers::enqueue(std::string origin, uint64_t lease, std::string task, std::string input, double budgetMs) {
+  queue_.push_back(Run{0, std::move(origin), lease, std::move(task), std::move(input), false, budgetMs});
 }
 
 std::vector<LocalWorkers::Run> LocalWorkers::start() {
   std::vector<Run> started;
+  std::map<std::string, size_t> held;  // runs each owner has with the host
+  for (const auto& [exec, run] : running_)
+    if (!run.cancelled) ++held[run.origin];
   while (!queue_.empty() && running_.size() < handedLimit_) {
-    Run run = std::move(queue_.front());
-    queue_.pop_front();
+    auto next = queue_.begin();
+    for (auto it = queue_.begin(); it != queue_.end(); ++it)
+      if (held[it->origin] < held[next->origin]) next = it;
+    ++held[next->origin];
+    Run run = std::move(*next);
+    queue_.erase(next);
     run.exec = nextExec_++;
     Run& kept = running_[run.exec] = std::move(run);
     // The host needs the input once; the kernel keeps only what routes the result.

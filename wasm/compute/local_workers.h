@@ -23,6 +23,7 @@ class LocalWorkers {
     std::string task;
     std::string input;
     bool cancelled = false;
+    double budgetMs = 0;  // CPU budget the host enforces; 0: none
   };
 
   void setCapacity(uint32_t workers, uint32_t queuedPerWorker = 0) {
@@ -31,8 +32,11 @@ class LocalWorkers {
   }
   uint32_t capacity() const { return capacity_; }
 
-  void enqueue(std::string origin, uint64_t lease, std::string task, std::string input);
-  // Runs to hand to the host now: they fill the free workers (and their queues).
+  void enqueue(std::string origin, uint64_t lease, std::string task, std::string input, double budgetMs = 0);
+  // Runs to hand to the host now: they fill the free workers (and their
+  // queues). Owners share the workers fairly: the next run is always one of
+  // the owner that holds the fewest workers now, so one peer's flood of
+  // units cannot keep another's, or this node's own, waiting behind it.
   std::vector<Run> start();
   // Drops a queued run; a running one is marked and its exec returned, so
   // the host may stop it. Its answer is still awaited, to free the worker.

@@ -107,10 +107,13 @@ struct AuthenticatePeer {
 
 // Compute. Run a unit of `task` on one of the node's workers and answer with
 // NodeKernel::handleTaskResult(exec, ...); exactly one answer per RunTask.
+// A unit run for a peer has a CPU budget: past budgetMs of running the host
+// stops it and answers with an error. 0: none (this node's own units).
 struct RunTask {
   uint64_t exec = 0;
   std::string task;
   std::string input;  // task data
+  double budgetMs = 0;
 };
 // The unit is no longer wanted: the host may stop it early. It still answers.
 struct CancelTask {

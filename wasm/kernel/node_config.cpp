@@ -55,6 +55,7 @@ std::optional<NodeConfig> NodeConfig::fromJson(std::string_view text, std::strin
   NodeConfig c;
   bool ok = readString(j, "nodeId", &c.nodeId, error) && readNumber(j, "replicaId", &c.replicaId, error) &&
             readString(j, "roomId", &c.roomId, error) && readString(j, "topology", &c.topology, error) &&
+            readNumber(j, "maxConnections", &c.maxConnections, error) &&
             readNumber(j, "announceIntervalMs", &c.announceIntervalMs, error) &&
             readNumber(j, "connectTimeoutMs", &c.connectTimeoutMs, error) &&
             readNumber(j, "redialBaseMs", &c.redialBaseMs, error) &&
@@ -67,6 +68,7 @@ std::optional<NodeConfig> NodeConfig::fromJson(std::string_view text, std::strin
             readNumber(j, "maxFrameBytes", &c.maxFrameBytes, error) && readBool(j, "persist", &c.persist, error) &&
             readString(j, "roomTag", &c.roomTag, error) && readBool(j, "sealed", &c.sealed, error) &&
             readNumber(j, "computeWorkers", &c.computeWorkers, error) &&
+            readNumber(j, "maxUnitMs", &c.maxUnitMs, error) &&
             readNumber(j, "maxTaskDataBytes", &c.maxTaskDataBytes, error) &&
             readNumber(j, "unitsQueuedPerWorker", &c.unitsQueuedPerWorker, error) &&
             readBool(j, "corruptResults", &c.corruptResults, error);
@@ -117,6 +119,8 @@ std::string NodeConfig::validate() const {
   if (maxChannelMessageBytes < 1024) return "maxChannelMessageBytes must be at least 1024";
   if (maxFrameBytes < maxChannelMessageBytes) return "maxFrameBytes must be at least maxChannelMessageBytes";
   if (computeWorkers > 256) return "computeWorkers must be at most 256";
+  if (maxConnections < 1 || maxConnections > 256) return "maxConnections must be in 1..256";
+  if (!(maxUnitMs > 0)) return "maxUnitMs must be positive";
   if (unitsQueuedPerWorker > 4) return "unitsQueuedPerWorker must be at most 4";
   if (maxTaskDataBytes < 1024 || maxTaskDataBytes > maxFrameBytes / 2)
     return "maxTaskDataBytes must be at least 1024 and at most half of maxFrameBytes";

@@ -17,6 +17,10 @@ struct NodeConfig {
   uint64_t replicaId = 0;    // nonzero, below 2^53 so JavaScript holds it exactly
   std::string roomId = "default";
   std::string topology = "mesh";
+  // At most this many connections, counting those being set up; no signal
+  // can make a node open more. Rooms larger than maxConnections + 1 need a
+  // partial mesh (not in this version).
+  uint32_t maxConnections = 32;
   Millis announceIntervalMs = 2000;
   Millis connectTimeoutMs = 15000;
   // A failed connection is redialled after redialBaseMs, doubling per failure
@@ -49,6 +53,8 @@ struct NodeConfig {
   // Compute: how many units this node runs at once (0: it submits work but
   // runs none), and the largest task input or result, in bytes of task data.
   uint32_t computeWorkers = 1;
+  // The CPU budget of one unit run for a peer: the host stops it past this.
+  Millis maxUnitMs = 60'000;
   size_t maxTaskDataBytes = 16 * 1024 * 1024;
   // Units handed to the host beyond one per worker, per worker: a host whose
   // workers each keep a queue (the browser's Web Workers) gets the next unit

@@ -14,6 +14,25 @@ using nlohmann::json;
 
 namespace {
 constexpr size_t kEntropyLow = 256;      // below this the kernel asks the host for more
+// Connection budget (PROTOCOL.md, section 1): at most this many still being
+// set up, and new ones at this rate (a burst, then per second).
+constexpr size_t kMaxPendingConnections = 8;
+constexpr double kConnectBurst = 32, kConnectPerSecond = 2;
+// Peers known and not connected, at most.
+constexpr size_t kMaxKnownPeers = 256;
+// Announces through the server (each sealed, in a password room): a burst, then per second.
+constexpr double kServerAnnounceBurst = 32, kServerAnnouncePerSecond = 8;
+// Senders whose recent signal counters are remembered.
+constexpr size_t kMaxReplayWindows = 1024;
+
+// Refills a token bucket to `now`; true (and one token spent) when one is left.
+bool spend(double* tokens, Millis* at, Millis now, double burst, double perSecond) {
+  *tokens = std::min(burst, *tokens + std::max<Millis>(0, now - *at) / 1000 * perSecond);
+  *at = now;
+  if (*tokens < 1) return false;
+  *tokens -= 1;
+  return true;
+}
 constexpr uint32_t kEntropyRefill = 1024;
 
 uint64_t word(const std::string& bytes, size_t at) {
@@ -77,6 +96,11 @@ Result NodeKernel::start(Millis now) {
   // half-dead connection.)
   incarnation_ = std::max<uint64_t>(incarnation_ + 1, now > 0 ? static_cast<uint64_t>(now) : 0);
   startedAt_ = now;
+  nextSignalCounter_ = 1;
+  connectTokens_ = kConnectBurst;
+  connectTokensAt_ = now;
+  serverAnnounceTokens_ = kServerAnnounceBurst;
+  serverAnnounceTokensAt_ = now;
   PeerServerLink::Actions actions;
   link_.start(now, actions);
   flushLink(actions, now);
@@ -120,11 +144,12 @@ std::string serverTypeFor(SignalType type, std::string_view data) {
 }
 }  // namespace
 
-void NodeKernel::sendSignal(SignalType type, const std::string& to, Millis, std::string data) {
+void NodeKernel::sendSignal(SignalType type, const std::string& to, Millis now, std::string data) {
   // In a room with a password the server learns not even what kind of signal
   // it relays: everything goes as OFFER.
   std::string serverType = config_.sealed ? "OFFER" : serverTypeFor(type, data);
-  Signal s{type, config_.roomId, config_.nodeId, to, std::move(data), incarnation_};
+  Signal s{type, config_.roomId, config_.nodeId, to, std::move(data), incarnation_,
+           now > 0 ? static_cast<uint64_t>(now) : 0, nextSignalCounter_++};
   std::string text = encodeSignal(s);
   if (!to.empty()) {
     // One route per peer, so a pair never negotiates twice: the local
@@ -134,8 +159,12 @@ void NodeKernel::sendSignal(SignalType type, const std::string& to, Millis, std:
     std::string serverId = peer ? peer->serverId : std::string();
     if (serverId.empty())
       if (auto it = directory_.find(to); it != directory_.end()) serverId = it->second;
-    if (!serverId.empty() && link_.registered())
+    if (!serverId.empty() && link_.registered()) {
+      // Announces to the server's members are rationed, so a thousand ids
+      // registered under the room's tag cost a bounded rate, not a flood.
+      if (type == SignalType::Announce && !peer && !spendServerAnnounce(now)) return;
       return transmit(Route::Server, to, serverId, serverType, std::move(text));
+    }
     return transmit(Route::Local, to, "", serverType, std::move(text));
   }
   if (link_.registered()) {
@@ -144,6 +173,7 @@ void NodeKernel::sendSignal(SignalType type, const std::string& to, Millis, std:
       // that it cannot reach locally; a leave goes to all.
       const PeerRecord* peer = peers_.find(id);
       if (type == SignalType::Announce && peer && (peer->viaLocal || peer->state != PeerState::Discovered)) continue;
+      if (type == SignalType::Announce && !spendServerAnnounce(now)) break;
       transmit(Route::Server, "", serverId, serverType, text);
     }
   }
@@ -195,11 +225,81 @@ void NodeKernel::handleUnsealed(uint64_t ticket, bool ok, std::string_view text,
 
 void NodeKernel::rejectSignal(const std::string& why) {
   ++counters_.rejectedSignals;
-  counters_.lastRejection = "signal: " + why;
+  noteRejection("signal: " + why);
+}
+
+// Rejections name what was wrong in the kernel's own words, and only ids the
+// kernel has checked: never bytes a peer chose. And they stay short.
+void NodeKernel::noteRejection(std::string why) {
+  constexpr size_t kMaxRejectionBytes = 256;
+  if (why.size() > kMaxRejectionBytes) {
+    size_t cut = kMaxRejectionBytes;
+    while (cut > 0 && (static_cast<unsigned char>(why[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
+    why.resize(cut);
+  }
+  counters_.lastRejection = std::move(why);
 }
 
 void NodeKernel::handleSignal(std::string_view text, Millis now) {
   receiveEnvelope(Route::Local, "", std::string(text), now);
+}
+
+bool NodeKernel::firstSighting(const Signal& s, Millis now) {
+  auto it = replay_.find(s.from);
+  if (it == replay_.end()) {
+    // The window longest remembered goes first (a flood of made-up senders
+    // costs each real one at most its window, and signals older than the
+    // drift are refused anyway).
+    while (replay_.size() >= kMaxReplayWindows && !replayOrder_.empty()) {
+      replay_.erase(replayOrder_.front());
+      replayOrder_.pop_front();
+    }
+    it = replay_.emplace(s.from, ReplayWindow{}).first;
+    replayOrder_.push_back(s.from);
+  }
+  ReplayWindow& w = it->second;
+  w.lastSeen = now;
+  if (s.incarnation < w.incarnation) return true;  // stale: the incarnation rule drops it
+  if (s.incarnation > w.incarnation) w = ReplayWindow{s.incarnation, 0, 0, now};
+  if (s.counter > w.highest) {
+    uint64_t shift = s.counter - w.highest;
+    w.recent = shift >= 64 ? 0 : w.recent << shift;
+    w.recent |= 1;
+    w.highest = s.counter;
+    return true;
+  }
+  uint64_t age = w.highest - s.counter;
+  if (age >= 64 || (w.recent >> age & 1)) return false;
+  w.recent |= uint64_t{1} << age;
+  return true;
+}
+
+bool NodeKernel::spendServerAnnounce(Millis now) {
+  return spend(&serverAnnounceTokens_, &serverAnnounceTokensAt_, now, kServerAnnounceBurst, kServerAnnouncePerSecond);
+}
+
+bool NodeKernel::mayOpenConnection(Millis now) {
+  size_t open = 0, pending = 0;
+  for (const auto& [id, p] : peers_) {
+    open += p.state != PeerState::Discovered;
+    pending += p.state == PeerState::Connecting || p.state == PeerState::Handshaking;
+  }
+  if (open >= config_.maxConnections || pending >= kMaxPendingConnections) return false;
+  return spend(&connectTokens_, &connectTokensAt_, now, kConnectBurst, kConnectPerSecond);
+}
+
+bool NodeKernel::makeRoomForPeer() {
+  size_t known = 0;
+  PeerRecord* stalest = nullptr;
+  for (auto& [id, p] : peers_) {
+    if (p.state != PeerState::Discovered) continue;
+    ++known;
+    if (!stalest || p.lastAnnouncedAt < stalest->lastAnnouncedAt) stalest = &p;
+  }
+  if (known < kMaxKnownPeers) return true;
+  if (!stalest) return false;
+  peers_.remove(std::string(stalest->id));
+  return true;
 }
 
 void NodeKernel::processSignal(Route route, const std::string& src, std::string_view text, Millis now) {
@@ -210,11 +310,26 @@ void NodeKernel::processSignal(Route route, const std::string& src, std::string_
   // Other rooms and other recipients share the transport; they are not errors.
   if (s->from == config_.nodeId || s->room != config_.roomId) return;
   if (!s->to.empty() && s->to != config_.nodeId) return;
+  // A signal far from our clock was replayed, or comes from a peer whose
+  // clock is wrong; an incarnation is a start time, so it is bounded alike.
+  const uint64_t clock = now > 0 ? static_cast<uint64_t>(now) : 0;
+  const uint64_t drift = static_cast<uint64_t>(config_.maxClockDriftMs);
+  if (s->sentAt + drift < clock || s->sentAt > clock + drift)
+    return rejectSignal("a signal sent too long ago or in the future (replayed, or the sender's clock is wrong)");
+  if (s->incarnation > clock + drift) return rejectSignal("an incarnation ahead of this node's clock");
+  if (!firstSighting(*s, now)) return;
   if (route == Route::Server) {
     // The server stamps src with the sender's registered id: a signal that
     // claims another sender is forged.
     if (link_.nodeIdOf(src) != s->from) return rejectSignal("sender " + s->from + " does not match its server id");
-    directory_[s->from] = src;
+    // "<tag>.<id>.<n>" is how a node re-registers when its old socket still
+    // holds "<tag>.<id>"; while "<tag>.<id>" is listed, anyone else could
+    // register the longer form to pose as <id>.
+    const std::string plain = link_.roomTag() + "." + s->from;
+    if (src != plain && listedServerIds_.count(plain)) {
+      ++counters_.shadowedSignals;
+      return rejectSignal("a server id posing as " + s->from + ", whose own id is registered");
+    }
   }
   auto noteRoute = [&](PeerRecord& peer) {
     if (route == Route::Local) peer.viaLocal = true;
@@ -222,6 +337,14 @@ void NodeKernel::processSignal(Route route, const std::string& src, std::string_
   };
 
   PeerRecord* peer = peers_.find(s->from);
+  if (peer && peer->state != PeerState::Discovered) {
+    // A connection is never torn down, nor rerouted, by a signal that does
+    // not come the way the connection was made: only the peer's own route
+    // speaks for it.
+    const bool sameRoute = route == Route::Local ? peer->viaLocal : !peer->viaLocal && peer->serverId == src;
+    if (!sameRoute) return;
+  }
+  if (route == Route::Server && (!peer || peer->state == PeerState::Discovered)) directory_[s->from] = src;
   if (peer && s->incarnation != peer->incarnation) {
     // A signal from an earlier run of the peer is stale. One from a later run
     // means the peer restarted: whatever we had with it is gone.
@@ -233,6 +356,7 @@ void NodeKernel::processSignal(Route route, const std::string& src, std::string_
     case SignalType::Announce: {
       bool isNew = !peer;
       if (isNew) {
+        if (!makeRoomForPeer()) return;
         peer = &peers_.add(s->from, config_.maxFrameBytes, now);
         peer->incarnation = s->incarnation;
       }
@@ -253,8 +377,12 @@ void NodeKernel::processSignal(Route route, const std::string& src, std::string_
     case SignalType::Rtc: {
       if (!peer || peer->state == PeerState::Discovered) {
         // Only the dialer may open a connection; a stray payload for a
-        // connection this node should dial itself is stale and ignored.
+        // connection this node should dial itself is stale and ignored. An
+        // offer over the budget is ignored too: the dialer times out and
+        // tries again later.
         if (!PeerTable::shouldDial(s->from, config_.nodeId)) return;
+        if (!mayOpenConnection(now)) return;
+        if (!peer && !makeRoomForPeer()) return;
         if (!peer) peer = &peers_.add(s->from, config_.maxFrameBytes, now);
         peer->incarnation = s->incarnation;
         peer->lastAnnouncedAt = now;
@@ -303,7 +431,7 @@ void NodeKernel::handleServerMessage(std::string_view text, Millis now) {
   if (!error.empty()) return rejectSignal("server: " + error);
   if (!msg) return;
   if (msg->type == "EXPIRE" || !msg->payload) return serverPeerGone(msg->src, now);
-  if (link_.nodeIdOf(msg->src).empty()) return rejectSignal("server: a message from " + msg->src + ", outside this room");
+  if (link_.nodeIdOf(msg->src).empty()) return rejectSignal("server: a message from outside this room");
   receiveEnvelope(Route::Server, std::move(msg->src), std::move(*msg->payload), now);
 }
 
@@ -327,7 +455,13 @@ void NodeKernel::handleServerPeers(bool ok, std::string_view listing, Millis now
   auto members = link_.roomMembers(listing, &error);
   if (!error.empty()) return rejectSignal("server: " + error);
   directory_.clear();
-  for (auto& [nodeId, serverId] : members) directory_[nodeId] = serverId;
+  listedServerIds_.clear();
+  for (auto& [nodeId, serverId] : members) {
+    listedServerIds_.insert(serverId);
+    auto it = directory_.find(nodeId);
+    // Of "<tag>.<id>" and "<tag>.<id>.<n>", the plain one is the node's.
+    if (it == directory_.end() || serverId.size() < it->second.size()) directory_[nodeId] = serverId;
+  }
   for (const auto& [nodeId, serverId] : directory_)
     if (!peers_.find(nodeId)) sendSignal(SignalType::Announce, nodeId, now);
 }
@@ -341,6 +475,12 @@ void NodeKernel::handleLocalRtcSignal(const std::string& peerId, std::string_vie
 }
 
 void NodeKernel::dial(PeerRecord& peer, Millis now) {
+  // Over the budget the peer stays discovered, and is tried again later (on
+  // its next announce, or this timer).
+  if (!mayOpenConnection(now)) {
+    peer.nextDialAt = now + config_.redialBaseMs;
+    return;
+  }
   peer.initiator = true;
   peers_.setState(peer, PeerState::Connecting, now);
   emit(OpenConnection{peer.id, true});
@@ -382,6 +522,14 @@ void NodeKernel::sendHello(PeerRecord& peer) {
     peer.challenge = std::move(*challenge);
   }
   sendFrame(peer, wire::Hello{config_.nodeId, config_.replicaId, config_.roomId, peer.challenge});
+}
+
+void NodeKernel::handleSendOverflow(const std::string& peerId, Millis now) {
+  const PeerRecord* peer = peers_.find(peerId);
+  if (!peer || peer->state == PeerState::Discovered) return;
+  // It stopped reading: whatever we send it only grows our memory.
+  noteRejection("to " + peerId + ": its send queue overflowed (it stopped reading); disconnected");
+  connectionFailed(peerId, "send queue overflow", now);
 }
 
 void NodeKernel::handleChannelClosed(const std::string& peerId, Millis now) {
@@ -430,7 +578,7 @@ void NodeKernel::sendFrame(PeerRecord& peer, const wire::Frame& frame) {
 void NodeKernel::reject(PeerRecord& peer, const std::string& why) {
   ++peer.stats.rejected;
   ++counters_.rejectedFrames;
-  counters_.lastRejection = "from " + peer.id + ": " + why;
+  noteRejection("from " + peer.id + ": " + why);
 }
 
 void NodeKernel::handleData(const std::string& peerId, const uint8_t* data, size_t size, Millis now,
@@ -439,7 +587,7 @@ void NodeKernel::handleData(const std::string& peerId, const uint8_t* data, size
   if (!isStarted() || !peer || peer->state == PeerState::Discovered ||
       (peer->state == PeerState::Connecting && unreliable)) {
     ++counters_.rejectedFrames;
-    counters_.lastRejection = "data from " + peerId + " before its channel opened";
+    noteRejection("data from " + peerId + " before its channel opened");
     return;
   }
   // Bytes on the reliable channel prove it open, though the host has not
@@ -586,7 +734,11 @@ void NodeKernel::handleAuthProofs(uint64_t ticket, std::string proof, std::strin
       return;
     }
     peer.expectedProof = std::move(expected);
-    sendFrame(peer, wire::Auth{std::move(proof)});
+    peer.ourProof = std::move(proof);
+    // The dialer proves first; the other side proves only once it has
+    // checked the dialer's proof, so it never hands a proof (which could be
+    // attacked offline) to a peer that has not shown it knows the password.
+    if (peer.initiator) sendFrame(peer, wire::Auth{*peer.ourProof});
     if (peer.receivedProof) verifyProof(peer, now);
     return;
   }
@@ -606,10 +758,12 @@ void NodeKernel::verifyProof(PeerRecord& peer, Millis now) {
   for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
   if (diff != 0) {
     reject(peer, "wrong password proof");
-    dropPeer(peer.id, "wrong room password", true, now);
+    // As any failed connection: the dialer backs off before it tries again.
+    connectionFailed(peer.id, "wrong room password", now);
     return;
   }
   peer.authenticated = true;
+  if (!peer.initiator) sendFrame(peer, wire::Auth{*peer.ourProof});
   finishHandshake(peer, now);
 }
 
@@ -767,11 +921,14 @@ Result NodeKernel::clear(Millis now) {
 }
 
 namespace {
-// At least the bytes a transaction's Update frame takes (PROTOCOL.md: an
-// entry's varints take at most 32 bytes beyond its key and value).
+// At least the bytes a transaction's Update frame takes: an entry's lengths,
+// clock and sequence take at most 14 bytes beyond its key and value (its
+// writes share one stamp and consecutive sequence numbers), and the frame's
+// header, run header and first entry's absolute clock and sequence take at
+// most 64 (PROTOCOL.md, frame limits; js-glue/state-manager.js counts alike).
 size_t encodedBound(const std::vector<Operation>& ops) {
   size_t bytes = 64;
-  for (const auto& [key, value] : ops) bytes += key.size() + (value ? value->size() : 0) + 32;
+  for (const auto& [key, value] : ops) bytes += key.size() + (value ? value->size() : 0) + 14;
   return bytes;
 }
 }  // namespace
@@ -957,6 +1114,9 @@ Result NodeKernel::broadcastTo(const std::vector<PeerRecord*>& targets, std::str
 
 Result NodeKernel::setPresence(const std::string& json, Millis) {
   if (Result r = requireInitialized("setPresence()"); !r.ok) return r;
+  if (json.size() > wire::kMaxPresenceBytes)
+    return Result::failure("presence is " + std::to_string(json.size()) + " bytes of JSON, over the limit of " +
+                           std::to_string(wire::kMaxPresenceBytes));
   if (Result r = validateJson(json, "presence"); !r.ok) return r;
   if (json == "null") presence_.reset();
   else presence_ = json;
@@ -1025,6 +1185,7 @@ json NodeKernel::describeStatus() const {
             {"messagesOut", messagesOut},
             {"rejectedFrames", counters_.rejectedFrames},
             {"rejectedSignals", counters_.rejectedSignals},
+            {"shadowedSignals", counters_.shadowedSignals},
             {"lastRejection", counters_.lastRejection.empty() ? json(nullptr) : json(counters_.lastRejection)},
             {"passwordProtected", config_.sealed},
             {"signalingServer", link_.enabled() ? json{{"state", toString(link_.state())},

@@ -40,6 +40,9 @@ struct MessageKind {
 struct NodeCounters {
   uint64_t rejectedFrames = 0;   // malformed or out-of-protocol bytes from peers
   uint64_t rejectedSignals = 0;  // malformed signaling messages
+  // Of those, signals from a "<tag>.<id>.<n>" server id while "<tag>.<id>" was
+  // registered: an impostor, or a reloaded page whose old socket lingers.
+  uint64_t shadowedSignals = 0;
   uint64_t rejectedWrites = 0;   // app writes refused for bad input
   uint64_t futureWrites = 0;     // peers' writes refused for a stamp too far ahead of our clock
   uint64_t repairedWrites = 0;   // writes anti-entropy brought that delta sync had missed
@@ -72,6 +75,9 @@ class NodeKernel {
   void handleLocalRtcSignal(const std::string& peerId, std::string_view dataJson, Millis now);
   void handleChannelOpen(const std::string& peerId, Millis now);
   void handleChannelClosed(const std::string& peerId, Millis now);
+  // The host's send queue to this peer passed its bound (the peer stopped
+  // reading): the kernel gives the connection up.
+  void handleSendOverflow(const std::string& peerId, Millis now);
   // `unreliable`: it came on the unordered channel, which carries messages only.
   void handleData(const std::string& peerId, const uint8_t* data, size_t size, Millis now, bool unreliable = false);
   void handleTimeout(Millis now);
@@ -170,7 +176,18 @@ class NodeKernel {
                const std::string& text);
   void receiveEnvelope(Route route, std::string src, std::string text, Millis now);
   void processSignal(Route route, const std::string& src, std::string_view text, Millis now);
+  // False for a signal seen before (a replay, or the same signal on a second
+  // transport), dropped without a word; see PROTOCOL.md, section 1.
+  bool firstSighting(const Signal& s, Millis now);
+  // Whether a new connection fits the budget now: the connection cap, the
+  // cap on connections still being set up, and a rate of new ones.
+  bool mayOpenConnection(Millis now);
+  bool spendServerAnnounce(Millis now);
+  // Room for one more known peer, by forgetting the stalest one not
+  // connected; false when every entry is a connection.
+  bool makeRoomForPeer();
   void rejectSignal(const std::string& why);
+  void noteRejection(std::string why);
   void serverPeerGone(const std::string& serverId, Millis now);
   void flushLink(PeerServerLink::Actions& actions, Millis now);
   // n bytes of the host's entropy, or nullopt if the pool holds fewer.
@@ -249,6 +266,24 @@ class NodeKernel {
   PeerServerLink link_;
   // Room members registered on the server: node id -> server id.
   std::map<std::string, std::string> directory_;
+  // Replay protection: the counters each sender's recent signals carried.
+  struct ReplayWindow {
+    uint64_t incarnation = 0;
+    uint64_t highest = 0;  // the highest counter seen
+    uint64_t recent = 0;   // bit i: counter highest - i was seen
+    Millis lastSeen = 0;
+  };
+  std::map<std::string, ReplayWindow> replay_;
+  std::deque<std::string> replayOrder_;  // replay_'s keys, oldest first
+  uint64_t nextSignalCounter_ = 1;
+  // Budgets (token buckets): new connections, and announces through the server.
+  double connectTokens_ = 0;
+  Millis connectTokensAt_ = 0;
+  double serverAnnounceTokens_ = 0;
+  Millis serverAnnounceTokensAt_ = 0;
+  // The server ids of the room's last listing: "<tag>.<id>.<n>" is taken for
+  // node <id> only where "<tag>.<id>" itself is not registered.
+  std::set<std::string> listedServerIds_;
   uint64_t nextTicket_ = 1;
   std::map<uint64_t, PendingSeal> sealing_;
   std::map<uint64_t, PendingUnseal> unsealing_;

@@ -119,6 +119,11 @@ void NodeKernel::handleTaskResult(uint64_t exec, bool ok, std::string bytes, Mil
     }
     if (ok && config_.corruptResults) bytes = corrupted(bytes);
     if (!ok && !isValidUtf8(bytes)) bytes = "the task failed (its message was not UTF-8)";
+    if (!ok && bytes.size() > wire::kMaxTaskErrorBytes) {
+      size_t cut = wire::kMaxTaskErrorBytes;
+      while (cut > 0 && (static_cast<unsigned char>(bytes[cut]) & 0xC0) == 0x80) --cut;
+      bytes.resize(cut);
+    }
     if (run->origin == config_.nodeId) {
       WorkScheduler::Actions actions;
       scheduler_.onResult(config_.nodeId, run->lease, ok ? WorkScheduler::ResultKind::Ok : WorkScheduler::ResultKind::Failed,
@@ -161,7 +166,8 @@ void NodeKernel::applyWork(WorkScheduler::Actions& actions, Millis now) {
 }
 
 void NodeKernel::startLocalRuns() {
-  for (LocalWorkers::Run& run : localWorkers_.start()) emit(RunTask{run.exec, std::move(run.task), std::move(run.input)});
+  for (LocalWorkers::Run& run : localWorkers_.start())
+    emit(RunTask{run.exec, std::move(run.task), std::move(run.input), run.budgetMs});
 }
 
 wire::Capabilities NodeKernel::capabilities() const {
@@ -185,7 +191,7 @@ void NodeKernel::onWorkAssign(PeerRecord& peer, wire::WorkAssign&& f, Millis) {
   } else if (std::string malformed = checkTaskData(f.input); !malformed.empty()) {
     why = "the input is not task data: " + malformed;
   } else if (!localTasks_.count(f.task)) {
-    why = "task '" + f.task + "' is not registered on " + config_.nodeId;
+    why = "that task is not registered on " + config_.nodeId;
   } else if (config_.computeWorkers == 0) {
     why = config_.nodeId + " runs no tasks (computeWorkers is 0)";
   } else if (localWorkers_.activeFrom(peer.id) > config_.computeWorkers) {
@@ -199,7 +205,7 @@ void NodeKernel::onWorkAssign(PeerRecord& peer, wire::WorkAssign&& f, Millis) {
     sendFrame(peer, wire::WorkResult{f.lease, false, why});
     return;
   }
-  localWorkers_.enqueue(peer.id, f.lease, std::move(f.task), std::move(f.input));
+  localWorkers_.enqueue(peer.id, f.lease, std::move(f.task), std::move(f.input), config_.maxUnitMs);
   startLocalRuns();
 }
 

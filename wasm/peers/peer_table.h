@@ -71,6 +71,7 @@ struct PeerRecord {
   bool helloReceived = false;
   uint64_t authTicket = 0;
   std::optional<std::string> expectedProof;
+  std::optional<std::string> ourProof;  // sent first by the dialer, else once the peer's checks out
   std::optional<std::string> receivedProof;
   bool authenticated = false;
   PeerStats stats;

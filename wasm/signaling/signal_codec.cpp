@@ -35,7 +35,8 @@ bool isValidNodeId(std::string_view id) {
 }
 
 std::string encodeSignal(const Signal& s) {
-  json j = {{"v", 1}, {"t", typeName(s.type)}, {"room", s.room}, {"from", s.from}, {"inc", s.incarnation}};
+  json j = {{"v", 2},           {"t", typeName(s.type)}, {"room", s.room}, {"from", s.from},
+            {"inc", s.incarnation}, {"ts", s.sentAt},        {"n", s.counter}};
   if (!s.to.empty()) j["to"] = s.to;
   if (s.type == SignalType::Rtc) j["data"] = json::parse(s.data, nullptr, false);
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -50,7 +51,7 @@ std::optional<Signal> decodeSignal(std::string_view text, std::string* error) {
   json j = json::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return fail("signal is not a JSON object");
   auto v = j.find("v");
-  if (v == j.end() || !v->is_number_integer() || v->get<int64_t>() != 1) return fail("unsupported signal version");
+  if (v == j.end() || !v->is_number_integer() || v->get<int64_t>() != 2) return fail("unsupported signal version");
 
   Signal s;
   std::string type;
@@ -64,11 +65,14 @@ std::optional<Signal> decodeSignal(std::string_view text, std::string* error) {
   if (!stringField(j, "from", &s.from, true) || !isValidNodeId(s.from)) return fail("signal has an invalid sender id");
   if (!stringField(j, "to", &s.to, false) || (!s.to.empty() && !isValidNodeId(s.to)))
     return fail("signal has an invalid recipient id");
-  auto inc = j.find("inc");
-  if (inc != j.end()) {
-    if (!inc->is_number_unsigned()) return fail("signal has an invalid incarnation");
-    s.incarnation = inc->get<uint64_t>();
-  }
+  auto unsignedField = [&](const char* name, uint64_t* out) {
+    auto it = j.find(name);
+    if (it == j.end() || !it->is_number_unsigned()) return false;
+    *out = it->get<uint64_t>();
+    return true;
+  };
+  if (!unsignedField("inc", &s.incarnation)) return fail("signal has no valid incarnation");
+  if (!unsignedField("ts", &s.sentAt) || !unsignedField("n", &s.counter)) return fail("signal has no valid time and counter");
   if (s.type == SignalType::Rtc) {
     auto d = j.find("data");
     if (d == j.end() || !d->is_object()) return fail("rtc signal has no data object");

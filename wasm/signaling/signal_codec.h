@@ -20,6 +20,11 @@ struct Signal {
   // Counts the sender's starts. Signals travel with independent delays, so
   // this is how a receiver tells a restarted peer from a stale message.
   uint64_t incarnation = 0;
+  // The sender's clock when it sent the signal, and its count of signals in
+  // this incarnation: together they let a receiver refuse a replayed signal
+  // (PROTOCOL.md, section 1).
+  uint64_t sentAt = 0;
+  uint64_t counter = 0;
 };
 
 constexpr size_t kMaxSignalBytes = 64 * 1024;
