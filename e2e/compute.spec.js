@@ -283,3 +283,105 @@ test('a unit cancelled while queued in a worker is skipped there', async ({ cont
   // The long unit alone would take minutes; the quick one followed the first at once.
   expect(outcome.quickMs - outcome.firstMs).toBeLessThan(2_000);
 });
+
+// An app task whose unit never ends. Only its name travels: each tab
+// registers it from this module of its own.
+const SPIN_MODULE = `data:text/javascript,${encodeURIComponent('export function spin() { for (;;) {} }')}`;
+
+// Records, before the node's pool makes any, each Web Worker the page
+// starts: when it was made, when its unit's task began (the pool's 'started'
+// message) and when it was terminated.
+function recordWorkers(page) {
+  return page.evaluate(() => {
+    const Native = window.Worker;
+    window.__workers = [];
+    window.Worker = class extends Native {
+      constructor(...args) {
+        super(...args);
+        const record = { madeAt: performance.now(), startedAt: null, terminatedAt: null };
+        this.record = record;
+        window.__workers.push(record);
+        this.addEventListener('message', ({ data }) => {
+          if (data.started !== undefined) record.startedAt ??= performance.now();
+        });
+      }
+      terminate() {
+        this.record.terminatedAt ??= performance.now();
+        super.terminate();
+      }
+    };
+  });
+}
+
+// A unit a peer runs may take at most maxUnitMs of the runner's CPU: past
+// it the worker is terminated and replaced, and the owner's job learns why.
+// The lease timeout (8 s) is far longer than the budget (300 ms), so were the
+// budget ignored, the job would fail late, for the timeout, and the runner's
+// worker would be stopped only by the owner's cancel.
+test('a peer\'s unit that runs past maxUnitMs is stopped within its budget, the job learns why, and the peer works on', async ({ context }, testInfo) => {
+  test.setTimeout(60_000);
+  const room = uniqueRoom(testInfo);
+  const owner = await openTab(context, room);
+  const runner = await openTab(context, room);
+  await recordWorkers(runner);
+  // The owner runs nothing itself, so every unit goes to the runner.
+  const idOwner = await startConfiguredNode(owner, { roomId: room, enablePersistence: false, computeWorkers: 0 });
+  const idRunner = await startConfiguredNode(runner, { roomId: room, enablePersistence: false, computeWorkers: 1, maxUnitMs: 300 });
+  await expectConnectedTo(owner, [idRunner]);
+  for (const page of [owner, runner]) {
+    await page.evaluate((module) => window.node.getComputeManager().registerTask('spin', { module, export: 'spin' }), SPIN_MODULE);
+  }
+  await expect.poll(() => owner.evaluate((r) => window.node.getComputeManager().getCapabilities().peers[r]?.tasks ?? [], idRunner)).toContain('spin');
+  expect(await runner.evaluate(() => window.node.config.maxUnitMs)).toBe(300);
+
+  const failed = await owner.evaluate(async () => {
+    const t0 = performance.now();
+    const job = window.node.getComputeManager().submitJob('spin', [{}], { timeoutMs: 8_000, maxAttempts: 2 });
+    try {
+      await job.result;
+      return { message: 'resolved', ms: performance.now() - t0 };
+    } catch (error) {
+      return { message: error.message, ms: performance.now() - t0, stats: job.stats };
+    }
+  });
+  expect(failed.message).toMatch(/unit 0 failed 2 times; last: .*spin: the unit ran past its CPU budget of 300 ms and was stopped \(the maxUnitMs option/);
+  expect(failed.ms, 'two attempts of about 300 ms each, not two 8 s lease timeouts').toBeLessThan(4_000);
+  expect(failed.stats.retries).toBe(1);
+
+  // At the runner: two workers, each terminated about 300 ms after its unit began.
+  const afterSpin = await runner.evaluate(() => ({ workers: window.__workers, compute: window.node.getStatus().compute }));
+  expect(afterSpin.workers).toHaveLength(2);
+  for (const w of afterSpin.workers) {
+    expect(w.startedAt).not.toBeNull();
+    expect(w.terminatedAt).not.toBeNull();
+    expect(w.terminatedAt - w.startedAt).toBeGreaterThanOrEqual(290);
+    expect(w.terminatedAt - w.startedAt).toBeLessThan(1_500);
+  }
+  // Both answered (as failures): neither was cancelled, and the worker slot is free again.
+  expect(afterSpin.compute).toMatchObject({ workers: 1, running: 0, queued: 0, completed: 2 });
+
+  // The runner still works for the owner: a built-in unit, in a fresh worker.
+  const tile = await owner.evaluate(async (r) => {
+    const job = window.node.getComputeManager().submitJob('mandelbrot', [{ x0: -2, y0: -1, dx: 0.05, dy: 0.05, width: 40, height: 40, maxIter: 200 }]);
+    const [out] = await job.result;
+    return { length: out.length, first: out[0], byPeer: job.stats.unitsByPeer[r] };
+  }, idRunner);
+  expect(tile).toEqual({ length: 1600, first: 1, byPeer: 1 });
+  const workers = await runner.evaluate(() => window.__workers);
+  expect(workers).toHaveLength(3);
+  expect(workers[2].terminatedAt).toBeNull();
+
+  // The runner's own units have no budget: its own spin runs on until cancelled.
+  const own = await runner.evaluate(async () => {
+    const cm = window.node.getComputeManager();
+    const job = cm.submitJob('spin', [{}]);
+    const outcome = job.result.then(() => 'resolved', (e) => e.name);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const stillRunning = window.node.getStatus().compute.running;
+    const live = window.__workers.filter((w) => w.terminatedAt === null).length;
+    job.cancel();
+    return { stillRunning, live, outcome: await outcome };
+  });
+  expect(own).toEqual({ stillRunning: 1, live: 1, outcome: 'AbortError' });
+  expect(idOwner).not.toBe(idRunner);
+});

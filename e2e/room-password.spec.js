@@ -108,6 +108,19 @@ test('a wrong password connects to no one and learns nothing while the right-pas
     const log = await eventLog(w);
     expect(log).toEqual({ connected: [], disconnected: [], messages: [], stateChanges: [], seenPeers: [] });
   }
+  // They had every chance: the room's tag does not depend on the password, so
+  // the wrong nodes registered under the pair's tag, and the pair's sealed
+  // signals reached them (through the server, and w1's on BroadcastChannel
+  // too), only to be refused because they do not unseal.
+  const tagOf = async (page) => (await networkStatus(page)).signalingServer.serverId.split('.')[0];
+  const tag = await tagOf(p1);
+  expect(await tagOf(p2)).toBe(tag);
+  for (const w of [w1, w2]) {
+    expect(await tagOf(w)).toBe(tag);
+    await expect.poll(async () => (await networkStatus(w)).rejectedSignals, { timeout: 25_000 }).toBeGreaterThan(0);
+    expect((await networkStatus(w)).lastRejection).toMatch(/^signal: .*did not decrypt/);
+    expect(await w.evaluate(() => window.node.getNetworkManager().getPeers())).toEqual([]);
+  }
   for (const [p, other] of [[p1, idP2], [p2, idP1]]) {
     const log = await eventLog(p);
     expect(log.seenPeers).toEqual([other]);

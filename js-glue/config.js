@@ -16,6 +16,11 @@ export const DEFAULT_CONFIG = Object.freeze({
   pingIntervalMs: 1000,
   peerTimeoutMs: 4000, // silent this long, with a ping unanswered: gone. With 1 s pings, a vanished peer goes within 5 s
   computeWorkers: null, // Web Workers that run compute units; null: one less than the cores, at least 1. 0: run none
+  // The longest one unit run for a peer may take in this node's Web Worker:
+  // past it the worker is stopped and the peer gets an error. Units of this
+  // node's own jobs have no budget. Only Web Workers can be stopped: where
+  // units run inline (Node), a unit runs to its end whatever this says.
+  maxUnitMs: 60_000,
   maxTaskDataBytes: 16 * 1024 * 1024, // the largest task input or result, encoded
   // Units each worker is handed beyond the one it runs, so it starts the next
   // without waiting for the page. null: 1 where there are Web Workers, else 0.
@@ -73,7 +78,7 @@ export function normalizeConfig(input = {}) {
   if (config.peerServer !== null) config.peerServer = normalizePeerServer(config.peerServer);
   if (typeof config.enablePersistence !== 'boolean') fail('enablePersistence', 'must be a boolean');
   if (!Array.isArray(config.iceServers)) fail('iceServers', 'must be an array of RTCIceServer objects');
-  for (const option of ['announceIntervalMs', 'connectTimeoutMs', 'pingIntervalMs', 'peerTimeoutMs']) {
+  for (const option of ['announceIntervalMs', 'connectTimeoutMs', 'pingIntervalMs', 'peerTimeoutMs', 'maxUnitMs']) {
     positiveNumber(config, option);
   }
   if (config.peerTimeoutMs <= config.pingIntervalMs) fail('peerTimeoutMs', 'must be longer than pingIntervalMs');
@@ -153,6 +158,7 @@ export function kernelConfig(config, nodeId, replicaId, roomTag) {
     peerTimeoutMs: config.peerTimeoutMs,
     seed: generateReplicaId(), // randomness for redial jitter; the kernel draws none itself
     computeWorkers: config.computeWorkers,
+    maxUnitMs: config.maxUnitMs,
     maxTaskDataBytes: config.maxTaskDataBytes,
     unitsQueuedPerWorker: config.unitsQueuedPerWorker,
     corruptResults: config.faultInjection?.corruptResults === true,

@@ -128,7 +128,7 @@ export class KernelOutputDecoder {
       }
       case RECORD.RunTask:
         // The input goes to a worker: copied out of the reused stream buffer.
-        return { type: 'run-task', exec: this.#f64(), task: this.#str(), input: this.#blob().slice() };
+        return { type: 'run-task', exec: this.#f64(), task: this.#str(), input: this.#blob().slice(), budgetMs: this.#f64() };
       case RECORD.CancelTask:
         return { type: 'cancel-task', exec: this.#f64() };
       case RECORD.JobProgress: {

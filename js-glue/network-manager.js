@@ -1,6 +1,10 @@
 // NetworkManager: the peers of a node and the application's messages to them.
 // Peer records and statistics come from the kernel's PeerTable.
 import { toJsonText } from './json-value.js';
+import { MAX_QUEUED_BYTES } from './webrtc/peer-connection-pool.js';
+
+// The bound lives with the send queue it bounds; exported here too, as before.
+export { MAX_QUEUED_BYTES };
 
 function encodeMessage(message, options, where) {
   if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options must be an object such as {reliable: false}`);
@@ -13,9 +17,21 @@ function encodeMessage(message, options, where) {
   return { text: toJsonText(message, `${where}: message`), binary: false, reliable };
 }
 
-// The most a peer's send queue may hold; past it, sending throws rather than
-// letting memory grow without bound.
-export const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+// What a message of `size` bytes may take in a send queue once framed: the
+// frame header, and a Fragment header for every piece of at most 64 KiB.
+function framedBound(size) {
+  return size + 64 * (2 + Math.ceil(size / 32_768));
+}
+
+// UTF-8 size of well-formed text: one unit of a surrogate pair is 2 bytes.
+function utf8Length(text) {
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) n += c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 1 : 2;
+  }
+  return n;
+}
 
 export class NetworkManager {
   #driver;
@@ -59,8 +75,7 @@ export class NetworkManager {
     const where = 'sendToPeer(peerId, message, options)';
     if (typeof peerId !== 'string' || peerId === '') throw new TypeError(`${where}: peerId must be a non-empty string`);
     const { bytes, text, binary, reliable } = encodeMessage(message, options, where);
-    // A text's length is a lower bound on its UTF-8 size, so the queue never passes the bound by much.
-    this.#checkQueue(peerId, binary ? bytes.length : text.length, where);
+    this.#checkQueue(peerId, bytes ?? text, where);
     const send = (k, size, t) => k.sendMessage(peerId, size, binary, reliable, t);
     const error = binary ? this.#driver.inputBytes(bytes, send) : this.#driver.inputText(text, send);
     if (error) throw new Error(`${where}: ${error}`);
@@ -72,7 +87,7 @@ export class NetworkManager {
     const where = 'broadcast(message, options)';
     const { bytes, text, binary, reliable } = encodeMessage(message, options, where);
     const peers = this.getConnectedPeers();
-    for (const peer of peers) this.#checkQueue(peer.peerId, binary ? bytes.length : text.length, where);
+    for (const peer of peers) this.#checkQueue(peer.peerId, bytes ?? text, where);
     const send = (k, size, t) => k.broadcastMessage(size, binary, reliable, t);
     const error = binary ? this.#driver.inputBytes(bytes, send) : this.#driver.inputText(text, send);
     if (error) throw new Error(`${where}: ${error}`);
@@ -84,9 +99,16 @@ export class NetworkManager {
     return this.#pool.queuedBytes(peerId);
   }
 
-  #checkQueue(peerId, size, where) {
+  // Throws before a message (bytes, or JSON text) could take the peer's send
+  // queue past its bound: there the pool would drop it and the kernel give
+  // the connection up, whereas the app can wait for the queue to drain.
+  #checkQueue(peerId, payload, where) {
     const queued = this.#pool.queuedBytes(peerId);
-    if (queued + size > MAX_QUEUED_BYTES) {
+    if (queued === 0 && payload.length <= 1024) return; // the common case
+    let size = payload.length;
+    // A text's UTF-8 size is at most 3 bytes a UTF-16 unit; counted exactly only near the bound.
+    if (typeof payload === 'string' && queued + framedBound(3 * size) > MAX_QUEUED_BYTES) size = utf8Length(payload);
+    if (queued + framedBound(size) > MAX_QUEUED_BYTES) {
       throw new Error(
         `${where}: the send queue to ${peerId} is full (${queued} bytes waiting, limit ${MAX_QUEUED_BYTES}); wait for it to drain`,
       );
@@ -106,8 +128,10 @@ export class NetworkManager {
   // Sends bytes on a peer's data channel exactly as given, bypassing the
   // kernel's framing. For protocol diagnostics and robustness tests.
   sendRaw(peerId, bytes) {
-    if (!(bytes instanceof Uint8Array)) throw new TypeError('sendRaw(peerId, bytes): bytes must be a Uint8Array');
-    if (!this.#pool.send(peerId, bytes)) throw new Error(`sendRaw(peerId, bytes): no open channel to ${peerId}`);
+    const where = 'sendRaw(peerId, bytes)';
+    if (!(bytes instanceof Uint8Array)) throw new TypeError(`${where}: bytes must be a Uint8Array`);
+    this.#checkQueue(peerId, bytes, where);
+    if (!this.#pool.send(peerId, bytes)) throw new Error(`${where}: no open channel to ${peerId}`);
   }
 
   getNetworkStats() {

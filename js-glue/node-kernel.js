@@ -91,6 +91,7 @@ export class NodeKernel {
         onOpen: (peerId) => this.#driver.input((k, t) => k.handleChannelOpen(peerId, t)),
         onClose: (peerId) => this.#driver.input((k, t) => k.handleChannelClosed(peerId, t)),
         onData: (peerId, bytes, unreliable) => this.#driver.inputData(peerId, bytes, unreliable),
+        onOverflow: (peerId) => this.#driver.input((k, t) => k.handleSendOverflow(peerId, t)),
       },
     });
     if (this.#config.peerServer) {

@@ -28,8 +28,11 @@ export interface NodeConfig {
   gameId?: string | null;
   /**
    * A room password. Signals are encrypted (AES-GCM, key by PBKDF2 from the
-   * password and room) and peers prove the password on the data channel
-   * before anything flows. A node with another password connects to no one.
+   * password and room, 600,000 rounds: a fraction of a second at initialize()) and peers prove
+   * the password on the data channel before anything flows. A node with another
+   * password connects to no one and learns nothing. The room's tag, under which
+   * its nodes meet on a signaling server, depends on the room and on whether it
+   * has a password, never on the password itself.
    */
   password?: string | null;
   /** Only 'mesh' (every pair connected) is supported. */
@@ -50,6 +53,14 @@ export interface NodeConfig {
   peerTimeoutMs?: number;
   /** Web Workers that run compute units. Null (the default): one less than the cores, at least 1. 0: this node submits work but runs none. */
   computeWorkers?: number | null;
+  /**
+   * The CPU budget, in ms, of one unit this node runs for a peer: a unit still running
+   * that long after its Web Worker started it is stopped (the worker is terminated and
+   * replaced) and the peer gets an error naming the budget. Units of this node's own
+   * jobs have none. Applies only where units run in Web Workers: inline (in Node)
+   * synchronous code cannot be stopped, and a unit runs to its end. Default 60000.
+   */
+  maxUnitMs?: number;
   /** The largest task input or result, encoded, in bytes. Default 16 MiB. */
   maxTaskDataBytes?: number;
   /**
@@ -308,12 +319,20 @@ export type Unsubscribe = () => void;
  */
 export interface StateManager {
   read(key: string): JsonValue | undefined;
-  /** Throws a TypeError naming the problem if the key or value is not valid. */
+  /**
+   * Throws a TypeError naming the problem if the key or value is not valid, and a
+   * RangeError if the value is too large for one transaction (16 MiB).
+   */
   write(key: string, value: JsonValue): Promise<true>;
   /** Resolves to whether the key existed. */
   delete(key: string): Promise<boolean>;
   has(key: string): boolean;
-  /** One atomic transaction; an undefined value deletes its key. Resolves to the number of operations. */
+  /**
+   * One atomic transaction; an undefined value deletes its key. Resolves to the number of operations.
+   * A transaction holds at most 1,048,576 keys and 16 MiB, counting each key and value in UTF-8
+   * plus 14 bytes a key (so about 700,000 entries of short keys and values): a larger one throws
+   * a RangeError that names the limit, and nothing is written. Split it into several batchWrite calls.
+   */
   batchWrite(entries: Record<string, JsonValue | undefined>): Promise<number>;
   /** The callback gets undefined as value when the key was deleted. */
   subscribe(key: string | '*', callback: (value: JsonValue | undefined, key: string) => void): Unsubscribe;
@@ -322,10 +341,17 @@ export interface StateManager {
   values(): JsonValue[];
   entries(): [string, JsonValue][];
   snapshot(): StateSnapshot;
-  /** Deletes every key outside namespaces, for every peer. Resolves to how many there were. */
+  /**
+   * Deletes every key outside namespaces, for every peer. Resolves to how many there were.
+   * Atomic up to 1,048,576 keys and 16 MiB of keys (counting 14 bytes a key, as batchWrite):
+   * a larger state is deleted in several transactions, which peers may apply one by one.
+   */
   clear(): Promise<number>;
   getStats(): StateStats;
-  /** Commits queued operations to the kernel now (they otherwise go at the end of the tick). */
+  /**
+   * Commits queued operations to the kernel now (they otherwise go at the end of the tick): as one
+   * transaction when they fit one, else as several, each write, delete and batchWrite staying whole.
+   */
   flush(): void;
   /** Empties this room's store; memory and peers keep the state. */
   clearPersistence(): Promise<void>;
@@ -334,15 +360,22 @@ export interface StateManager {
   readScoped(namespace: string, key: string): JsonValue | undefined;
   hasScoped(namespace: string, key: string): boolean;
   deleteScoped(namespace: string, key: string): Promise<boolean>;
-  /** Deletes every key of the namespace as one transaction. */
+  /** Deletes every key of the namespace: as one transaction within the limits clear() names. */
   clearNamespace(namespace: string): Promise<number>;
   listNamespaceKeys(namespace: string): string[];
   observeNamespace(namespace: string, callback: (value: JsonValue | undefined, key: string) => void): Unsubscribe;
 
-  /** This node's ephemeral state for its peers (never stored); null clears it. */
+  /**
+   * This node's ephemeral state for its peers (never stored); null clears it. At most 64 KiB of
+   * JSON: a larger one throws a RangeError naming the limit, and the presence stays as it was.
+   */
   setPresence(presence: JsonValue): void;
-  /** Every node's presence, this node's included. */
+  /**
+   * Every node's presence, this node's included: a new object each call, whose values are
+   * parsed once when they change and deep-frozen (shared with every listener; copy one to change it).
+   */
   getPresence(): Record<string, JsonValue>;
+  /** Called on every change with every presence (as getPresence()) and the change; the presences are frozen. */
   onPresence(callback: (all: Record<string, JsonValue>, change: { peerId: string; state: JsonValue | null }) => void): Unsubscribe;
 
   /** What this replica has seen, for encodeStateAsUpdate() elsewhere. */
@@ -385,7 +418,9 @@ export interface NetworkManager {
   /**
    * A JSON value, or binary data that arrives as a Uint8Array. Messages of any
    * size travel in fragments, as the channel drains. Throws an Error when the
-   * peer's send queue already holds 64 MB.
+   * message would take the peer's send queue past 64 MiB (wait for queuedBytes()
+   * to fall). Frames the node sends of itself (state, presence, compute) are not
+   * refused: one that would pass the bound disconnects the peer, which has stopped reading.
    */
   sendToPeer(peerId: string, message: JsonValue | BinaryData, options?: SendOptions): true;
   /** Returns the number of connected peers it went to. */

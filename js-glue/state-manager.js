@@ -5,11 +5,17 @@
 // local write always wins where it is made), and the kernel's change events
 // bring in what peers, storage and imported updates changed. Local operations
 // queue here and reach the kernel in one crossing per tick, or before any
-// other input to the kernel, so the kernel sees everything in order.
+// other input to the kernel, so the kernel sees everything in order. What a
+// tick queued goes as one transaction when it fits one (the protocol's limit:
+// 1,048,576 keys, 16 MiB), else as several, cut between operations.
 //
 // Objects and arrays are cached as JSON text and parsed on each read, so a
 // caller that mutates what it read cannot change the state behind the
 // kernel's back. Primitives are cached as they are.
+//
+// Presence is the other way round: it changes often and is read by every
+// listener on every change, so each presence is parsed once when it changes
+// and kept deep-frozen; getPresence() and the listeners share those values.
 import { requireKey, toJsonText } from './json-value.js';
 
 class JsonText {
@@ -25,6 +31,105 @@ function cacheValue(text) {
 
 const encoder = new TextEncoder();
 const DELETE = 0xffffffff;
+
+// A transaction must fit one Update frame (wire/PROTOCOL.md, frame limits):
+// at most TX_MAX_KEYS keys, and at most TX_MAX_BYTES by the kernel's bound
+// (NodeKernel::commit): TX_BASE_BYTES, plus for each key its UTF-8 size, its
+// value's, and TX_KEY_BYTES.
+export const TX_MAX_KEYS = 1_048_576;
+export const TX_MAX_BYTES = 16 * 1024 * 1024;
+const TX_KEY_BYTES = 14;
+const TX_BASE_BYTES = 64;
+
+// A presence is at most this much JSON (the kernel's limit, wire::kMaxPresenceBytes).
+export const MAX_PRESENCE_BYTES = 64 * 1024;
+
+// UTF-8 size of well-formed text: one unit of a surrogate pair is 2 bytes.
+function utf8Length(text) {
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) n += c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 1 : 2;
+  }
+  return n;
+}
+
+// The size of flat ops [key, text or null, ...] by the kernel's bound, not
+// counting TX_BASE_BYTES. `chars`, the UTF-16 length of all their text, gives
+// an upper bound (3 bytes a unit) that suffices unless the ops are large; only
+// then is the UTF-8 counted.
+function opsBytes(ops, chars) {
+  const keyBytes = TX_KEY_BYTES * (ops.length / 2);
+  if (TX_BASE_BYTES + keyBytes + 3 * chars <= TX_MAX_BYTES) return keyBytes + 3 * chars;
+  let bytes = keyBytes;
+  for (let i = 0; i < ops.length; i++) if (ops[i] !== null) bytes += utf8Length(ops[i]);
+  return bytes;
+}
+
+function tooLarge(where, what) {
+  return new RangeError(
+    `${where}: ${what}, over the limit of one transaction (${TX_MAX_KEYS.toLocaleString('en-US')} keys and 16 MiB, ` +
+      `counting each key and value in UTF-8 plus ${TX_KEY_BYTES} bytes a key); split it into several`,
+  );
+}
+
+// Checks that ops make one transaction the kernel takes; returns their size.
+function checkTransaction(ops, chars, where) {
+  const keys = ops.length / 2;
+  if (keys > TX_MAX_KEYS) throw tooLarge(where, `${keys.toLocaleString('en-US')} keys`);
+  const bytes = opsBytes(ops, chars);
+  if (TX_BASE_BYTES + bytes > TX_MAX_BYTES) throw tooLarge(where, `${(TX_BASE_BYTES + bytes).toLocaleString('en-US')} bytes`);
+  return bytes;
+}
+
+// The size of one write by the kernel's bound; throws if it is too large.
+function writeBytes(key, text, where) {
+  const chars = key.length + text.length;
+  if (TX_BASE_BYTES + TX_KEY_BYTES + 3 * chars <= TX_MAX_BYTES) return TX_KEY_BYTES + 3 * chars;
+  return checkTransaction([key, text], chars, where);
+}
+
+// Cuts flat ops into runs that each make one transaction: [end, bytes, ...],
+// end an index into ops. Used for deletes of many keys (clear).
+function splitTransactions(ops) {
+  let chars = 0;
+  for (let i = 0; i < ops.length; i++) if (ops[i] !== null) chars += ops[i].length;
+  if (ops.length / 2 <= TX_MAX_KEYS && TX_BASE_BYTES + TX_KEY_BYTES * (ops.length / 2) + 3 * chars <= TX_MAX_BYTES) {
+    return [ops.length, TX_KEY_BYTES * (ops.length / 2) + 3 * chars];
+  }
+  const runs = [];
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < ops.length; i += 2) {
+    const entry = TX_KEY_BYTES + utf8Length(ops[i]) + (ops[i + 1] === null ? 0 : utf8Length(ops[i + 1]));
+    if (i > start && ((i - start) / 2 >= TX_MAX_KEYS || TX_BASE_BYTES + bytes + entry > TX_MAX_BYTES)) {
+      runs.push(i, bytes);
+      start = i;
+      bytes = 0;
+    }
+    bytes += entry;
+  }
+  runs.push(ops.length, bytes);
+  return runs;
+}
+
+// Parses a presence once, and freezes all of it, so that every listener and
+// every getPresence() can share it. Iterative: JSON may nest deeper than the stack.
+function frozenPresence(text) {
+  const value = JSON.parse(text);
+  if (typeof value !== 'object' || value === null) return value;
+  const stack = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    Object.freeze(v);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) if (typeof v[i] === 'object' && v[i] !== null) stack.push(v[i]);
+    } else {
+      for (const key in v) if (typeof v[key] === 'object' && v[key] !== null) stack.push(v[key]);
+    }
+  }
+  return value;
+}
 
 // A namespaced key is stored as "\0namespace\0key" in the one replicated map.
 // The plain API refuses keys that start with "\0", and does not show these.
@@ -58,12 +163,18 @@ export class StateManager {
   #cache = new Map(); // key -> primitive, or JsonText for objects and arrays
   #subscribers = new Map(); // key or '*' -> Set<callback>
   #queued = []; // flat [key, text or null, ...] not yet committed to the kernel
+  // Where each queued API operation (or part of a clear) ends in #queued, and
+  // its size by the kernel's transaction bound: flat [end, bytes, ...].
+  // flush() cuts only there, so that each operation stays one transaction.
+  #queuedRuns = [];
+  #queuedBytes = 0; // the sum of those sizes
+  #committing = false;
   #flushScheduled = false;
   #settle = null; // resolves the promise of the queued operations
   #settled = null;
   #namespaces = new Map(); // namespace -> Set of its keys
   #plainKeys = 0;
-  #presence = new Map(); // peerId -> object (this node's own under its id)
+  #presence = new Map(); // peerId -> its presence, parsed once and deep-frozen (this node's own under its id)
   #presenceListeners = new Set();
   #nodeId;
   #version = 0;
@@ -134,8 +245,9 @@ export class StateManager {
   write(key, value) {
     requirePlainKey(key, 'write(key, value)');
     const text = toJsonText(value, 'write(key, value): value');
+    const bytes = writeBytes(key, text, 'write(key, value)');
     const settled = this.#pendingPromise();
-    this.#applyLocal([key, text]);
+    this.#applyLocal([key, text], bytes);
     return settled;
   }
 
@@ -143,30 +255,42 @@ export class StateManager {
     requirePlainKey(key, 'delete(key)');
     const existed = this.#cache.has(key);
     const settled = this.#pendingPromise();
-    this.#applyLocal([key, null]);
+    this.#applyLocal([key, null], TX_KEY_BYTES + 3 * key.length);
     return settled.then(() => existed);
   }
 
   // Applies every entry as one atomic transaction: peers apply all or none,
   // and subscribers run only after all of it is applied. A value of undefined
-  // deletes its key.
+  // deletes its key. A transaction holds at most TX_MAX_KEYS keys and
+  // TX_MAX_BYTES (wire/PROTOCOL.md): a larger one throws a RangeError, and
+  // nothing is applied.
   batchWrite(entries) {
+    const where = 'batchWrite(entries)';
     if (entries === null || typeof entries !== 'object' || Array.isArray(entries)) {
-      throw new TypeError('batchWrite(entries): entries must be an object of key/value pairs');
+      throw new TypeError(`${where}: entries must be an object of key/value pairs`);
     }
-    const ops = [];
-    for (const [key, value] of Object.entries(entries)) {
-      requirePlainKey(key, 'batchWrite(entries)');
-      ops.push(key, value === undefined ? null : toJsonText(value, `batchWrite(entries): entries['${key}']`));
+    const keys = Object.keys(entries);
+    if (keys.length > TX_MAX_KEYS) throw tooLarge(where, `${keys.length.toLocaleString('en-US')} keys`);
+    const ops = new Array(2 * keys.length);
+    let chars = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      const value = entries[key];
+      requirePlainKey(key, where);
+      const text = value === undefined ? null : toJsonText(value, `${where}: entries['${key}']`);
+      ops[2 * i] = key;
+      ops[2 * i + 1] = text;
+      chars += text === null ? key.length : key.length + text.length;
     }
-    return this.#applyLocalSettled(ops);
+    return this.#applyLocalSettled(ops, checkTransaction(ops, chars, where));
   }
 
-  // Deletes every key outside namespaces, as one transaction.
+  // Deletes every key outside namespaces: as one transaction when they fit
+  // one (TX_MAX_KEYS keys, TX_MAX_BYTES), else in as few as they fit.
   clear() {
     const ops = [];
     for (const key of this.keys()) ops.push(key, null);
-    return this.#applyLocalSettled(ops);
+    return this.#applyLocalSettled(ops, -1);
   }
 
   // ---- namespaces ------------------------------------------------------------------
@@ -174,8 +298,9 @@ export class StateManager {
   writeScoped(ns, key, value) {
     const k = scopedKey(ns, key, 'writeScoped(namespace, key, value)');
     const text = toJsonText(value, 'writeScoped(namespace, key, value): value');
+    const bytes = writeBytes(k, text, 'writeScoped(namespace, key, value)');
     const settled = this.#pendingPromise();
-    this.#applyLocal([k, text]);
+    this.#applyLocal([k, text], bytes);
     return settled;
   }
 
@@ -192,7 +317,7 @@ export class StateManager {
     const k = scopedKey(ns, key, 'deleteScoped(namespace, key)');
     const existed = this.#cache.has(k);
     const settled = this.#pendingPromise();
-    this.#applyLocal([k, null]);
+    this.#applyLocal([k, null], TX_KEY_BYTES + 3 * k.length);
     return settled.then(() => existed);
   }
 
@@ -201,11 +326,12 @@ export class StateManager {
     return [...(this.#namespaces.get(ns) ?? [])];
   }
 
-  // Deletes every key of the namespace, as one transaction.
+  // Deletes every key of the namespace, as one transaction when they fit one
+  // (as clear()).
   clearNamespace(ns) {
     const ops = [];
     for (const key of this.listNamespaceKeys(ns)) ops.push(NS + ns + NS + key, null);
-    return this.#applyLocalSettled(ops);
+    return this.#applyLocalSettled(ops, -1);
   }
 
   // callback(value, key) for every change in the namespace, with the key as
@@ -223,17 +349,28 @@ export class StateManager {
     };
   }
 
-  #applyLocalSettled(ops) {
+  // bytes: the ops' size (one transaction), or -1 to cut them into as many
+  // transactions as they need.
+  #applyLocalSettled(ops, bytes) {
     const settled = this.#pendingPromise();
-    if (ops.length > 0) this.#applyLocal(ops);
-    else this.#scheduleFlush();
+    if (ops.length > 0) {
+      if (bytes < 0) this.#applyLocal(ops, 0, splitTransactions(ops));
+      else this.#applyLocal(ops, bytes);
+    } else {
+      this.#scheduleFlush();
+    }
     return settled.then(() => ops.length / 2);
   }
 
-  // Commits the queued operations to the kernel now.
+  // Commits the queued operations to the kernel now: in one transaction when
+  // they fit one, else in several, cut between operations (each write,
+  // delete, batchWrite stays whole).
   flush() {
-    // Taken before the commit: the kernel input below runs flush() again
-    // (its before-input hook), and that nested call must not settle these.
+    // A commit below runs flush() again (the kernel's before-input hook).
+    // Operations queued meanwhile (by a subscriber) wait for the next flush,
+    // so that they never overtake the transactions still to go here.
+    if (this.#committing) return;
+    // Taken before the commit, so that the promise settles only after it.
     const settle = this.#settle;
     this.#settle = this.#settled = null;
     if (this.#queued.length === 0) {
@@ -241,9 +378,40 @@ export class StateManager {
       return;
     }
     const queued = this.#queued;
+    const runs = this.#queuedRuns;
+    const total = this.#queuedBytes;
     this.#queued = [];
+    this.#queuedRuns = [];
+    this.#queuedBytes = 0;
+    this.#committing = true;
+    try {
+      if (queued.length / 2 <= TX_MAX_KEYS && TX_BASE_BYTES + total <= TX_MAX_BYTES) {
+        this.#commit(queued, 0, queued.length);
+      } else {
+        let start = 0;
+        let end = 0;
+        let bytes = 0;
+        for (let i = 0; i < runs.length; i += 2) {
+          if (end > start && ((runs[i] - start) / 2 > TX_MAX_KEYS || TX_BASE_BYTES + bytes + runs[i + 1] > TX_MAX_BYTES)) {
+            this.#commit(queued, start, end);
+            start = end;
+            bytes = 0;
+          }
+          end = runs[i];
+          bytes += runs[i + 1];
+        }
+        this.#commit(queued, start, end);
+      }
+    } finally {
+      this.#committing = false;
+    }
+    this.#settleWhenStored(settle);
+  }
+
+  // One kernel transaction of the operations queued[from..to).
+  #commit(queued, from, to) {
     let bound = 4;
-    for (let i = 0; i < queued.length; i += 2) bound += 8 + 3 * queued[i].length + (queued[i + 1] === null ? 0 : 3 * queued[i + 1].length);
+    for (let i = from; i < to; i += 2) bound += 8 + 3 * queued[i].length + (queued[i + 1] === null ? 0 : 3 * queued[i + 1].length);
     const error = this.#driver.input((k, t) => {
       const { ptr, heap } = this.#driver.reserveInput(bound);
       const view = new DataView(heap.buffer);
@@ -253,8 +421,8 @@ export class StateManager {
         view.setUint32(pos, written, true);
         pos += 4 + written;
       };
-      view.setUint32(ptr, queued.length / 2, true);
-      for (let i = 0; i < queued.length; i += 2) {
+      view.setUint32(ptr, (to - from) / 2, true);
+      for (let i = from; i < to; i += 2) {
         put(queued[i]);
         if (queued[i + 1] === null) {
           view.setUint32(pos, DELETE, true);
@@ -267,7 +435,6 @@ export class StateManager {
     });
     // Every operation was checked before it was queued, so the kernel takes them.
     if (error) console.error(`peercompute: the kernel refused queued operations: ${error}`);
-    this.#settleWhenStored(settle);
   }
 
   // Resolves a flushed batch's promise once storage has its records (at once
@@ -308,17 +475,29 @@ export class StateManager {
   // Ephemeral state per node (a cursor, a name, a colour): shown to connected
   // peers, never stored, gone when its node leaves or stops answering.
 
-  // Sets this node's presence; null clears it.
+  // Sets this node's presence; null clears it. At most MAX_PRESENCE_BYTES of
+  // JSON: a larger one throws, and changes nothing.
   setPresence(presence) {
-    const text = toJsonText(presence, 'setPresence(presence): presence');
+    const where = 'setPresence(presence)';
+    const text = toJsonText(presence, `${where}: presence`);
+    if (3 * text.length > MAX_PRESENCE_BYTES) {
+      const bytes = utf8Length(text);
+      if (bytes > MAX_PRESENCE_BYTES) {
+        throw new RangeError(
+          `${where}: presence is ${bytes} bytes of JSON, over the limit of 64 KiB (${MAX_PRESENCE_BYTES} bytes); ` +
+            'keep presence small (a cursor, a name) and put larger data in the state',
+        );
+      }
+    }
     const error = this.#driver.input((k, t) => k.setPresence(text, t));
-    if (error) throw new Error(`setPresence(presence): ${error}`);
+    if (error) throw new Error(`${where}: ${error}`);
     this.#presenceChanged(this.#nodeId, text === 'null' ? null : text);
   }
 
-  // {peerId: presence} for every node that has one, this node included.
+  // {peerId: presence} for every node that has one, this node included: a
+  // new object each call, its presences parsed once and frozen.
   getPresence() {
-    return Object.fromEntries([...this.#presence].map(([id, text]) => [id, JSON.parse(text)]));
+    return Object.fromEntries(this.#presence);
   }
 
   // callback(presence, {peerId, state}) on every change; returns an unsubscribe function.
@@ -333,13 +512,18 @@ export class StateManager {
     this.#presenceChanged(peerId, text);
   }
 
+  // Each presence is parsed here, once, and deep-frozen: every listener and
+  // getPresence() share it. With many peers moving cursors, parsing every
+  // presence on every change would stall the page.
   #presenceChanged(peerId, text) {
+    let state = null;
     if (text === null) {
       if (!this.#presence.delete(peerId)) return;
     } else {
-      this.#presence.set(peerId, text);
+      state = frozenPresence(text);
+      this.#presence.set(peerId, state);
     }
-    const change = { peerId, state: text === null ? null : JSON.parse(text) };
+    const change = Object.freeze({ peerId, state });
     for (const callback of this.#presenceListeners) {
       try {
         callback(this.getPresence(), change);
@@ -400,15 +584,28 @@ export class StateManager {
     this.#notify(ops, origin);
   }
 
-  #applyLocal(ops) {
+  // Applies ops to the cache and queues them: as one transaction of `bytes`,
+  // or, given runs ([end, bytes, ...] within ops), as one per run.
+  #applyLocal(ops, bytes, runs = null) {
+    const base = this.#queued.length;
     for (let i = 0; i < ops.length; i += 2) {
       const key = ops[i];
       const text = ops[i + 1];
       this.#cacheSet(key, text);
       this.#queued.push(key, text);
     }
+    if (runs === null) {
+      this.#queuedRuns.push(base + ops.length, bytes);
+      this.#queuedBytes += bytes;
+      this.#localTransactions++;
+    } else {
+      for (let i = 0; i < runs.length; i += 2) {
+        this.#queuedRuns.push(base + runs[i], runs[i + 1]);
+        this.#queuedBytes += runs[i + 1];
+      }
+      this.#localTransactions += runs.length / 2;
+    }
     this.#version++;
-    this.#localTransactions++;
     this.#scheduleFlush();
     this.#notify(ops, null);
   }

@@ -240,9 +240,11 @@ export class ComputeManager {
     this.#pool.close();
   }
 
-  #run({ exec, task, input }) {
+  // budgetMs: for a peer's unit, this node's maxUnitMs (0 for its own): the
+  // pool stops the unit past it, where it runs in a Web Worker.
+  #run({ exec, task, input, budgetMs }) {
     const spec = this.#tasks.get(task) ?? { kind: 'builtin', name: task };
-    this.#pool.run(exec, spec, input);
+    this.#pool.run(exec, spec, input, budgetMs ?? 0);
   }
 
   #answer(exec, outcome) {

@@ -22,14 +22,19 @@ async function taskFunction(spec) {
 
 // spec: {kind: 'builtin', name} or {kind: 'module', name, module, export}.
 // Returns {ok: true, bytes} with the result as task data, or {ok: false, error}.
-export async function runTask(spec, input) {
+// onStart(), if given, is called once what the unit needs is loaded (the wasm
+// module, the task's ES module), just before the task itself runs: a unit's
+// CPU budget counts from there.
+export async function runTask(spec, input, onStart = null) {
   try {
     if (spec.kind === 'builtin') {
       const core = await loadCore();
+      onStart?.();
       const out = core.runBuiltinTask(spec.name, input);
       return typeof out === 'string' ? { ok: false, error: out } : { ok: true, bytes: out.slice() };
     }
     const fn = await taskFunction(spec);
+    onStart?.();
     const result = await fn(decodeTaskData(input));
     return { ok: true, bytes: encodeTaskData(result, 'result') };
   } catch (error) {

@@ -2,7 +2,9 @@
 // a time and in order. The WorkerPool may post the next unit while one runs;
 // it waits here, and {cancel: exec} takes it out again. Each unit starts from
 // its own task (a message to itself), so a cancel that arrived meanwhile is
-// read before the unit it cancels would start.
+// read before the unit it cancels would start. {started: exec} tells the
+// pool when a unit's task begins to run, after its modules are loaded: the
+// pool times the unit's CPU budget from there.
 import { runTask } from './task-runner.js';
 
 const queue = []; // {exec, spec, input}
@@ -18,7 +20,7 @@ function schedule() {
 wake.port1.onmessage = async () => {
   const unit = queue.shift();
   if (unit) {
-    const outcome = await runTask(unit.spec, unit.input);
+    const outcome = await runTask(unit.spec, unit.input, () => self.postMessage({ started: unit.exec }));
     self.postMessage({ exec: unit.exec, ...outcome }, outcome.ok ? [outcome.bytes.buffer] : []);
   }
   busy = false;

@@ -4,16 +4,28 @@
 // the moment it ends one instead of waiting for a round trip through the
 // page (config.unitsQueuedPerWorker). Cancelling a running unit terminates its worker (nothing else stops
 // a task), and the units queued behind it go on in a fresh one; a queued
-// unit is taken out of its worker's queue. Where there are no Web Workers
-// (Node), units run inline on the main thread.
+// unit is taken out of its worker's queue.
+//
+// A unit run for a peer has a CPU budget (config.maxUnitMs, handed over by the
+// kernel as budgetMs; 0 for this node's own units): it is timed from when its
+// worker starts the task (after the worker has loaded the wasm and the task's
+// module, and not while the unit waits in the worker's queue). A unit still
+// running when its budget is spent is stopped like a cancelled one, and
+// answered with an error that names the budget.
+//
+// Where there are no Web Workers (Node), units run inline on the main thread.
+// Synchronous code there cannot be interrupted, so the budget does not apply:
+// an inline unit runs to its end.
 import { runTask } from './task-runner.js';
 
 const hasWorkers = typeof Worker === 'function';
+// setTimeout fires at once for delays past 2^31 - 1 ms (about 24.8 days).
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class WorkerPool {
   #size;
   #onOutcome;
-  #slots = []; // {worker, units: [{exec, spec, input}]}; units[0] is running
+  #slots = []; // {worker, units: [{exec, spec, input, budgetMs, timer}]}; units[0] is running
   #slotOf = new Map(); // exec -> slot
   #spawned = 0;
 
@@ -31,36 +43,63 @@ export class WorkerPool {
     return hasWorkers;
   }
 
-  run(exec, spec, input) {
+  // budgetMs: how long the unit may run once started; 0: no limit.
+  run(exec, spec, input, budgetMs = 0) {
     if (!hasWorkers) {
       runTask(spec, input).then((outcome) => this.#report(exec, outcome));
       return;
     }
-    this.#post(this.#pick(), { exec, spec, input });
+    this.#post(this.#pick(), { exec, spec, input, budgetMs: budgetMs > 0 ? budgetMs : 0, timer: null });
   }
 
   cancel(exec) {
+    // Inline runs cannot be stopped; their outcome is ignored by the kernel.
+    this.#stop(exec, { ok: false, error: 'cancelled' });
+  }
+
+  close() {
+    for (const slot of this.#slots) {
+      for (const unit of slot.units) clearTimeout(unit.timer);
+      slot.worker.terminate();
+    }
+    this.#slots = [];
+    this.#slotOf.clear();
+  }
+
+  // Takes a unit out of the pool and answers it with `outcome`. A running
+  // unit is stopped by terminating its worker; the units queued behind it go
+  // on in a fresh one.
+  #stop(exec, outcome) {
     const slot = this.#slotOf.get(exec);
-    if (!slot) return; // inline runs cannot be stopped; their outcome is ignored by the kernel
+    if (!slot) return;
     this.#slotOf.delete(exec);
     const index = slot.units.findIndex((unit) => unit.exec === exec);
-    slot.units.splice(index, 1);
+    const [unit] = slot.units.splice(index, 1);
+    clearTimeout(unit.timer);
     if (index === 0) {
       // Emptied first, so that nothing the terminated worker still delivers
       // is taken for the answer of a unit that has moved on.
       const queued = slot.units.splice(0);
       this.#retire(slot);
-      for (const unit of queued) this.#post(this.#pick(), unit);
+      for (const next of queued) this.#post(this.#pick(), next);
     } else {
       slot.worker.postMessage({ cancel: exec });
     }
-    this.#report(exec, { ok: false, error: 'cancelled' });
+    this.#report(exec, outcome);
   }
 
-  close() {
-    for (const slot of this.#slots) slot.worker.terminate();
-    this.#slots = [];
-    this.#slotOf.clear();
+  // The worker began the unit's task: its budget starts now.
+  #started(slot, exec) {
+    const unit = slot.units[0];
+    if (!unit || unit.exec !== exec || unit.budgetMs === 0 || unit.timer !== null) return;
+    unit.timer = setTimeout(() => {
+      unit.timer = null;
+      if (slot.units[0] !== unit) return; // it ended meanwhile
+      this.#stop(exec, {
+        ok: false,
+        error: `${unit.spec.name}: the unit ran past its CPU budget of ${unit.budgetMs} ms and was stopped (the maxUnitMs option of the node that ran it)`,
+      });
+    }, Math.min(unit.budgetMs, MAX_TIMER_MS));
   }
 
   // An idle worker, else a new one while there are fewer than size, else
@@ -90,9 +129,14 @@ export class WorkerPool {
     const worker = new Worker(new URL('./task-worker.js', import.meta.url), { type: 'module', name: `peercompute-worker-${++this.#spawned}` });
     const slot = { worker, units: [] };
     worker.onmessage = ({ data }) => {
+      if (data.started !== undefined) {
+        this.#started(slot, data.started);
+        return;
+      }
       const index = slot.units.findIndex((unit) => unit.exec === data.exec);
       if (index < 0) return; // cancelled after it had started: already answered
-      slot.units.splice(index, 1);
+      const [unit] = slot.units.splice(index, 1);
+      clearTimeout(unit.timer);
       this.#slotOf.delete(data.exec);
       this.#report(data.exec, data);
     };
@@ -103,6 +147,7 @@ export class WorkerPool {
       if (!this.#slots.includes(slot)) return;
       this.#retire(slot);
       for (const unit of slot.units.splice(0)) {
+        clearTimeout(unit.timer);
         this.#slotOf.delete(unit.exec);
         this.#report(unit.exec, { ok: false, error: `the worker failed: ${event.message ?? 'unknown error'}` });
       }

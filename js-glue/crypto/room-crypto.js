@@ -2,16 +2,23 @@
 // or a key: it asks the host to seal and unseal signals and to compute the
 // proofs peers exchange on the data channel (see wasm/wire/PROTOCOL.md).
 //
-// Without a password a room has only a tag: the first 128 bits of
-// SHA-256(room), hex. It names the room on a PeerJS server and on
-// BroadcastChannel without spelling it out.
+// A room has a tag that names it on a PeerJS server and on BroadcastChannel
+// without spelling it out: the first 128 bits, hex, of
+// SHA-256("peercompute/v2/room\0" + ("sealed" | "open") + "\0" + room). It
+// depends on whether the room has a password, never on the password, so a
+// tag seen on a server (which lists every id) is no way to test password
+// guesses (a sealed signal is, at the cost of PBKDF2 for each guess). A node
+// with a wrong password therefore meets the room's members on the server and
+// on BroadcastChannel, but nothing it receives unseals and nothing it sends is
+// accepted. Rooms with and without a password never share a tag.
 //
 // With a password, PBKDF2-SHA-256 (PBKDF2_ITERATIONS rounds, salted with the
 // room) derives 512 bits: an AES-GCM key for signals and an HMAC-SHA-256 key
-// for the tag and the proofs. Both keys are imported non-extractable; the
-// derived bits are dropped as soon as they are imported.
+// for the proofs. Both keys are imported non-extractable; the derived bits are
+// dropped as soon as they are imported.
 
-export const PBKDF2_ITERATIONS = 100_000;
+// OWASP's 2023 recommendation for PBKDF2-HMAC-SHA-256.
+export const PBKDF2_ITERATIONS = 600_000;
 const SEALED_PREFIX = 'pcs1.';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -61,6 +68,13 @@ function proofMessage(proverId, verifierId, verifierChallenge, proverChallenge) 
   );
 }
 
+// The room's tag: it tells whether the room is sealed, and nothing of the password.
+export async function roomTag(room, sealed) {
+  const text = `peercompute/v2/room\0${sealed ? 'sealed' : 'open'}\0${room}`;
+  const digest = new Uint8Array(await requireSubtle().digest('SHA-256', encoder.encode(text)));
+  return hex(digest.subarray(0, 16));
+}
+
 export class RoomCrypto {
   #aes = null;
   #hmac = null;
@@ -69,15 +83,13 @@ export class RoomCrypto {
   static async create(room, password) {
     const subtle = requireSubtle();
     const rc = new RoomCrypto();
-    if (password === null || password === undefined) {
-      const digest = new Uint8Array(await subtle.digest('SHA-256', encoder.encode(`peercompute/v1/room\0${room}`)));
-      rc.tag = hex(digest.subarray(0, 16));
-      return rc;
-    }
+    const sealed = password !== null && password !== undefined;
+    rc.tag = await roomTag(room, sealed);
+    if (!sealed) return rc;
     const base = await subtle.importKey('raw', encoder.encode(password), 'PBKDF2', false, ['deriveBits']);
     const bits = new Uint8Array(
       await subtle.deriveBits(
-        { name: 'PBKDF2', hash: 'SHA-256', salt: encoder.encode(`peercompute/v1/salt\0${room}`), iterations: PBKDF2_ITERATIONS },
+        { name: 'PBKDF2', hash: 'SHA-256', salt: encoder.encode(`peercompute/v2/salt\0${room}`), iterations: PBKDF2_ITERATIONS },
         base,
         512,
       ),
@@ -85,8 +97,6 @@ export class RoomCrypto {
     rc.#aes = await subtle.importKey('raw', bits.subarray(0, 32), 'AES-GCM', false, ['encrypt', 'decrypt']);
     rc.#hmac = await subtle.importKey('raw', bits.subarray(32), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
     bits.fill(0);
-    const tag = new Uint8Array(await subtle.sign('HMAC', rc.#hmac, encoder.encode('peercompute/v1/room-tag')));
-    rc.tag = hex(tag.subarray(0, 16));
     return rc;
   }
 

@@ -13,12 +13,22 @@ const UNRELIABLE_LABEL = 'peercompute-unreliable';
 const HIGH_WATER = 1024 * 1024;
 const LOW_WATER = 256 * 1024;
 
+// The most a peer's send queue may hold. Every send the pool queues counts:
+// the kernel's frames (state sync, presence, compute) as well as the app's
+// messages. A send that would take the queue past it is dropped, and the
+// connection is reported once through onOverflow: the peer has stopped
+// reading, and a reliable stream with a frame missing is of no more use.
+// (NetworkManager checks an app's message against it first, and throws.)
+export const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+
 export class PeerConnectionPool {
   #iceServers;
   #events;
-  #peers = new Map(); // peerId -> {pc, channel, pendingCandidates, remoteSet}
+  #peers = new Map(); // peerId -> {pc, channel, unreliable, pendingCandidates, remoteSet, queue, queuedBytes, overflowed}
 
-  // events: {onLocalSignal(peerId, json), onOpen(peerId), onClose(peerId), onData(peerId, Uint8Array)}
+  // events: {onLocalSignal(peerId, json), onOpen(peerId), onClose(peerId),
+  // onData(peerId, Uint8Array, unreliable), onOverflow(peerId)}. onOverflow is
+  // called at most once per connection, after the send that overflowed.
   constructor({ iceServers = [], events }) {
     this.#iceServers = iceServers;
     this.#events = events;
@@ -27,7 +37,7 @@ export class PeerConnectionPool {
   open(peerId, initiator) {
     this.close(peerId);
     const pc = new RTCPeerConnection({ iceServers: this.#iceServers });
-    const entry = { pc, channel: null, unreliable: null, pendingCandidates: [], remoteSet: false, queue: [], queuedBytes: 0 };
+    const entry = { pc, channel: null, unreliable: null, pendingCandidates: [], remoteSet: false, queue: [], queuedBytes: 0, overflowed: false };
     this.#peers.set(peerId, entry);
     const current = () => this.#peers.get(peerId) === entry;
 
@@ -82,6 +92,8 @@ export class PeerConnectionPool {
     }
   }
 
+  // False when the bytes were not sent nor queued: no open channel, or the
+  // queue would pass MAX_QUEUED_BYTES (then onOverflow follows).
   send(peerId, bytes, unreliable = false) {
     const entry = this.#peers.get(peerId);
     if (unreliable && entry?.unreliable?.readyState === 'open') {
@@ -92,8 +104,13 @@ export class PeerConnectionPool {
     }
     const channel = entry?.channel;
     if (!channel || channel.readyState !== 'open') return false;
+    // Once a frame is dropped the stream is broken: nothing more goes to it.
+    if (entry.overflowed) return false;
     if (entry.queue.length === 0 && channel.bufferedAmount + bytes.length <= HIGH_WATER) {
       channel.send(bytes);
+    } else if (entry.queuedBytes + bytes.length > MAX_QUEUED_BYTES) {
+      this.#overflow(peerId, entry);
+      return false;
     } else {
       entry.queue.push(bytes);
       entry.queuedBytes += bytes.length;
@@ -155,6 +172,17 @@ export class PeerConnectionPool {
       if (this.#peers.get(peerId) !== entry || typeof event.data === 'string') return;
       this.#events.onData(peerId, new Uint8Array(event.data), true);
     };
+  }
+
+  #overflow(peerId, entry) {
+    entry.overflowed = true;
+    // The queue is of no more use; the kernel closes the connection in answer.
+    entry.queue = [];
+    entry.queuedBytes = 0;
+    // After the output being handled, not inside it: the event feeds the kernel.
+    queueMicrotask(() => {
+      if (this.#peers.get(peerId) === entry) this.#events.onOverflow?.(peerId);
+    });
   }
 
   #signal(peerId, payload) {

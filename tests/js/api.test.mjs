@@ -3,7 +3,7 @@
 // checks, lifecycle rules, the state API and its errors.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 
 import { createNode, DEFAULT_CONFIG, NodeKernel, VERSION } from '../../dist/peercompute.js';
 
@@ -49,6 +49,17 @@ describe('config', () => {
     rejects({ enablePersistence: 'yes' }, /config\.enablePersistence/);
     rejects({ iceServers: 'stun:x' }, /config\.iceServers/);
     rejects({ mystery: 1 }, /config\.mystery: unknown option/);
+  });
+
+  it('maxUnitMs: 60000 by default, a positive number, passed to the kernel', async () => {
+    assert.equal(DEFAULT_CONFIG.maxUnitMs, 60_000);
+    assert.equal(new NodeKernel().config.maxUnitMs, 60_000);
+    assert.equal(new NodeKernel({ maxUnitMs: 250.5 }).config.maxUnitMs, 250.5);
+    for (const bad of [0, -1, NaN, Infinity, '300', null]) {
+      rejects({ maxUnitMs: bad }, /^TypeError: config\.maxUnitMs: must be a positive number/);
+    }
+    const node = await createNode({ enablePersistence: false, maxUnitMs: 300 });
+    assert.equal(node.getStatus().isInitialized, true, 'the kernel took it');
   });
 
   it('validates the signaling server, game and password options, naming the bad one', () => {
@@ -295,6 +306,146 @@ describe('presence', async () => {
   it('refuses what JSON cannot hold, naming the argument', () => {
     assert.throws(() => state.setPresence({ f() {} }), /setPresence\(presence\): presence contains a function at 'f'/);
     assert.throws(() => state.onPresence('nope'), /onPresence\(callback\): callback must be a function/);
+  });
+
+  it('parses each presence once when it changes, not every presence on every change', () => {
+    // As the kernel's output dispatch does for peers' presences.
+    for (let i = 0; i < 200; i++) state.applyPresence(`pc-peer-${i}`, JSON.stringify({ cursor: [i, i], name: `peer ${i}`, tags: ['a', 'b'] }));
+    const seen = [];
+    const stopA = state.onPresence((all, change) => seen.push(['a', Object.keys(all).length, change.peerId]));
+    const stopB = state.onPresence((all) => seen.push(['b', all['pc-peer-7'].cursor[0]]));
+    const parse = JSON.parse;
+    let parses = 0;
+    JSON.parse = function countedParse(...args) {
+      parses++;
+      return parse.apply(this, args);
+    };
+    try {
+      state.applyPresence('pc-peer-7', JSON.stringify({ cursor: [70, 71], name: 'peer 7', tags: [] }));
+      assert.equal(state.getPresence()['pc-peer-7'].cursor[0], 70);
+    } finally {
+      JSON.parse = parse;
+      stopA();
+      stopB();
+    }
+    assert.equal(parses, 1, 'one presence changed: one parse');
+    assert.deepEqual(seen, [
+      ['a', 200, 'pc-peer-7'],
+      ['b', 70],
+    ]);
+    for (let i = 0; i < 200; i++) state.applyPresence(`pc-peer-${i}`, null);
+    assert.deepEqual(state.getPresence(), {});
+  });
+
+  it('hands out presences frozen, so no listener can change what others see', () => {
+    state.applyPresence('pc-peer-x', JSON.stringify({ cursor: [1, 2], deep: { list: [{ a: 1 }] } }));
+    let fromListener = null;
+    const stop = state.onPresence((all, change) => (fromListener = [all, change]));
+    state.setPresence({ name: 'ada', pos: { x: 1 } });
+    stop();
+    const all = state.getPresence();
+    for (const presence of [all['pc-peer-x'], all['pc-peer-x'].deep.list[0], all[node.nodeId], all[node.nodeId].pos, fromListener[1].state]) {
+      assert.ok(Object.isFrozen(presence), JSON.stringify(presence));
+    }
+    assert.throws(() => {
+      all['pc-peer-x'].deep.list[0].a = 2;
+    }, TypeError);
+    assert.deepEqual(state.getPresence()['pc-peer-x'], { cursor: [1, 2], deep: { list: [{ a: 1 }] } });
+    // The object around them is the caller's: a new one each call.
+    delete all['pc-peer-x'];
+    assert.ok('pc-peer-x' in state.getPresence());
+    assert.ok('pc-peer-x' in fromListener[0]);
+    state.applyPresence('pc-peer-x', null);
+    state.setPresence(null);
+  });
+
+  it('refuses a presence of more than 64 KiB of JSON with an Error naming the limit, and keeps the one it had', () => {
+    state.setPresence({ name: 'ada' });
+    const calls = [];
+    const stop = state.onPresence((all, change) => calls.push(change));
+    assert.throws(() => state.setPresence('x'.repeat(70_000)), (error) => error instanceof Error && /64 KiB/.test(error.message) && /setPresence/.test(error.message));
+    // Multi-byte text: 30,000 characters, 90,000 bytes of UTF-8.
+    assert.throws(() => state.setPresence('€'.repeat(30_000)), /90002 bytes of JSON, over the limit of 64 KiB/);
+    stop();
+    assert.deepEqual(calls, []);
+    assert.deepEqual(state.getPresence(), { [node.nodeId]: { name: 'ada' } });
+    state.setPresence('y'.repeat(60_000)); // within the limit
+    assert.equal(state.getPresence()[node.nodeId].length, 60_000);
+    state.setPresence(null);
+  });
+});
+
+describe('transactions within the protocol limits', async () => {
+  const node = await createNode({ enablePersistence: false });
+  const state = node.getStateManager();
+  const refused = [];
+  const consoleError = console.error;
+  console.error = (...args) => {
+    refused.push(args.join(' '));
+    consoleError(...args);
+  };
+  after(() => {
+    console.error = consoleError;
+  });
+
+  it('batchWrite of more than 1,048,576 entries throws at once, naming the limit, and writes nothing', () => {
+    const entries = {};
+    for (let i = 0; i <= 1_048_576; i++) entries[i] = 0; // integer keys: quick to build
+    const before = state.getStats().version;
+    assert.throws(
+      () => state.batchWrite(entries),
+      (error) => error instanceof RangeError && /1,048,576 keys/.test(error.message) && /1,048,577 keys/.test(error.message) && /split it/.test(error.message),
+    );
+    assert.equal(state.getStats().version, before);
+    assert.equal(state.has('0'), false);
+  });
+
+  it('a transaction over 16 MiB (keys, values, 14 bytes a key) throws, naming the limit: 100,000 entries of 200 bytes do', () => {
+    const entries = {};
+    const value = 'v'.repeat(200);
+    for (let i = 0; i < 100_000; i++) entries[`k${i}`] = value;
+    assert.throws(() => state.batchWrite(entries), /batchWrite\(entries\): [\d,]+ bytes, over the limit of one transaction \(1,048,576 keys and 16 MiB.*split it/);
+    assert.throws(() => state.write('big', 'x'.repeat(17 * 1024 * 1024)), /write\(key, value\): [\d,]+ bytes, over the limit of one transaction/);
+    assert.throws(() => state.batchWrite({ big: '€'.repeat(6 * 1024 * 1024) }), RangeError, '18 MiB of UTF-8 in 6 Mi characters');
+    assert.equal(state.has('k0') || state.has('big'), false);
+  });
+
+  it('two batchWrites that together exceed one transaction both land, each whole, in one tick', async () => {
+    // Keys of 280 bytes: 30,000 of them are about 9 MB by the kernel's bound.
+    const pad = 'p'.repeat(272);
+    const make = (prefix) => {
+      const entries = {};
+      for (let i = 0; i < 30_000; i++) entries[`${prefix}${pad}${String(i).padStart(6, '0')}`] = i;
+      return entries;
+    };
+    const [a, b] = [make('a'), make('b')];
+    const transactions = state.getStats().localTransactions;
+    const [na, nb] = await Promise.all([state.batchWrite(a), state.batchWrite(b)]);
+    assert.deepEqual([na, nb], [30_000, 30_000]);
+    assert.deepEqual(refused, [], 'the kernel refused nothing');
+    assert.equal(node.getStatus().state.keyCount, 60_000, 'the kernel has every key');
+    assert.equal(state.getStats().localTransactions, transactions + 2);
+    assert.equal(state.read(`a${pad}029999`), 29_999);
+    assert.equal(state.read(`b${pad}000000`), 0);
+  });
+
+  it('clear() of more keys than one transaction holds deletes them all, in several', async () => {
+    assert.equal(state.keys().length, 60_000); // about 17.6 MB of deletes by the kernel's bound
+    const transactions = state.getStats().localTransactions;
+    assert.equal(await state.clear(), 60_000);
+    assert.deepEqual(refused, []);
+    assert.equal(node.getStatus().state.keyCount, 0);
+    assert.equal(state.keys().length, 0);
+    assert.ok(state.getStats().localTransactions >= transactions + 2);
+  });
+
+  it('many small writes in one tick all land', () => {
+    const transactions = state.getStats().localTransactions;
+    for (let i = 0; i < 1000; i++) state.write(`w${i}`, { i });
+    state.flush();
+    assert.deepEqual(refused, []);
+    assert.equal(node.getStatus().state.keyCount, 1000);
+    assert.equal(state.getStats().localTransactions, transactions + 1000);
   });
 });
 

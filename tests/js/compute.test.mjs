@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createNode, NodeKernel } from '../../dist/peercompute.js';
+import { WorkerPool } from '../../dist/compute/worker-pool.js';
 import { longestChain } from '../../web/tasks/collatz.js';
 
 // The reference: the definition, written independently of the C++.
@@ -119,6 +120,26 @@ describe('compute in Node', async () => {
     assert.equal(job.done, 0);
     assert.equal(job.isFinished, false);
     job.cancel();
+  });
+
+  it('without Web Workers a unit runs inline to its end: the CPU budget (maxUnitMs) cannot stop it, and nothing breaks', async () => {
+    const { encodeTaskData, decodeTaskData } = await import('../../dist/compute/task-data.js');
+    const outcomes = [];
+    const pool = new WorkerPool(1, (exec, outcome) => outcomes.push([exec, outcome]));
+    assert.equal(pool.usesWorkers, false);
+    const started = performance.now();
+    pool.run(7, { kind: 'builtin', name: 'countPrimes' }, encodeTaskData({ from: 0, to: 3_000_000 }), 1);
+    while (outcomes.length === 0) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(performance.now() - started > 1, 'it ran past its 1 ms budget');
+    assert.equal(outcomes[0][0], 7);
+    assert.equal(outcomes[0][1].ok, true);
+    assert.equal(decodeTaskData(outcomes[0][1].bytes), 216_816);
+    pool.cancel(7); // nothing to stop: no second answer
+    pool.close();
+    assert.equal(outcomes.length, 1);
+    // A node with a budget runs its own jobs (which have none) as before.
+    const budgeted = await createNode({ roomId: 'compute-budget', enablePersistence: false, computeWorkers: 1, maxUnitMs: 1 });
+    assert.deepEqual(await budgeted.getComputeManager().submitJob('countPrimes', [{ from: 0, to: 1_000_000 }]).result, [78498]);
   });
 
   it('getComputeManager and submitTask before initialize throw a clear error', () => {

@@ -1,26 +1,47 @@
 // The room cryptography (WebCrypto, which Node offers too): tags, sealed
 // signals and password proofs.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 
-import { RoomCrypto } from '../../dist/crypto/room-crypto.js';
+import { PBKDF2_ITERATIONS, RoomCrypto } from '../../dist/crypto/room-crypto.js';
 
 const challenge = (fill) => new Uint8Array(16).fill(fill);
 
-describe('RoomCrypto', async () => {
-  const open = await RoomCrypto.create('room-a', null);
-  const right = await RoomCrypto.create('room-a', 'hunter2');
-  const again = await RoomCrypto.create('room-a', 'hunter2');
-  const wrong = await RoomCrypto.create('room-a', 'hunter3');
-  const otherRoom = await RoomCrypto.create('room-b', 'hunter2');
+// The tag as PROTOCOL.md defines it, computed here independently of the glue.
+const expectedTag = (room, sealed) =>
+  createHash('sha256').update(`peercompute/v2/room\0${sealed ? 'sealed' : 'open'}\0${room}`).digest('hex').slice(0, 32);
 
-  it('gives a room a tag of 32 hex digits that depends on the room and the password', async () => {
+describe('RoomCrypto', async () => {
+  // Each derivation is PBKDF2_ITERATIONS rounds: run them side by side.
+  const [open, right, again, wrong, otherRoom] = await Promise.all([
+    RoomCrypto.create('room-a', null),
+    RoomCrypto.create('room-a', 'hunter2'),
+    RoomCrypto.create('room-a', 'hunter2'),
+    RoomCrypto.create('room-a', 'hunter3'),
+    RoomCrypto.create('room-b', 'hunter2'),
+  ]);
+
+  it('stretches the password with at least 600,000 PBKDF2 rounds (OWASP 2023)', () => {
+    assert.ok(PBKDF2_ITERATIONS >= 600_000, `PBKDF2_ITERATIONS is ${PBKDF2_ITERATIONS}`);
+  });
+
+  it('gives a room a tag of 32 hex digits that depends on the room and on whether it has a password', async () => {
     for (const rc of [open, right, wrong, otherRoom]) assert.match(rc.tag, /^[0-9a-f]{32}$/);
     assert.equal((await RoomCrypto.create('room-a', null)).tag, open.tag);
-    assert.equal(again.tag, right.tag);
-    assert.equal(new Set([open.tag, right.tag, wrong.tag, otherRoom.tag, (await RoomCrypto.create('room-b', null)).tag]).size, 5);
+    assert.equal(open.tag, expectedTag('room-a', false));
+    assert.equal(right.tag, expectedTag('room-a', true));
+    assert.equal(otherRoom.tag, expectedTag('room-b', true));
+    assert.notEqual(open.tag, right.tag, 'a room with a password and one without never share a tag');
+    assert.notEqual(otherRoom.tag, right.tag);
+    assert.notEqual((await RoomCrypto.create('room-b', null)).tag, open.tag);
     assert.equal(open.sealed, false);
     assert.equal(right.sealed, true);
+  });
+
+  it('derives the tag from nothing of the password: two passwords for one room share it', () => {
+    assert.equal(again.tag, right.tag);
+    assert.equal(wrong.tag, right.tag);
   });
 
   it('seals a signal so that only the same room and password unseal it', async () => {
@@ -32,6 +53,15 @@ describe('RoomCrypto', async () => {
     assert.equal(await again.unseal(sealed), text);
     assert.equal(await wrong.unseal(sealed), null);
     assert.equal(await otherRoom.unseal(sealed), null);
+  });
+
+  it('a signal sealed with one password does not unseal with another, either way, though both share the tag', async () => {
+    const text = '{"v":1,"t":"announce","room":"room-a","from":"pc-2"}';
+    assert.equal(wrong.tag, right.tag);
+    assert.equal(await right.unseal(await wrong.seal(text)), null);
+    assert.equal(await wrong.unseal(await right.seal(text)), null);
+    assert.equal(await wrong.unseal(await wrong.seal(text)), text, 'the control: its own signal unseals');
+    assert.equal(await open.unseal(await right.seal(text)), null, 'a room without a password unseals nothing');
   });
 
   it('refuses tampered, truncated and foreign input without throwing', async () => {

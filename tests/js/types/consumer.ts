@@ -48,9 +48,10 @@ async function main(): Promise<void> {
   console.log(VERSION, DEFAULT_CONFIG.topology, value, peers, count);
 
   const compute = node.getComputeManager();
-  const worker = new NodeKernel({ computeWorkers: 4, unitsQueuedPerWorker: 0, maxTaskDataBytes: 1 << 20 });
+  const worker = new NodeKernel({ computeWorkers: 4, unitsQueuedPerWorker: 0, maxTaskDataBytes: 1 << 20, maxUnitMs: 10_000 });
+  const budget: number = worker.config.maxUnitMs;
   const running: number = worker.getStatus().compute.running;
-  console.log(running);
+  console.log(running, budget);
   compute.registerTask('collatz', { module: '/tasks/collatz.js', export: 'longestChain' });
   const tiles = compute.submitJob('mandelbrot', [{ x0: -2, y0: -1, dx: 0.01, dy: 0.01, width: 64, height: 64, maxIter: 500 }], { redundancy: 2 });
   tiles.on('progress', ({ done, total, byPeer, index, output }) => console.log(done / total, byPeer, index, output.length));
