@@ -11,6 +11,7 @@
 #include "support/heap_usage.h"
 #include "support/simulated_network.h"
 #include "wire/byte_codec.h"
+#include "wire/fragment_assembler.h"
 #include "wire/frame_codec.h"
 
 using namespace pc;
@@ -161,4 +162,97 @@ TEST(BoundedCost, NothingButTheHandshakeIsReassembledOrDecodedBeforeIt) {
   EXPECT_FALSE(m->assembler.inProgress()) << "no fragment was taken in before the handshake";
   EXPECT_FALSE(net.kernel("a").state().has("evil"));
   EXPECT_GE(net.kernel("a").counters().rejectedFrames, before + 2);
+}
+
+// Finding 8: with 20,000 keys, a 5-byte SyncRequest returned 758 KB, and
+// nothing stopped a peer from asking again and again. A peer is answered at
+// most once a second, and not again before it acknowledged the last answer.
+TEST(BoundedCost, ASyncRequestFloodIsAnsweredAtMostOnceASecond) {
+  SimulatedNetwork net;
+  ASSERT_TRUE(net.startMesh({"a", "m"}));
+  std::vector<Operation> ops;
+  for (int i = 0; i < 20'000; ++i) ops.push_back({"key-" + std::to_string(i), "{\"v\":" + std::to_string(i) + "}"});
+  ASSERT_TRUE(net.commit("a", ops).ok);
+  net.runFor(3000);
+  size_t stateBytes = 0;
+  for (const auto& [at, send] : net.outputs<SendData>("a")) stateBytes = std::max(stateBytes, send.bytes.size());
+  const size_t sentBefore = net.outputs<SendData>("a").size();
+  uint64_t answered = 0;
+  size_t bytes = 0;
+  wire::FragmentAssembler pieces;
+  net.onFrameSent = [&](const std::string& from, const std::string& to, const std::vector<uint8_t>& frame) {
+    if (from != "a" || to != "m") return;
+    bytes += frame.size();
+    wire::Decoded d = wire::decode(frame);
+    if (!d.frame) return;
+    if (auto* f = std::get_if<wire::Fragment>(&*d.frame)) {
+      std::vector<uint8_t> whole;
+      if (pieces.add(*f, &whole) != wire::FragmentAssembler::Result::Complete) return;
+      d = wire::decode(whole);
+    }
+    if (auto* r = std::get_if<wire::SyncResponse>(&*d.frame); r && r->final) ++answered;
+  };
+  const std::vector<uint8_t> request = wire::encode(wire::SyncRequest{});
+  double ms = 0;
+  for (int second = 0; second < 10; ++second) {
+    ms += elapsedMs([&] {
+      for (int i = 0; i < 1000; ++i) deliver(net, "a", "m", request);
+    });
+    net.runFor(1000);
+  }
+  EXPECT_LE(answered, 11u) << "10,000 requests in 10 s";
+  EXPECT_GE(answered, 5u) << "an honest peer that acknowledges is still answered";
+  EXPECT_LT(bytes, 12 * size_t{900} << 10);
+  EXPECT_LT(ms, 1000 * kTimeBudgetScale) << "the kernel's work for the whole flood";
+  std::printf("10,000 SyncRequests over 10 s: %llu answers, %zu KiB sent, %.0f ms\n",
+              static_cast<unsigned long long>(answered), bytes >> 10, ms);
+  (void)sentBefore;
+  (void)stateBytes;
+}
+
+// A peer that stops reading cannot grow this node's memory: whatever the
+// node sends it (here the pongs to its pings) counts against the 64 MiB send
+// queue, and past it the node gives the connection up. Others see nothing.
+TEST(BoundedCost, APeerThatStopsReadingIsDisconnectedAtTheQueueBound) {
+  NetworkOptions options;
+  options.sendQueueLimit = size_t{4} << 20;  // 4 MiB here, to keep the test quick
+  SimulatedNetwork net(options);
+  ASSERT_TRUE(net.startMesh({"a", "b", "m"}));
+  net.stopReading("m");
+  const std::vector<uint8_t> ping = wire::encode(wire::Ping{123456789});
+  size_t most = 0;
+  for (int i = 0; i < 2'000'000 && net.kernel("a").peers().find("m"); ++i) {
+    deliver(net, "a", "m", ping);
+    if (i % 10'000 == 0) {
+      most = std::max(most, net.queuedFor("a", "m"));
+      net.runFor(1);
+    }
+  }
+  net.runFor(100);
+  const PeerRecord* m = net.kernel("a").peers().find("m");
+  EXPECT_TRUE(!m || m->state != PeerState::Connected) << "a gave m up";
+  EXPECT_LE(most, options.sendQueueLimit);
+  bool overflowed = false;
+  for (const auto& [at, d] : net.outputs<PeerDisconnected>("a")) overflowed |= d.peerId == "m" && d.reason == "send queue overflow";
+  EXPECT_TRUE(overflowed);
+  EXPECT_TRUE(net.meshAmong({"a", "b"})) << "b noticed nothing";
+}
+
+// Finding 10: one peer's 60 MiB presence was kept. A presence is at most
+// 64 KiB: a larger frame is refused from its header, nothing is kept, and an
+// app cannot set one either.
+TEST(BoundedCost, APresenceOver64KiBIsNeitherKeptNorSent) {
+  SimulatedNetwork net;
+  ASSERT_TRUE(net.startMesh({"a", "m"}));
+  const std::string big = "\"" + std::string(wire::kMaxPresenceBytes, 'p') + "\"";
+  deliver(net, "a", "m", wire::encode(wire::Presence{big}));
+  EXPECT_FALSE(net.kernel("a").peers().find("m")->presence.has_value());
+  EXPECT_TRUE(net.outputs<PresenceChanged>("a").empty());
+  Result r = net.input("a", [&](NodeKernel& k, Millis now) { return k.setPresence(big, now); });
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("over the limit"), std::string::npos) << r.error;
+  const std::string fits = "\"" + std::string(wire::kMaxPresenceBytes - 2, 'p') + "\"";
+  EXPECT_TRUE(net.input("a", [&](NodeKernel& k, Millis now) { return k.setPresence(fits, now); }).ok);
+  net.runFor(200);
+  EXPECT_TRUE(net.kernel("m").peers().find("a")->presence.has_value());
 }

@@ -830,3 +830,91 @@ TEST(Compute, CancellingARunningUnitLetsTheUnitQueuedBehindItRun) {
   EXPECT_EQ(cancels[0].second.exec, runs[0].second.exec) << "only A's unit was stopped";
   EXPECT_EQ(net.kernel("solo").localWorkers().running(), 0u);
 }
+
+// Finding 10: a peer could queue units with no CPU limit (one mandelbrot unit
+// of about 10^16 iterations pins a worker). A unit run for a peer has a
+// budget (maxUnitMs): the host stops it when it is spent, and the owner is
+// told. This node's own units have none.
+TEST(Compute, APeersUnitIsStoppedAtItsCpuBudget) {
+  SimulatedNetwork net;
+  NodeConfig worker;
+  worker.maxUnitMs = 500;
+  NodeSetup slowHost;
+  slowHost.taskDuration = [](const std::string&, const std::string&) { return 3'600'000.0; };  // an hour
+  NodeConfig owner;
+  owner.computeWorkers = 0;
+  addAndStart(net, "a", owner);
+  addAndStart(net, "b", worker, slowHost);
+  ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
+  net.runFor(500);
+  uint64_t job = mustSubmit(net, "a", "mandelbrot", mandelbrotTiles(1, 1), options(1, 60'000, 2));
+  ASSERT_TRUE(runUntilFinished(net, "a", job, 5000)) << "two attempts of 500 ms, not an hour";
+  std::optional<JobFinished> f = finishedOf(net, "a", job);
+  EXPECT_FALSE(f->ok);
+  EXPECT_NE(f->error.find("CPU budget"), std::string::npos) << f->error;
+  auto runs = net.outputs<RunTask>("b");
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].second.budgetMs, 500);
+  EXPECT_EQ(net.kernel("b").localWorkers().running(), 0u) << "b's worker is free again";
+
+  // b's own units run unbounded.
+  uint64_t own = mustSubmit(net, "b", "countPrimes", {encodeTaskData({{"from", 0}, {"to", 10}})});
+  (void)own;
+  EXPECT_EQ(net.outputs<RunTask>("b").back().second.budgetMs, 0);
+}
+
+// Owners share a worker's slots fairly: one peer's flood of units does not
+// keep another's (or the node's own) waiting behind it.
+TEST(Compute, OwnersShareAWorkersSlotsFairly) {
+  SimulatedNetwork net;
+  NodeConfig worker;
+  worker.computeWorkers = 1;
+  NodeSetup host;
+  host.taskMs = 100;
+  addAndStart(net, "w", worker, host);
+  for (const char* id : {"m", "o"}) {
+    NodeConfig none;
+    none.computeWorkers = 0;
+    addAndStart(net, id, none);
+  }
+  ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
+  const std::string tile = mandelbrotTiles(1, 1, 8)[0];
+  // m fills its share first (a worker takes workers + 1 units from one owner).
+  inject(net, "w", "m", wire::WorkAssign{1, "mandelbrot", tile});
+  inject(net, "w", "m", wire::WorkAssign{2, "mandelbrot", tile});
+  inject(net, "w", "o", wire::WorkAssign{1, "mandelbrot", tile});
+  inject(net, "w", "o", wire::WorkAssign{2, "mandelbrot", tile});
+  net.runFor(2000);
+  // m's first unit started at once; then o's, not m's second.
+  std::vector<std::string> origins;
+  for (const auto& [at, frame] : net.outputs<SendData>("w")) {
+    wire::Decoded d = wire::decode(frame.bytes);
+    if (d.frame && std::holds_alternative<wire::WorkResult>(*d.frame)) origins.push_back(frame.peerId);
+  }
+  EXPECT_EQ(origins, (std::vector<std::string>{"m", "o", "m", "o"}));
+}
+
+// Rejections say what was wrong in the kernel's words: a WorkAssign for a
+// task nobody registered is not echoed back (finding 9: 1 MiB in, 1 MiB out).
+TEST(Compute, ARefusedUnitEchoesNothingThePeerSent) {
+  SimulatedNetwork net;
+  addAndStart(net, "a");
+  addAndStart(net, "b");
+  ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
+  const std::string name(64, 'q');
+  inject(net, "b", "a", wire::WorkAssign{9, name, encodeTaskData(json::object())});
+  const std::string& why = net.kernel("b").counters().lastRejection;
+  EXPECT_EQ(why.find(name), std::string::npos) << why;
+  EXPECT_LE(why.size(), 256u);
+  bool answered = false;
+  for (const auto& [at, frame] : net.outputs<SendData>("b")) {
+    wire::Decoded d = wire::decode(frame.bytes);
+    if (!d.frame) continue;
+    if (auto* r = std::get_if<wire::WorkResult>(&*d.frame)) {
+      answered = true;
+      EXPECT_FALSE(r->ok);
+      EXPECT_EQ(r->bytes.find(name), std::string::npos) << r->bytes;
+    }
+  }
+  EXPECT_TRUE(answered);
+}

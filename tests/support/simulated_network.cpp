@@ -78,7 +78,16 @@ struct SimulatedNetwork::Node {
     uint64_t exec;
     Millis took;
     pc::TaskOutcome outcome;
+    double budgetMs = 0;
   };
+  bool reading = true;
+  // Frames waiting in this node's host for a peer that is not reading.
+  struct Backlog {
+    std::deque<std::pair<uint64_t, std::shared_ptr<const std::vector<uint8_t>>>> frames;  // conn, bytes
+    size_t bytes = 0;
+    bool overflowed = false;
+  };
+  std::map<std::string, Backlog> backlog;  // by peer id
   struct Worker {  // with setup.workerQueues
     std::deque<QueuedUnit> units;  // the front one is running
     size_t arriving = 0;           // sent by the page, not yet in the queue
@@ -349,6 +358,26 @@ void SimulatedNetwork::breakConnection(const std::string& a, const std::string& 
   schedule(now_ + options_.closeDelay, [this, a, b, conn] { closeFarEnd(b, a, conn); });
 }
 
+void SimulatedNetwork::stopReading(const std::string& id) { node(id).reading = false; }
+
+void SimulatedNetwork::resumeReading(const std::string& id) {
+  node(id).reading = true;
+  for (auto& other : nodes_) {
+    auto it = other->backlog.find(id);
+    if (it == other->backlog.end()) continue;
+    Millis at = now_;
+    for (auto& [conn, payload] : it->second.frames)
+      schedule(at += 0.001, [this, from = other->id, to = id, conn = conn, payload = payload] { deliverFrame(from, to, conn, payload); });
+    other->backlog.erase(it);
+  }
+}
+
+size_t SimulatedNetwork::queuedFor(const std::string& from, const std::string& to) const {
+  const Node& n = node(from);
+  auto it = n.backlog.find(to);
+  return it == n.backlog.end() ? 0 : it->second.bytes;
+}
+
 void SimulatedNetwork::throttleTimers(const std::string& id, Millis period) {
   Node& n = node(id);
   n.timerPeriod = period;
@@ -446,6 +475,7 @@ void SimulatedNetwork::handle(Node& n, const pc::Output& o) {
     if (it == n.endpoints.end()) return;
     uint64_t conn = it->second.conn;
     n.endpoints.erase(it);
+    n.backlog.erase(close->peerId);  // a closed connection's queue goes with it
     if (conn == 0) return;
     schedule(now_ + options_.closeDelay, [this, from, peer = close->peerId, conn] { closeFarEnd(from, peer, conn); });
   } else if (const auto* data = std::get_if<pc::SendData>(&o)) {
@@ -470,11 +500,23 @@ void SimulatedNetwork::handle(Node& n, const pc::Output& o) {
   // events for the application: they are only logged.
 }
 
+namespace {
+// What the host answers for a unit stopped at its CPU budget.
+pc::TaskOutcome overBudget(const std::string& task, double budgetMs) {
+  return {false, task + ": the unit ran past its CPU budget of " + std::to_string(static_cast<long long>(budgetMs)) +
+                     " ms and was stopped (maxUnitMs)"};
+}
+}  // namespace
+
 void SimulatedNetwork::hostRunTask(Node& n, const pc::RunTask& run) {
   n.runningTasks.insert(run.exec);
   Millis took = n.setup.taskDuration ? n.setup.taskDuration(run.task, run.input) : n.setup.taskMs;
   pc::TaskOutcome outcome =
       n.setup.runTask ? n.setup.runTask(run.task, run.input) : pc::runBuiltinTask(run.task, run.input);
+  if (run.budgetMs > 0 && (took > run.budgetMs || n.setup.hangTasks)) {
+    took = run.budgetMs;
+    outcome = overBudget(run.task, run.budgetMs);
+  }
   if (n.setup.workerQueues) {
     if (n.workers.empty()) n.workers.resize(std::max<uint32_t>(1, n.kernel->config().computeWorkers));
     // The page picks the worker now; the unit reaches its queue a hop later.
@@ -483,18 +525,20 @@ void SimulatedNetwork::hostRunTask(Node& n, const pc::RunTask& run) {
     });
     const size_t w = static_cast<size_t>(fewest - n.workers.begin());
     ++fewest->arriving;
-    schedule(now_ + n.setup.workerHopMs, [this, id = n.id, page = n.page, w, unit = Node::QueuedUnit{run.exec, took, std::move(outcome)}] {
+    schedule(now_ + n.setup.workerHopMs, [this, id = n.id, page = n.page, w, unit = Node::QueuedUnit{run.exec, took, std::move(outcome), run.budgetMs}] {
       Node* m = live(id);
       if (!m || m->page != page) return;
       Node::Worker& worker = m->workers[w];
       --worker.arriving;
       if (!m->runningTasks.count(unit.exec)) return;  // cancelled on its way
       worker.units.push_back(unit);
+      if (unit.budgetMs > 0 && (unit.took > unit.budgetMs || m->setup.hangTasks))
+        worker.units.back().outcome = overBudget("unit", unit.budgetMs);
       if (worker.units.size() == 1) startWorker(*m, w);
     });
     return;
   }
-  if (n.setup.hangTasks) return;
+  if (n.setup.hangTasks && !(run.budgetMs > 0)) return;
   schedule(now_ + took, [this, id = n.id, page = n.page, exec = run.exec, outcome = std::move(outcome)] {
     Node* m = live(id);
     if (!m || m->page != page || !m->runningTasks.erase(exec)) return;
@@ -507,15 +551,21 @@ void SimulatedNetwork::hostRunTask(Node& n, const pc::RunTask& run) {
 // its next one.
 void SimulatedNetwork::startWorker(Node& n, size_t w) {
   Node::Worker& worker = n.workers[w];
-  if (worker.units.empty() || n.setup.hangTasks) return;
+  if (worker.units.empty()) return;
   const Node::QueuedUnit& unit = worker.units.front();
-  schedule(now_ + unit.took, [this, id = n.id, page = n.page, w, incarnation = worker.incarnation, exec = unit.exec] {
+  // A unit over its budget (hung ones included) is stopped when it is spent:
+  // the pool terminates the worker, and its queue goes on in a fresh one.
+  const bool stopped = unit.budgetMs > 0 && (unit.took > unit.budgetMs || n.setup.hangTasks);
+  if (n.setup.hangTasks && !stopped) return;
+  schedule(now_ + (stopped ? unit.budgetMs : unit.took), [this, id = n.id, page = n.page, w, stopped,
+                                                          incarnation = worker.incarnation, exec = unit.exec] {
     Node* m = live(id);
     if (!m || m->page != page) return;
     Node::Worker& worker = m->workers[w];
     if (worker.incarnation != incarnation || worker.units.empty() || worker.units.front().exec != exec) return;
     pc::TaskOutcome outcome = std::move(worker.units.front().outcome);
     worker.units.pop_front();
+    if (stopped) ++worker.incarnation;
     startWorker(*m, w);
     schedule(now_ + m->setup.workerHopMs, [this, id, page, exec, outcome = std::move(outcome)] {
       Node* m = live(id);
@@ -579,6 +629,7 @@ void SimulatedNetwork::closeFarEnd(const std::string& from, const std::string& t
   auto it = b->endpoints.find(from);
   if (it == b->endpoints.end() || it->second.conn != conn) return;
   b->endpoints.erase(it);
+  b->backlog.erase(from);
   b->kernel->handleChannelClosed(from, now_);
   pump(to);
 }
@@ -614,6 +665,24 @@ void SimulatedNetwork::sendData(Node& n, const pc::SendData& d) {
   Node::Link& link = n.links[conn];
   const bool first = link.frames++ == 0;
   auto payload = std::make_shared<const std::vector<uint8_t>>(d.bytes);
+  if (Node* receiver = live(d.peerId); receiver && !receiver->reading) {
+    Node::Backlog& b = n.backlog[d.peerId];
+    if (b.overflowed) return;
+    if (b.bytes + payload->size() > options_.sendQueueLimit) {
+      // As the JS pool: the send is dropped, and the kernel hears once.
+      b.overflowed = true;
+      schedule(now_, [this, from = n.id, to = d.peerId] {
+        if (Node* s = live(from)) {
+          s->kernel->handleSendOverflow(to, now_);
+          pump(from);
+        }
+      });
+      return;
+    }
+    b.bytes += payload->size();
+    b.frames.emplace_back(conn, payload);
+    return;
+  }
   auto deliverAt = [&](Millis at) {
     schedule(at, [this, from = n.id, to = d.peerId, conn, payload] { deliverFrame(from, to, conn, payload); });
   };

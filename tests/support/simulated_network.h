@@ -51,6 +51,12 @@
 //  - Compute: RunTask runs on the node's simulated worker (NodeSetup) and is
 //    answered with handleTaskResult after the task's duration; CancelTask is
 //    answered at once with an error, as a host that terminates the worker.
+//    A unit with a CPU budget (RunTask.budgetMs) that would run longer is
+//    stopped when the budget is spent and answered with an error, as the
+//    JS worker pool does.
+//  - Send queues: frames for a node that stopped reading (stopReading) wait
+//    in the sender's host; past NetworkOptions.sendQueueLimit the host calls
+//    handleSendOverflow, as the JS pool does.
 //    With workerQueues, each of the node's workers runs its units in turn.
 //  - The unreliable channel: SendData with `unreliable` reaches the far end's
 //    handleData(..., unreliable=true) after its own delay (so messages
@@ -120,6 +126,9 @@ struct NetworkOptions {
   // The unreliable channel: each message gets its own delay, or is lost.
   Millis unreliableDelayMin = 10, unreliableDelayMax = 10;
   double unreliableLoss = 0;
+  // The host's bound on what waits to be sent to one peer (the JS pool's
+  // 64 MiB): past it the host reports handleSendOverflow.
+  size_t sendQueueLimit = size_t{64} << 20;
 };
 
 // One simulated PeerJS server; the names in comments are the npm `peer`
@@ -217,6 +226,13 @@ class SimulatedNetwork {
   // free the timer runs first, then the waiting frames in order (the worst
   // order a browser may pick). Signals and task results are not held.
   void stall(const std::string& id, Millis duration);
+  // The node stops reading its channels (a page that stops taking data, or
+  // a peer that does so on purpose): frames for it wait in their senders'
+  // hosts, counted against sendQueueLimit, until it reads again.
+  void stopReading(const std::string& id);
+  void resumeReading(const std::string& id);
+  // Bytes waiting in `from`'s host for `to`.
+  size_t queuedFor(const std::string& from, const std::string& to) const;
 
   // Runs fn(kernel, now) as an input to one node, then handles its outputs.
   template <typename Fn>

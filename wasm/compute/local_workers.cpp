@@ -13,11 +13,18 @@ std::vector<LocalWorkers::Run> LocalWorkers::start() {
   std::map<std::string, size_t> held;  // runs each owner has with the host
   for (const auto& [exec, run] : running_)
     if (!run.cancelled) ++held[run.origin];
+  // The owner holding the fewest workers goes next; among those, the one
+  // served least recently.
+  auto rank = [&](const std::string& origin) {
+    auto last = lastStarted_.find(origin);
+    return std::make_pair(held[origin], last == lastStarted_.end() ? uint64_t{0} : last->second);
+  };
   while (!queue_.empty() && running_.size() < handedLimit_) {
     auto next = queue_.begin();
     for (auto it = queue_.begin(); it != queue_.end(); ++it)
-      if (held[it->origin] < held[next->origin]) next = it;
+      if (rank(it->origin) < rank(next->origin)) next = it;
     ++held[next->origin];
+    lastStarted_[next->origin] = ++starts_;
     Run run = std::move(*next);
     queue_.erase(next);
     run.exec = nextExec_++;
@@ -46,6 +53,7 @@ std::optional<uint64_t> LocalWorkers::cancel(const std::string& origin, uint64_t
 }
 
 std::vector<uint64_t> LocalWorkers::cancelAllFrom(const std::string& origin) {
+  lastStarted_.erase(origin);
   queue_.erase(std::remove_if(queue_.begin(), queue_.end(), [&](const Run& r) { return r.origin == origin; }),
                queue_.end());
   std::vector<uint64_t> stopped;

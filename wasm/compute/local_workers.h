@@ -58,6 +58,8 @@ class LocalWorkers {
   std::deque<Run> queue_;
   std::map<uint64_t, Run> running_;
   uint64_t nextExec_ = 1;
+  std::map<std::string, uint64_t> lastStarted_;  // by owner: when a run of its last started
+  uint64_t starts_ = 0;
   uint64_t completed_ = 0;
 };
 

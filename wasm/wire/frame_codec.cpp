@@ -341,8 +341,11 @@ std::optional<Frame> readBody(FrameType type, BodyReader& b) {
       }
       return f;
     }
-    case FrameType::Presence:
-      return Presence{b.json()};
+    case FrameType::Presence: {
+      Presence f{b.json()};
+      if (b.ok() && f.json.size() > kMaxPresenceBytes) b.reject(DecodeError::TooLarge);
+      return f;
+    }
     case FrameType::BinaryMessage:
       return BinaryMessage{std::string(r.bytes())};
     case FrameType::Auth: {
