@@ -5,10 +5,10 @@
 // identical; and the size of one replica's update is also computed from
 // scratch (analytically), as before the library had that hook.
 //
-// Frame:        0xC5, 0x01, type, varuint body length, body
+// Frame:        0xC5, 0x02, type, varuint body length, body
 // Update:       writes (runCount >= 1)
-// SyncResponse: vector, writes       (what encodeStateAsUpdate() returns)
-// StateAck:     vector               (what encodeStateVector() returns)
+// SyncResponse: vector, writes            (what encodeStateAsUpdate() returns)
+// SyncRequest:  vector                     (what encodeStateVector() returns)
 // vector = varuint n, then n x (varuint replicaId, varuint seq)
 // writes = varuint runCount, then runCount x run
 // run    = varuint replicaId, varuint n (>= 1), then n x entry (rising seq)
@@ -18,7 +18,7 @@
 // text   = varuint byte length, then the UTF-8 bytes.
 
 export const FRAME_MAGIC = 0xc5;
-export const PROTOCOL_VERSION = 0x01;
+export const PROTOCOL_VERSION = 0x02;
 export const FrameType = Object.freeze({
   Hello: 1,
   SyncRequest: 2,
@@ -206,7 +206,7 @@ function decodeWrites(r) {
   return writes;
 }
 
-// Decodes a whole frame of type SyncResponse, Update or StateAck.
+// Decodes a whole frame of type SyncResponse, Update or SyncRequest.
 export function decodeStateFrame(bytes) {
   if (bytes.length < 4 || bytes[0] !== FRAME_MAGIC || bytes[1] !== PROTOCOL_VERSION) throw new RangeError('not a frame');
   const type = bytes[2];
@@ -217,7 +217,7 @@ export function decodeStateFrame(bytes) {
   let frame;
   if (type === FrameType.SyncResponse) frame = { type, vector: decodeVector(r), writes: decodeWrites(r) };
   else if (type === FrameType.Update) frame = { type, writes: decodeWrites(r) };
-  else if (type === FrameType.StateAck) frame = { type, vector: decodeVector(r) };
+  else if (type === FrameType.SyncRequest) frame = { type, vector: decodeVector(r) };
   else throw new RangeError(`frame type ${type} is not a state frame`);
   if (r.pos !== r.end) throw new RangeError('frame: trailing bytes');
   return frame;
@@ -226,14 +226,22 @@ export function decodeStateFrame(bytes) {
 export function reencodeStateFrame(frame) {
   if (frame.type === FrameType.SyncResponse) return encodeSyncResponseFrame(frame.vector, frame.writes);
   if (frame.type === FrameType.Update) return encodeUpdateFrame(frame.writes);
-  return encodeFrame(FrameType.StateAck, encodeVector(frame.vector, []));
+  return encodeFrame(FrameType.SyncRequest, encodeVector(frame.vector, []));
 }
 
-// The merge rule: the greatest (wall, logical, replicaId) wins.
+// The merge rule: the greatest (wall, logical, replicaId), then seq, then a
+// value over a delete, then the value's bytes, wins.
 export function stampGreater(a, b) {
   if (a.wall !== b.wall) return a.wall > b.wall;
   if (a.logical !== b.logical) return a.logical > b.logical;
-  return a.replicaId > b.replicaId;
+  if (a.replicaId !== b.replicaId) return a.replicaId > b.replicaId;
+  if (a.seq !== b.seq) return a.seq > b.seq;
+  if ((a.value === null) !== (b.value === null)) return a.value !== null;
+  if (a.value === null) return false;
+  const x = utf8.encode(a.value);
+  const y = utf8.encode(b.value);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] > y[i];
+  return x.length > y.length;
 }
 
 // A random replica id as the library makes them (js-glue/config.js): 53 bits, never 0.

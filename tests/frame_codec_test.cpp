@@ -100,7 +100,9 @@ bool same(const Frame& x, const Frame& y) {
         } else if constexpr (std::is_same_v<T, StateAck>) {
           return a.root == b.root;
         } else if constexpr (std::is_same_v<T, SyncResponse>) {
-          return a.final == b.final && a.seen == b.seen && sameWrites(a.writes, b.writes);
+          return a.seen == b.seen && sameWrites(a.writes, b.writes);
+        } else if constexpr (std::is_same_v<T, SyncWrites>) {
+          return sameWrites(a.writes, b.writes);
         } else if constexpr (std::is_same_v<T, ReconcileNodes>) {
           return a.level == b.level && a.nodes == b.nodes;
         } else if constexpr (std::is_same_v<T, ReconcileEntries>) {
@@ -148,8 +150,8 @@ std::vector<Sample> samples() {
       {"SyncRequest empty", SyncRequest{}},
       {"SyncRequest", SyncRequest{{{1, 5}, {2, 1}, {300, 70000}, {kMax, kMax}}}},
       {"StateAck", StateAck{Digest128{0x0123456789abcdefULL, kMax}}},
-      {"SyncResponse not final", SyncResponse{{}, {write("k", "1", 9, 0, 2, 3), write("j", std::nullopt, 9, 0, 2, 4)}, false}},
-      {"SyncResponse not final empty", SyncResponse{{}, {}, false}},
+      {"StateAck without root", StateAck{}},
+      {"SyncWrites", SyncWrites{{write("k", "1", 9, 0, 2, 3), write("j", std::nullopt, 9, 0, 2, 4)}}},
       {"ReconcileNodes", ReconcileNodes{2, {{0, Digest128{1, 2}}, {255, Digest128{kMax, 0}}}}},
       {"ReconcileNodes leaves", ReconcileNodes{3, {{4095, Digest128{3, 4}}}}},
       {"ReconcileEntries", ReconcileEntries{false, {{7, {Digest128{5, 6}, Digest128{7, 8}}}, {4095, {}}}}},
@@ -323,7 +325,7 @@ TEST(FrameCodec, RejectsBadMagicVersionAndType) {
       expectRejected(b, DecodeError::UnsupportedVersion);
     }
   }
-  for (int type : {0, 19, 20, 0x7F, 0xFF}) expectRejected(rawFrame(static_cast<uint8_t>(type), {0}), DecodeError::UnknownType);
+  for (int type : {0, 20, 21, 0x7F, 0xFF}) expectRejected(rawFrame(static_cast<uint8_t>(type), {0}), DecodeError::UnknownType);
 }
 
 TEST(FrameCodec, RejectsTrailingBytes) {

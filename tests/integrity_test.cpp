@@ -53,7 +53,7 @@ TEST(Integrity, AnInflatedVectorClaimIsCappedAtWhatTheNodeHasSeen) {
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(net.write("b", "offline" + std::to_string(i), "2").ok);
 
   const uint64_t inflated = 1'000'000'000'000'000ULL;
-  deliver(net, "a", "m", wire::SyncResponse{{{b, inflated}}, {}, true});
+  deliver(net, "a", "m", wire::SyncResponse{{{b, inflated}}, {}});
   EXPECT_EQ(vectorEntry(net, "a", b), 3u) << "a never believes b wrote more than a has seen";
 
   // A newcomer that syncs from a inherits nothing false either.
@@ -85,7 +85,7 @@ TEST(Integrity, APoisonedVectorCannotHideAnHonestReplicasWrites) {
   Stamp stamp = net.kernel("a").state().stateVector().empty() ? Stamp{} : Stamp{};
   stamp = Stamp{static_cast<uint64_t>(net.now()), 0, b};
   deliver(net, "a", "m", wire::Update{{Write{"junk", "0", stamp, inflated}}});
-  deliver(net, "a", "m", wire::SyncResponse{{{b, inflated}}, {}, true});
+  deliver(net, "a", "m", wire::SyncResponse{{{b, inflated}}, {}});
   ASSERT_EQ(vectorEntry(net, "a", b), inflated) << "the vectors are poisoned";
 
   net.start("b");
@@ -137,7 +137,7 @@ TEST(Integrity, AWriteStampedFarAheadIsRefusedAndPinsNothing) {
   const Stamp pinned{std::numeric_limits<uint64_t>::max(), std::numeric_limits<uint32_t>::max(),
                      std::numeric_limits<uint64_t>::max()};
   deliver(net, "a", "m", wire::Update{{Write{"k", "\"pinned\"", pinned, 1}}});
-  deliver(net, "a", "m", wire::SyncResponse{{}, {Write{"k", "\"pinned\"", pinned, 2}}, false});
+  deliver(net, "a", "m", wire::SyncWrites{{Write{"k", "\"pinned\"", pinned, 2}}});
   EXPECT_EQ(*net.kernel("a").state().get("k"), "\"before\"");
   EXPECT_EQ(net.kernel("a").counters().futureWrites, 2u);
   const Stamp ahead{static_cast<uint64_t>(net.now()) + 120'000, 0, replicaOf(net, "m")};
@@ -228,7 +228,7 @@ TEST(Integrity, HonestNodesConvergeWhateverAPeerSends) {
                 Stamp{wall, logical, replica}, seq};
         switch (rng.below(3)) {
           case 0: deliver(net, to, "m", wire::Update{{w}}); break;
-          case 1: deliver(net, to, "m", wire::SyncResponse{{{replica, seq + rng.below(1000)}}, {w}, true}); break;
+          case 1: deliver(net, to, "m", wire::SyncResponse{{{replica, seq + rng.below(1000)}}, {w}}); break;
           default: deliver(net, to, "m", wire::StateAck{Digest128{rng.next(), rng.next()}});
         }
       }

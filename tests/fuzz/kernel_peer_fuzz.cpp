@@ -71,7 +71,8 @@ struct Input {
 std::string typeName(size_t index) {
   static const char* names[] = {"Hello",        "SyncRequest", "SyncResponse", "Update",     "AppMessage", "Ping",
                                 "Pong",         "Fragment",    "StateAck",     "Presence",   "BinaryMessage", "Auth",
-                                "Capabilities", "WorkAssign",  "WorkResult",   "WorkCancel"};
+                                "Capabilities", "WorkAssign",  "WorkResult",   "WorkCancel", "ReconcileNodes",
+                                "ReconcileEntries", "SyncWrites"};
   if (index < sizeof(names) / sizeof(names[0])) return names[index];
   return "frame type " + std::to_string(index + 1);
 }
@@ -81,6 +82,7 @@ bool keysOf(const wire::Frame& f, std::set<std::string>* keys) {
   const std::vector<Write>* writes = nullptr;
   if (auto* u = std::get_if<wire::Update>(&f)) writes = &u->writes;
   if (auto* s = std::get_if<wire::SyncResponse>(&f)) writes = &s->writes;
+  if (auto* s = std::get_if<wire::SyncWrites>(&f)) writes = &s->writes;
   if (!writes) return false;
   bool forbidden = false;
   for (const Write& w : *writes) {

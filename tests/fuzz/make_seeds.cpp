@@ -51,17 +51,12 @@ Write w(std::string key, std::optional<std::string> value, uint64_t wall, uint64
 
 std::string cbor(const nlohmann::json& j) { return encodeTaskData(j); }
 
-// A StateAck naming this vector, where the frame still carries one (the wire
-// format is being reworked; this keeps the generator building either way).
-template <typename T, typename = void>
-struct HasSeen : std::false_type {};
-template <typename T>
-struct HasSeen<T, std::void_t<decltype(std::declval<T&>().seen)>> : std::true_type {};
-template <typename Ack = wire::StateAck>
-Ack stateAck(StateVector seen) {
-  Ack ack{};
-  if constexpr (HasSeen<Ack>::value) ack.seen = std::move(seen);
-  return ack;
+// A StateAck with a root made up from this vector (the frame carries only
+// the fingerprint's root).
+wire::StateAck stateAck(const StateVector& seen) {
+  Digest128 root;
+  for (const auto& [replica, seq] : seen) root.hi = root.hi * 31 + replica, root.lo = root.lo * 31 + seq;
+  return wire::StateAck{root};
 }
 
 // ---- frame_decoder: one encoded frame of every type, and a few variants ----
@@ -95,6 +90,10 @@ std::vector<std::pair<std::string, wire::Frame>> sampleFrames() {
       {"work-result-ok", wire::WorkResult{5, true, cbor(25)}},
       {"work-result-error", wire::WorkResult{5, false, "task failed: bad input"}},
       {"work-cancel", wire::WorkCancel{5}},
+      {"state-ack-no-root", wire::StateAck{}},
+      {"reconcile-nodes", wire::ReconcileNodes{1, {{0, Digest128{1, 2}}, {15, Digest128{3, 4}}}}},
+      {"reconcile-entries", wire::ReconcileEntries{false, {{7, {Digest128{5, 6}}}}}},
+      {"sync-writes", wire::SyncWrites{{w("k1", "1", 1000, 1, 1), w("k2", std::nullopt, 1005, 1, 3, 2)}}},
   };
 }
 

@@ -121,6 +121,7 @@ Result NodeKernel::stop(Millis now) {
   directory_.clear();
   sealing_.clear();
   unsealing_.clear();
+  fingerprintDueAt_.reset();
   lifecycle_ = Lifecycle::Initialized;
   startedAt_ = 0;
   return Result::success();
@@ -674,6 +675,8 @@ void NodeKernel::dispatchFrame(PeerRecord& peer, wire::Frame&& frame, Millis now
           onReconcileNodes(peer, f, now);
         } else if constexpr (std::is_same_v<T, wire::ReconcileEntries>) {
           onReconcileEntries(peer, f, now);
+        } else if constexpr (std::is_same_v<T, wire::SyncWrites>) {
+          onSyncWrites(peer, std::move(f), now);
         } else if constexpr (std::is_same_v<T, wire::AppMessage>) {
           ++peer.stats.messagesIn;
           peer.lastMessageAt = now;
@@ -801,6 +804,7 @@ void NodeKernel::handleTimeout(Millis now) {
     sendSignal(SignalType::Announce, "", now);
     nextAnnounceAt_ = now + config_.announceIntervalMs;
   }
+  if (fingerprintDueAt_ && now >= *fingerprintDueAt_) fingerprintTimers(now);
   std::vector<std::pair<std::string, const char*>> expired;
   std::vector<std::string> forgotten;
   for (auto& [id, peer] : peers_) {
@@ -837,6 +841,7 @@ void NodeKernel::handleTimeout(Millis now) {
           peer.lastPingAt = now;
           peer.pingNonce = nextPingNonce_++;
           sendFrame(peer, wire::Ping{peer.pingNonce});
+          if (!map_.fingerprintCurrent() && !fingerprintDueAt_) fingerprintDueAt_ = now + 1;
           if (stateAckDue(peer, now)) sendStateAck(peer, now);
         }
         syncTimers(peer, now);
@@ -854,6 +859,7 @@ std::optional<Millis> NodeKernel::pollTimeout() const {
   Millis next = nextAnnounceAt_;
   if (lease) next = std::min(next, *lease);
   if (auto link = link_.nextTimeout()) next = std::min(next, *link);
+  if (fingerprintDueAt_) next = std::min(next, *fingerprintDueAt_);
   for (const auto& [id, peer] : peers_) {
     switch (peer.state) {
       case PeerState::Discovered:
@@ -980,7 +986,7 @@ void NodeKernel::persist(const wire::Frame& frame) {
 }
 
 std::vector<uint8_t> NodeKernel::snapshotForStorage() {
-  std::vector<uint8_t> bytes = wire::encode(wire::SyncResponse{map_.stateVector(), map_.writesMissingFrom({}), true});
+  std::vector<uint8_t> bytes = wire::encode(wire::SyncResponse{map_.stateVector(), map_.writesMissingFrom({})});
   snapshotBytes_ = bytes.size();
   storedBytes_ = 0;
   compactionRequested_ = false;
@@ -997,7 +1003,7 @@ Result NodeKernel::encodeStateAsUpdate(const uint8_t* vector, size_t size, std::
     if (!ack) return Result::failure(std::string("not a state vector: ") + (d.frame ? "wrong frame type" : wire::describe(d.error)));
     since = std::move(ack->seen);
   }
-  *update = wire::encode(wire::SyncResponse{map_.stateVector(), map_.writesMissingFrom(since), true});
+  *update = wire::encode(wire::SyncResponse{map_.stateVector(), map_.writesMissingFrom(since)});
   return Result::success();
 }
 
@@ -1029,7 +1035,7 @@ Result NodeKernel::applyUpdate(const uint8_t* data, size_t size, bool fromStorag
   if (seen) map_.mergeStateVector(*seen);
   if (!r.changes.empty()) emit(StateChanged{fromStorage ? "(storage)" : "(update)", std::move(r.changes)});
   if (!fromStorage && !r.won.empty()) {
-    persist(wire::SyncResponse{map_.stateVector(), r.won, true});
+    if (config_.persist) persist(wire::SyncResponse{map_.stateVector(), r.won});
     if (isStarted())
       for (auto& [id, peer] : peers_)
         if (peer.state == PeerState::Connected) sendWrites(peer, std::vector<Write>(r.won), nullptr);

@@ -218,6 +218,8 @@ class NodeKernel {
   void onSyncRequest(PeerRecord& peer, StateVector&& seen, Millis now);
   void answerSync(PeerRecord& peer, const StateVector& seen, Millis now);
   void onSyncResponse(PeerRecord& peer, wire::SyncResponse&& f, Millis now);
+  void onSyncWrites(PeerRecord& peer, wire::SyncWrites&& f, Millis now);
+  void fingerprintTimers(Millis now);
   void onStateAck(PeerRecord& peer, const wire::StateAck& f, Millis now);
   void requestSync(PeerRecord& peer);
   void sendStateAck(PeerRecord& peer, Millis now);
@@ -285,6 +287,7 @@ class NodeKernel {
   // node <id> only where "<tag>.<id>" itself is not registered.
   std::set<std::string> listedServerIds_;
   uint64_t nextTicket_ = 1;
+  std::optional<Millis> fingerprintDueAt_;  // the next slice of fingerprint hashing
   std::map<uint64_t, PendingSeal> sealing_;
   std::map<uint64_t, PendingUnseal> unsealing_;
   WorkScheduler scheduler_;

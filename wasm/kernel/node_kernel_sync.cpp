@@ -21,6 +21,8 @@ constexpr double kReconcileBurst = 256;
 constexpr double kReconcilePerSecond = 64;
 constexpr size_t kChunkWrites = 16'384;         // writes per sync frame
 constexpr size_t kChunkBytes = size_t{1} << 20;  // about this many bytes of keys and values per frame
+constexpr size_t kFingerprintSlice = 8192;      // keys hashed per slice (a few ms in wasm)
+constexpr Millis kFingerprintSliceGapMs = 4;
 
 size_t weight(const Write& w) { return w.key.size() + (w.value ? w.value->size() : 0) + 16; }
 
@@ -32,10 +34,23 @@ void NodeKernel::requestSync(PeerRecord& peer) {
 }
 
 void NodeKernel::sendStateAck(PeerRecord& peer, Millis now) {
+  peer.ackedAt = now;
+  // The root only once the fingerprint is current: computing it all at once
+  // for a large state would be one long task (fingerprintTimers slices it).
+  if (!map_.fingerprintCurrent()) return sendFrame(peer, wire::StateAck{});
   peer.ackedVectorVersion = map_.vectorVersion();
   peer.ackedStateVersion = map_.stateVersion();
-  peer.ackedAt = now;
   sendFrame(peer, wire::StateAck{map_.root()});
+}
+
+// The fingerprint is brought up to date in slices, a few milliseconds of
+// hashing each, with the event loop free in between.
+void NodeKernel::fingerprintTimers(Millis now) {
+  if (map_.refreshSome(kFingerprintSlice)) {
+    fingerprintDueAt_.reset();
+    return;
+  }
+  fingerprintDueAt_ = now + kFingerprintSliceGapMs;
 }
 
 // On the ping tick: when our state changed since the last ack, and, while
@@ -43,7 +58,7 @@ void NodeKernel::sendStateAck(PeerRecord& peer, Millis now) {
 // even when nothing changes (a write one of us refused for its stamp may be
 // acceptable now; a round may have been cut short).
 bool NodeKernel::stateAckDue(const PeerRecord& peer, Millis now) const {
-  if (peer.syncOutstanding) return false;
+  if (peer.syncOutstanding || !map_.fingerprintCurrent()) return false;
   if (peer.ackedVectorVersion != map_.vectorVersion() || peer.ackedStateVersion != map_.stateVersion()) return true;
   return peer.rootsDiffer && now >= peer.ackedAt + config_.antiEntropyIntervalMs;
 }
@@ -56,11 +71,9 @@ void NodeKernel::sendWrites(PeerRecord& peer, std::vector<Write>&& writes, const
     size_t end = begin, bytes = 0;
     while (end < writes.size() && end - begin < kChunkWrites && (end == begin || bytes + weight(writes[end]) <= kChunkBytes))
       bytes += weight(writes[end++]);
-    wire::SyncResponse chunk;
-    chunk.writes.assign(std::make_move_iterator(writes.begin() + begin), std::make_move_iterator(writes.begin() + end));
-    chunk.final = finalVector != nullptr && end == writes.size();
-    if (chunk.final) chunk.seen = *finalVector;
-    if (!chunk.writes.empty() || chunk.final) sendFrame(peer, chunk);
+    std::vector<Write> part(std::make_move_iterator(writes.begin() + begin), std::make_move_iterator(writes.begin() + end));
+    if (finalVector && end == writes.size()) sendFrame(peer, wire::SyncResponse{*finalVector, std::move(part)});
+    else if (!part.empty()) sendFrame(peer, wire::SyncWrites{std::move(part)});
     begin = end;
   } while (begin < writes.size());
 }
@@ -94,10 +107,12 @@ void NodeKernel::answerSync(PeerRecord& peer, const StateVector& seen, Millis no
   sendWrites(peer, map_.writesMissingFrom(seen), &vector);
 }
 
+void NodeKernel::onSyncWrites(PeerRecord& peer, wire::SyncWrites&& f, Millis now) {
+  applyRemoteWrites(peer, f.writes, peer.syncOutstanding ? WritesFrom::Sync : WritesFrom::Repair, now);
+}
+
 void NodeKernel::onSyncResponse(PeerRecord& peer, wire::SyncResponse&& f, Millis now) {
-  const bool repair = !f.final && !peer.syncOutstanding;
-  applyRemoteWrites(peer, f.writes, repair ? WritesFrom::Repair : WritesFrom::Sync, now);
-  if (!f.final) return;
+  applyRemoteWrites(peer, f.writes, WritesFrom::Sync, now);
   peer.syncOutstanding = false;
   map_.mergeStateVector(f.seen);
   // The acknowledgement the peer waits for before it answers us again, and
@@ -108,11 +123,13 @@ void NodeKernel::onSyncResponse(PeerRecord& peer, wire::SyncResponse&& f, Millis
 void NodeKernel::onStateAck(PeerRecord& peer, const wire::StateAck& f, Millis now) {
   peer.syncAnswering = false;
   syncTimers(peer, now);
-  if (peer.syncOutstanding) return;
+  // Compared once both fingerprints are current (ours is sent when it is,
+  // and the peer compares then).
+  if (peer.syncOutstanding || !f.root || !map_.fingerprintCurrent()) return;
   // Its state differs from ours (a write lost with a channel whose writer
   // left, a vector a peer lied in, a stamp one of us refused until now):
   // walk the two trees down to the keys that differ.
-  peer.rootsDiffer = f.root != map_.root();
+  peer.rootsDiffer = *f.root != map_.root();
   if (!peer.rootsDiffer || now < peer.reconcileStartedAt + config_.antiEntropyIntervalMs) return;
   peer.reconcileStartedAt = now;
   ++counters_.reconciliations;
@@ -225,7 +242,7 @@ void NodeKernel::applyRemoteWrites(PeerRecord& peer, std::vector<Write>& writes,
   if (!r.won.empty()) {
     if (from == WritesFrom::Repair) counters_.repairedWrites += r.won.size();
     if (from == WritesFrom::Update) persist(wire::Update{std::move(r.won)});
-    else persist(wire::SyncResponse{map_.stateVector(), std::move(r.won), true});
+    else if (config_.persist) persist(wire::SyncResponse{map_.stateVector(), std::move(r.won)});
   }
   if (!r.changes.empty()) emit(StateChanged{peer.id, std::move(r.changes)});
   if (r.gap && from == WritesFrom::Update && !peer.syncOutstanding) requestSync(peer);

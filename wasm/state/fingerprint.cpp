@@ -24,6 +24,12 @@ Digest128 entryDigest(std::string_view key, const Stamp& stamp, uint64_t seq,
                       const std::optional<std::string_view>& value) {
   Sha256 h;
   h.update("pc/entry");
+  hashEntry(h, key, stamp, seq, value);
+  return digest128(h.finish());
+}
+
+void hashEntry(Sha256& h, std::string_view key, const Stamp& stamp, uint64_t seq,
+               const std::optional<std::string_view>& value) {
   putBigEndian(h, static_cast<uint32_t>(key.size()));
   h.update(key);
   putBigEndian(h, stamp.wall);
@@ -37,16 +43,17 @@ Digest128 entryDigest(std::string_view key, const Stamp& stamp, uint64_t seq,
     putBigEndian(h, static_cast<uint32_t>(value->size()));
     h.update(*value);
   }
-  return digest128(h.finish());
 }
 
-Digest128 leafDigest(const std::vector<Digest128>& entries) {
-  if (entries.empty()) return {};
-  Sha256 h;
-  h.update("pc/leaf");
-  for (const Digest128& d : entries) putDigest(h, d);
-  return digest128(h.finish());
+LeafHasher::LeafHasher() { h_.update("pc/leaf"); }
+
+void LeafHasher::add(std::string_view key, const Stamp& stamp, uint64_t seq,
+                     const std::optional<std::string_view>& value) {
+  empty_ = false;
+  hashEntry(h_, key, stamp, seq, value);
 }
+
+Digest128 LeafHasher::finish() { return empty_ ? Digest128{} : digest128(h_.finish()); }
 
 Digest128 nodeDigest(const Digest128* children) {
   bool empty = true;

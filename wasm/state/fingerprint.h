@@ -32,14 +32,29 @@ static_assert(kFingerprintLeaves == 16 * 16 * 16, "fanout^depth leaves");
 
 inline size_t nodesAtLevel(unsigned level) { return size_t{1} << (4 * level); }
 
-// SHA-256("pc/entry" ‖ u32 keyLength ‖ key ‖ u64 wall ‖ u32 logical ‖
-// u64 replica ‖ u64 seq ‖ u8 0 for a delete, or u8 1 ‖ u32 valueLength ‖
-// value), first 16 bytes; integers big-endian.
+// One entry's digest, for anti-entropy's lists of a leaf's entries:
+// SHA-256("pc/entry" ‖ the entry as hashEntry writes it), first 16 bytes.
 Digest128 entryDigest(std::string_view key, const Stamp& stamp, uint64_t seq, const std::optional<std::string_view>& value);
 
-// A leaf: SHA-256("pc/leaf" ‖ the entry digests of its keys in byte order of
-// the keys); zero when it holds no key. `entries` must be so sorted.
-Digest128 leafDigest(const std::vector<Digest128>& entries);
+// An entry as the fingerprint hashes it: u32 keyLength ‖ key ‖ u64 wall ‖
+// u32 logical ‖ u64 replica ‖ u64 seq ‖ u8 0 for a delete, or u8 1 ‖ u32
+// valueLength ‖ value; integers big-endian.
+void hashEntry(Sha256& h, std::string_view key, const Stamp& stamp, uint64_t seq,
+               const std::optional<std::string_view>& value);
+
+// A leaf: SHA-256("pc/leaf" ‖ each of its entries, as hashEntry writes it, in
+// byte order of their keys), first 16 bytes; zero when it holds no key. One
+// hash over the leaf, so an entry costs its bytes and no finalization.
+class LeafHasher {
+ public:
+  LeafHasher();
+  void add(std::string_view key, const Stamp& stamp, uint64_t seq, const std::optional<std::string_view>& value);
+  Digest128 finish();
+
+ private:
+  Sha256 h_;
+  bool empty_ = true;
+};
 
 // An inner node: SHA-256("pc/node" ‖ its 16 children's digests); zero when
 // every child is zero, so an empty subtree costs nothing to compare.

@@ -107,7 +107,6 @@ ReplicatedMap::Merge ReplicatedMap::merge(const Write& w) {
     slot.value = *w.value;
     slot.stamp = w.stamp;
     slot.seq = w.seq;
-    slot.digestValid = false;
     if (!wasLive) ++live_;
   } else {
     if (wasLive) {
@@ -203,13 +202,7 @@ std::vector<Operation> ReplicatedMap::deleteAllOperations() const {
 std::vector<std::pair<std::string_view, Digest128>> ReplicatedMap::entriesOf(Leaf& leaf) const {
   std::vector<std::pair<std::string_view, Digest128>> out;
   out.reserve(leaf.live.size() + leaf.tombs.size());
-  for (auto& [key, slot] : leaf.live) {
-    if (!slot.digestValid) {
-      slot.digest = entryDigest(key, slot.stamp, slot.seq, std::string_view(slot.value));
-      slot.digestValid = true;
-    }
-    out.emplace_back(key, slot.digest);
-  }
+  for (const auto& [key, slot] : leaf.live) out.emplace_back(key, entryDigest(key, slot.stamp, slot.seq, std::string_view(slot.value)));
   leaf.tombs.forEach(writers_, [&](const Tombstone& t) {
     out.emplace_back(t.key, entryDigest(t.key, t.stamp, t.seq, std::nullopt));
   });
@@ -217,27 +210,50 @@ std::vector<std::pair<std::string_view, Digest128>> ReplicatedMap::entriesOf(Lea
   return out;
 }
 
-void ReplicatedMap::refresh() const {
+Digest128 ReplicatedMap::hashLeaf(Leaf& leaf) const {
+  // The leaf's entries in the byte order of their keys.
+  struct Entry {
+    std::string_view key;
+    const Slot* slot;
+    Tombstone tomb;
+  };
+  std::vector<Entry> entries;
+  entries.reserve(leaf.live.size() + leaf.tombs.size());
+  for (const auto& [key, slot] : leaf.live) entries.push_back({key, &slot, {}});
+  leaf.tombs.forEach(writers_, [&](const Tombstone& t) { entries.push_back({t.key, nullptr, t}); });
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.key < b.key; });
+  LeafHasher h;
+  for (const Entry& e : entries) {
+    if (e.slot) h.add(e.key, e.slot->stamp, e.slot->seq, std::string_view(e.slot->value));
+    else h.add(e.key, e.tomb.stamp, e.tomb.seq, std::nullopt);
+  }
+  return h.finish();
+}
+
+bool ReplicatedMap::refreshSome(size_t entries) const {
   if (tree_.empty()) tree_.assign(levelOffset(kFingerprintDepth + 1), Digest128{});
-  if (dirtyLeaves_.empty()) return;
+  if (dirtyLeaves_.empty()) return true;
+  // The leaves done in this slice: taken from the end, the rest left dirty.
   std::vector<uint32_t> changed;
-  changed.swap(dirtyLeaves_);
-  std::sort(changed.begin(), changed.end());
-  std::vector<Digest128> digests;
-  for (uint32_t i : changed) {
+  size_t done = 0;
+  while (!dirtyLeaves_.empty() && done < entries) {
+    uint32_t i = dirtyLeaves_.back();
+    dirtyLeaves_.pop_back();
     Leaf& leaf = *leaves_[i];
     leaf.dirty = false;
-    digests.clear();
-    for (const auto& [key, d] : entriesOf(leaf)) digests.push_back(d);
-    tree_[levelOffset(kFingerprintDepth) + i] = leafDigest(digests);
+    done += leaf.live.size() + leaf.tombs.size() + 1;
+    tree_[levelOffset(kFingerprintDepth) + i] = hashLeaf(leaf);
+    changed.push_back(i);
   }
   // Then every ancestor of a changed leaf, level by level up to the root.
+  std::sort(changed.begin(), changed.end());
   for (unsigned level = kFingerprintDepth; level-- > 0;) {
     for (uint32_t& i : changed) i /= kFingerprintFanout;
     changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
     for (uint32_t i : changed)
       tree_[levelOffset(level) + i] = nodeDigest(&tree_[levelOffset(level + 1) + size_t{i} * kFingerprintFanout]);
   }
+  return dirtyLeaves_.empty();
 }
 
 Digest128 ReplicatedMap::digest(unsigned level, size_t index) const {

@@ -107,6 +107,13 @@ class ReplicatedMap {
   // lazily: only leaves changed since the last call are hashed again.
   Digest128 digest(unsigned level, size_t index) const;
   Digest128 root() const { return digest(0, 0); }
+  // The tree without hashing anything: true when no leaf changed since it
+  // was last brought up to date.
+  bool fingerprintCurrent() const { return !tree_.empty() && dirtyLeaves_.empty(); }
+  // Brings the tree up to date a slice at a time, hashing the changed leaves
+  // until about `entries` keys are done; true when it is current. So a
+  // state of a million keys is fingerprinted without one long task.
+  bool refreshSome(size_t entries) const;
   // The digests of a leaf's entries, in the order the leaf digest takes them.
   std::vector<Digest128> leafEntries(size_t leaf) const;
   // The leaf's writes whose digests are not in `theirs` (sorted).
@@ -117,8 +124,6 @@ class ReplicatedMap {
     std::string value;
     Stamp stamp;
     uint64_t seq = 0;
-    Digest128 digest;
-    bool digestValid = false;
   };
   // Keys are kept by fingerprint leaf, so a leaf's digest is recomputed from
   // its own keys only.
@@ -135,7 +140,8 @@ class ReplicatedMap {
   Leaf& leafFor(std::string_view key);
   const Leaf* findLeaf(std::string_view key) const;
   void touch(size_t leaf);
-  void refresh() const;  // the tree is a cache of the state, so this is const
+  void refresh() const { refreshSome(SIZE_MAX); }  // the tree is a cache of the state, so this is const
+  Digest128 hashLeaf(Leaf& leaf) const;
   // (key, entry digest) of every key in the leaf, sorted by key.
   std::vector<std::pair<std::string_view, Digest128>> entriesOf(Leaf& leaf) const;
 

@@ -105,12 +105,6 @@ struct BodyWriter {
   // The vector leaves out each entry its writes imply (a writer's highest
   // seq among them); a single replica's update then names it only once.
   void operator()(const SyncResponse& f) {
-    if (!f.final) {
-      w.u8(0);
-      w.varuint(0);
-      putWrites(w, f.writes);
-      return;
-    }
     StateVector implied = impliedBy(f.writes);
     StateVector explicitEntries;
     for (const auto& [replica, seq] : f.seen) {
@@ -119,7 +113,6 @@ struct BodyWriter {
     }
     for (const auto& [replica, seq] : implied)
       if (!f.seen.count(replica) || f.seen.at(replica) == 0) explicitEntries[replica] = 0;
-    w.u8(f.final ? 1 : 0);
     putVector(w, explicitEntries);
     putWrites(w, f.writes);
   }
@@ -127,7 +120,10 @@ struct BodyWriter {
   void operator()(const AppMessage& f) { w.bytes(f.json); }
   void operator()(const Ping& f) { w.varuint(f.nonce); }
   void operator()(const Pong& f) { w.varuint(f.nonce); }
-  void operator()(const StateAck& f) { putDigest(w, f.root); }
+  void operator()(const StateAck& f) {
+    if (f.root) putDigest(w, *f.root);
+  }
+  void operator()(const SyncWrites& f) { putWrites(w, f.writes); }
   void operator()(const ReconcileNodes& f) {
     w.u8(f.level);
     w.varuint(f.nodes.size());
@@ -278,13 +274,8 @@ std::optional<Frame> readBody(FrameType type, BodyReader& b) {
       return SyncRequest{b.vector()};
     case FrameType::SyncResponse: {
       SyncResponse f;
-      uint8_t flags = r.u8();
-      if (b.ok() && flags > 1) b.reject(DecodeError::InvalidField);
-      f.final = flags == 1;
       StateVector explicitEntries = b.vector();
-      if (b.ok() && !f.final && !explicitEntries.empty()) b.reject(DecodeError::InvalidField);
       f.writes = b.writes();
-      if (!f.final) return f;
       f.seen = impliedBy(f.writes);
       for (const auto& [replica, seq] : explicitEntries) f.seen[replica] = seq;
       for (auto it = f.seen.begin(); it != f.seen.end();) it = it->second == 0 ? f.seen.erase(it) : std::next(it);
@@ -301,8 +292,16 @@ std::optional<Frame> readBody(FrameType type, BodyReader& b) {
       return Ping{r.varuint()};
     case FrameType::Pong:
       return Pong{r.varuint()};
-    case FrameType::StateAck:
-      return StateAck{getDigest(r)};
+    case FrameType::StateAck: {
+      StateAck f;
+      if (r.remaining() >= 16) f.root = getDigest(r);  // else the body ends here (or has trailing bytes)
+      return f;
+    }
+    case FrameType::SyncWrites: {
+      SyncWrites f{b.writes()};
+      if (b.ok() && f.writes.empty()) b.reject(DecodeError::InvalidField);
+      return f;
+    }
     case FrameType::ReconcileNodes: {
       ReconcileNodes f;
       f.level = r.u8();
@@ -442,6 +441,7 @@ size_t maxBodyBytes(FrameType type, const Limits& limits) {
     case FrameType::SyncRequest: return kMaxVectorEntries * 20;
     case FrameType::StateAck: return 32;
     case FrameType::SyncResponse:
+    case FrameType::SyncWrites:
     case FrameType::Update: return limits.maxStateFrameBytes;
     case FrameType::AppMessage:
     case FrameType::BinaryMessage: return limits.maxFrameBytes;
@@ -469,7 +469,7 @@ std::optional<Header> peekHeader(const uint8_t* data, size_t size, const Limits&
   if (data[0] != kMagic) return fail(DecodeError::BadMagic);
   if (data[1] != kVersion) return fail(DecodeError::UnsupportedVersion);
   uint8_t type = data[2];
-  if (type < static_cast<uint8_t>(FrameType::Hello) || type > static_cast<uint8_t>(FrameType::ReconcileEntries))
+  if (type < static_cast<uint8_t>(FrameType::Hello) || type > static_cast<uint8_t>(FrameType::SyncWrites))
     return fail(DecodeError::UnknownType);
   ByteReader header(data + 3, size - 3);
   uint64_t length = header.varuint();

@@ -35,6 +35,7 @@ enum class FrameType : uint8_t {
   WorkCancel = 16,
   ReconcileNodes = 17,
   ReconcileEntries = 18,
+  SyncWrites = 19,
 };
 
 struct Hello {
@@ -48,13 +49,11 @@ struct Hello {
 struct SyncRequest {
   StateVector seen;
 };
-// A sync response may come in several frames; the last one (`final`) holds
-// the vector and ends the sync. Frames that are not final also carry the
-// writes that anti-entropy repairs (see ReconcileEntries).
+// A sync response may come in several frames: SyncWrites frames, then one
+// SyncResponse, which holds the vector and ends the sync.
 struct SyncResponse {
-  StateVector seen;  // empty unless final
+  StateVector seen;
   std::vector<Write> writes;
-  bool final = true;
 };
 struct Update {  // one atomic transaction
   std::vector<Write> writes;
@@ -76,9 +75,10 @@ struct Fragment {  // a piece of one frame too large for one channel message
 };
 
 // The sender's state fingerprint, sent when its state changed; right after
-// a SyncResponse it also acknowledges the response.
+// a SyncResponse it also acknowledges the response, then without a root if
+// the sender's fingerprint is not yet computed.
 struct StateAck {
-  Digest128 root;
+  std::optional<Digest128> root;
 };
 
 struct Presence {  // the sender's ephemeral state; "null" clears it
@@ -126,11 +126,15 @@ struct ReconcileEntries {
   bool reply = false;
   std::vector<std::pair<uint32_t, std::vector<Digest128>>> leaves;
 };
+// Writes of a sync response still under way, or that anti-entropy repairs.
+struct SyncWrites {
+  std::vector<Write> writes;
+};
 
 // In FrameType order: a frame's type is its index plus one.
 using Frame = std::variant<Hello, SyncRequest, SyncResponse, Update, AppMessage, Ping, Pong, Fragment, StateAck,
                            Presence, BinaryMessage, Auth, Capabilities, WorkAssign, WorkResult, WorkCancel,
-                           ReconcileNodes, ReconcileEntries>;
+                           ReconcileNodes, ReconcileEntries, SyncWrites>;
 
 // What a receiver accepts. Every count and length a peer sends is checked
 // against these before anything is allocated for it, and each frame type has
