@@ -103,10 +103,13 @@ export class PeerConnectionPool {
       return true;
     }
     const channel = entry?.channel;
-    if (!channel || channel.readyState !== 'open') return false;
+    if (!channel || (channel.readyState !== 'open' && channel.readyState !== 'connecting')) return false;
     // Once a frame is dropped the stream is broken: nothing more goes to it.
     if (entry.overflowed) return false;
-    if (entry.queue.length === 0 && channel.bufferedAmount + bytes.length <= HIGH_WATER) {
+    // A channel still 'connecting' queues: the answering side may have its
+    // peer's first message (which tells the kernel the channel is open)
+    // before the channel's own open event, and its Hello must not be lost.
+    if (channel.readyState === 'open' && entry.queue.length === 0 && channel.bufferedAmount + bytes.length <= HIGH_WATER) {
       channel.send(bytes);
     } else if (entry.queuedBytes + bytes.length > MAX_QUEUED_BYTES) {
       this.#overflow(peerId, entry);
@@ -156,7 +159,11 @@ export class PeerConnectionPool {
     channel.bufferedAmountLowThreshold = LOW_WATER;
     const current = () => this.#peers.get(peerId) === entry;
     channel.onbufferedamountlow = () => current() && this.#drain(entry);
-    channel.onopen = () => current() && this.#events.onOpen(peerId);
+    channel.onopen = () => {
+      if (!current()) return;
+      this.#drain(entry);
+      this.#events.onOpen(peerId);
+    };
     channel.onclose = () => current() && this.#lost(peerId, entry);
     channel.onmessage = (event) => {
       if (!current()) return;

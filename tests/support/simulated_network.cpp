@@ -637,6 +637,7 @@ void SimulatedNetwork::closeFarEnd(const std::string& from, const std::string& t
 void SimulatedNetwork::sendData(Node& n, const pc::SendData& d) {
   auto it = n.endpoints.find(d.peerId);
   if (it == n.endpoints.end() || !it->second.open) return;  // no channel: the frame is lost
+  if (options_.responderEarlyLoss && !it->second.initiator && !it->second.heard && !d.unreliable) return;
   if (d.bytes.size() > n.kernel->config().maxChannelMessageBytes) ++oversizeFrames_;
   if (onFrameSent) onFrameSent(n.id, d.peerId, d.bytes);
 
@@ -1216,6 +1217,7 @@ void SimulatedNetwork::deliverFrame(const std::string& from, const std::string& 
   }
   auto e = b->endpoints.find(from);
   if (e == b->endpoints.end() || e->second.conn != conn || !e->second.open) return;
+  e->second.heard = true;
   ++framesDelivered_;
   b->kernel->handleData(from, payload->data(), payload->size(), now_);
   pump(to);

@@ -123,6 +123,10 @@ struct NetworkOptions {
   // initiator's, and frames that reach it meanwhile are delivered first (a
   // browser may dispatch an answerer's first message before its open event).
   Millis responderOpenLag = 0;
+  // The responder's frames sent before it has heard anything from the
+  // dialer on that connection are lost, as Chromium was seen to lose an
+  // answerer's message sent as soon as its channel opened.
+  bool responderEarlyLoss = false;
   // The unreliable channel: each message gets its own delay, or is lost.
   Millis unreliableDelayMin = 10, unreliableDelayMax = 10;
   double unreliableLoss = 0;
@@ -341,6 +345,7 @@ class SimulatedNetwork {
     bool initiator = false;
     uint64_t conn = 0;  // 0 until a responder has seen the offer
     bool open = false;
+    bool heard = false;  // a frame has arrived on this connection
   };
   struct Node;
   struct Server;

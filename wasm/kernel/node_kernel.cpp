@@ -47,7 +47,7 @@ void NodeKernel::addEntropy(const uint8_t* data, size_t size) {
   if (entropy_.size() >= kEntropyLow) entropyWanted_ = false;
   // Hellos that waited for a challenge go now.
   for (auto& [id, peer] : peers_)
-    if (peer.state == PeerState::Handshaking && peer.helloWaitsForEntropy) sendHello(peer);
+    if (peer.state == PeerState::Handshaking && peer.helloWaitsForEntropy) sendHello(peer, peer.lastHeardAt);
 }
 
 std::optional<std::string> NodeKernel::takeEntropy(size_t n) {
@@ -507,10 +507,15 @@ void NodeKernel::handleChannelOpen(const std::string& peerId, Millis now) {
   if (!isStarted() || !peer || peer->state != PeerState::Connecting) return;
   peers_.setState(*peer, PeerState::Handshaking, now);
   peer->lastHeardAt = now;
-  sendHello(*peer);
+  // The dialer speaks first; the other side answers its Hello. Chromium
+  // may lose an answerer's message sent as soon as its channel opens (the
+  // dialer's side not yet ready): seen in about 1 connection in 15 within
+  // one browser, which then waited out a liveness timeout.
+  if (peer->initiator) sendHello(*peer, now);
 }
 
-void NodeKernel::sendHello(PeerRecord& peer) {
+void NodeKernel::sendHello(PeerRecord& peer, Millis now) {
+  if (peer.helloSent) return;
   peer.helloWaitsForEntropy = false;
   if (config_.sealed) {
     // The challenge is the host's randomness: one seen challenge predicts
@@ -523,6 +528,17 @@ void NodeKernel::sendHello(PeerRecord& peer) {
     peer.challenge = std::move(*challenge);
   }
   sendFrame(peer, wire::Hello{config_.nodeId, config_.replicaId, config_.roomId, peer.challenge});
+  peer.helloSent = true;
+  if (peer.helloReceived) continueHandshake(peer, now);
+}
+
+// Both Hellos are out: without a password the peer is connected; with one,
+// the proofs come next, which the host computes (the key never enters the
+// kernel).
+void NodeKernel::continueHandshake(PeerRecord& peer, Millis now) {
+  if (!config_.sealed) return finishHandshake(peer, now);
+  peer.authTicket = nextTicket_++;
+  emit(AuthenticatePeer{peer.authTicket, peer.id, peer.challenge, peer.theirChallenge});
 }
 
 void NodeKernel::handleSendOverflow(const std::string& peerId, Millis now) {
@@ -721,11 +737,10 @@ void NodeKernel::onHello(PeerRecord& peer, const wire::Hello& hello, Millis now)
   }
   peer.replica = hello.replica;
   peer.helloReceived = true;
-  if (!config_.sealed) return finishHandshake(peer, now);
-  // Each side proves it knows the password by a MAC over both challenges;
-  // the host computes it, since the key never enters the kernel.
-  peer.authTicket = nextTicket_++;
-  emit(AuthenticatePeer{peer.authTicket, peer.id, peer.challenge, hello.challenge});
+  peer.theirChallenge = hello.challenge;
+  // The answerer's Hello answers this one; then the handshake goes on.
+  if (!peer.helloSent) return sendHello(peer, now);
+  continueHandshake(peer, now);
 }
 
 void NodeKernel::handleAuthProofs(uint64_t ticket, std::string proof, std::string expected, Millis now) {

@@ -192,7 +192,8 @@ class NodeKernel {
   void flushLink(PeerServerLink::Actions& actions, Millis now);
   // n bytes of the host's entropy, or nullopt if the pool holds fewer.
   std::optional<std::string> takeEntropy(size_t n);
-  void sendHello(PeerRecord& peer);
+  void sendHello(PeerRecord& peer, Millis now);
+  void continueHandshake(PeerRecord& peer, Millis now);
   void finishHandshake(PeerRecord& peer, Millis now);
   void onAuth(PeerRecord& peer, std::string proof, Millis now);
   void verifyProof(PeerRecord& peer, Millis now);

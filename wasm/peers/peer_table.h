@@ -68,7 +68,9 @@ struct PeerRecord {
   // the proof we expect of it, and its proof if it came first.
   std::string challenge;
   bool helloWaitsForEntropy = false;  // our Hello waits for the host's randomness
+  bool helloSent = false;
   bool helloReceived = false;
+  std::string theirChallenge;
   uint64_t authTicket = 0;
   std::optional<std::string> expectedProof;
   std::optional<std::string> ourProof;  // sent first by the dialer, else once the peer's checks out
