@@ -2,9 +2,9 @@
 // a time and in order. The WorkerPool may post the next unit while one runs;
 // it waits here, and {cancel: exec} takes it out again. Each unit starts from
 // its own task (a message to itself), so a cancel that arrived meanwhile is
-// read before the unit it cancels would start. {started: exec} tells the
-// pool when a unit's task begins to run, after its modules are loaded: the
-// pool times the unit's CPU budget from there.
+// read before the unit it cancels would start. For a unit posted `timed`,
+// {started: exec} tells the pool when its task begins to run, after its
+// modules are loaded: the pool times the unit's CPU budget from there.
 import { runTask } from './task-runner.js';
 
 const queue = []; // {exec, spec, input}
@@ -20,7 +20,8 @@ function schedule() {
 wake.port1.onmessage = async () => {
   const unit = queue.shift();
   if (unit) {
-    const outcome = await runTask(unit.spec, unit.input, () => self.postMessage({ started: unit.exec }));
+    const onStart = unit.timed ? () => self.postMessage({ started: unit.exec }) : undefined;
+    const outcome = await runTask(unit.spec, unit.input, onStart);
     self.postMessage({ exec: unit.exec, ...outcome }, outcome.ok ? [outcome.bytes.buffer] : []);
   }
   busy = false;
@@ -33,6 +34,6 @@ self.onmessage = ({ data }) => {
     if (index >= 0) queue.splice(index, 1);
     return;
   }
-  queue.push({ exec: data.run, spec: data.spec, input: data.input });
+  queue.push({ exec: data.run, spec: data.spec, input: data.input, timed: data.timed === true });
   schedule();
 };

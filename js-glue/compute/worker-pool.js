@@ -116,7 +116,9 @@ export class WorkerPool {
     this.#slotOf.set(unit.exec, slot);
     // Copied, not transferred: the pool keeps the input, to hand the unit to
     // a fresh worker should this one be terminated before running it.
-    slot.worker.postMessage({ run: unit.exec, spec: unit.spec, input: unit.input });
+    // `timed`: the worker says when the unit starts (one message more, so
+    // only for units with a budget: this node's own tiny units pay nothing).
+    slot.worker.postMessage({ run: unit.exec, spec: unit.spec, input: unit.input, timed: unit.budgetMs > 0 });
   }
 
   #retire(slot) {

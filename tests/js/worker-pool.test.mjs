@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 // A stand-in for task-worker.js: it runs the units posted to it one at a
-// time and in order. A unit's input is {loadMs, runMs}: it posts {started}
+// time and in order. A unit's input is {loadMs, runMs}: it posts {started} (for a unit posted `timed`)
 // after loadMs (the worker loading the task's module), and its result runMs
 // later; runMs Infinity never ends.
 class FakeWorker {
@@ -48,7 +48,7 @@ class FakeWorker {
     this.#busy = true;
     const unit = this.#queue.shift();
     this.#timer = setTimeout(() => {
-      this.#post({ started: unit.run });
+      if (unit.timed) this.#post({ started: unit.run });
       if (unit.input.runMs === Infinity) return;
       this.#timer = setTimeout(() => {
         this.#post({ exec: unit.run, ok: true, bytes: new Uint8Array([unit.run]) });
