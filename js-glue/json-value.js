@@ -112,3 +112,13 @@ export function requireKey(key, where) {
   }
   return key;
 }
+
+// UTF-8 size of well-formed text: one unit of a surrogate pair is 2 bytes.
+export function utf8Length(text) {
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) n += c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 1 : 2;
+  }
+  return n;
+}

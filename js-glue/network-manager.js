@@ -1,6 +1,6 @@
 // NetworkManager: the peers of a node and the application's messages to them.
 // Peer records and statistics come from the kernel's PeerTable.
-import { toJsonText } from './json-value.js';
+import { toJsonText, utf8Length } from './json-value.js';
 import { MAX_QUEUED_BYTES } from './webrtc/peer-connection-pool.js';
 
 // The bound lives with the send queue it bounds; exported here too, as before.
@@ -21,16 +21,6 @@ function encodeMessage(message, options, where) {
 // frame header, and a Fragment header for every piece of at most 64 KiB.
 function framedBound(size) {
   return size + 64 * (2 + Math.ceil(size / 32_768));
-}
-
-// UTF-8 size of well-formed text: one unit of a surrogate pair is 2 bytes.
-function utf8Length(text) {
-  let n = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x80) n += c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 1 : 2;
-  }
-  return n;
 }
 
 export class NetworkManager {

@@ -16,7 +16,7 @@
 // Presence is the other way round: it changes often and is read by every
 // listener on every change, so each presence is parsed once when it changes
 // and kept deep-frozen; getPresence() and the listeners share those values.
-import { requireKey, toJsonText } from './json-value.js';
+import { requireKey, toJsonText, utf8Length } from './json-value.js';
 
 class JsonText {
   constructor(text) {
@@ -43,16 +43,6 @@ const TX_BASE_BYTES = 64;
 
 // A presence is at most this much JSON (the kernel's limit, wire::kMaxPresenceBytes).
 export const MAX_PRESENCE_BYTES = 64 * 1024;
-
-// UTF-8 size of well-formed text: one unit of a surrogate pair is 2 bytes.
-function utf8Length(text) {
-  let n = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x80) n += c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 1 : 2;
-  }
-  return n;
-}
 
 // The size of flat ops [key, text or null, ...] by the kernel's bound, not
 // counting TX_BASE_BYTES. `chars`, the UTF-16 length of all their text, gives
