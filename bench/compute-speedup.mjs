@@ -24,16 +24,17 @@
 // another, A and B together in a third; the rooms never meet), prints a summary and writes
 // bench/results/compute.json. Exits non-zero only on errors; a missed target
 // is reported, not failed.
-import { browserEnvironment, call, launchChromium, newIsolatedContext } from './support/browser.mjs';
-import { saveResults } from './support/results.mjs';
+import { browserEnvironment, call, launchChromium, newIsolatedContext, waitForBench, watchPage } from './support/browser.mjs';
+import { perRoundRatios, ratio as fmtRatio, ratioList, rule, sec, us } from './support/format.mjs';
+import { root, waitForDist } from './support/project.mjs';
+import { newRunId, round, roundStats, saveResults } from './support/results.mjs';
 import { startServer } from './support/static-server.mjs';
-import { existsSync, readFileSync } from 'node:fs';
+import { median, ratios, summary } from './support/statistics.mjs';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { quantile } from './support/statistics.mjs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const resultsFile = join(root, 'bench', 'results', 'compute.json');
 const PAGE = '/bench/compute.html';
 
@@ -69,18 +70,6 @@ function parseArgs(argv) {
   return options;
 }
 
-// ---- statistics ----------------------------------------------------------------
-
-function summarize(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return { n: sorted.length, median: quantile(sorted, 0.5), min: sorted[0], max: sorted[sorted.length - 1] };
-}
-
-const round = (v, digits = 4) => (Number.isFinite(v) ? Math.round(v * 10 ** digits) / 10 ** digits : null);
-const mapStats = (s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === 'n' ? v : round(v)]));
-const sec = (msValue) => `${(msValue / 1000).toFixed(3)} s`;
-const us = (v) => `${v.toFixed(1)} µs`;
-
 // Share of all cores' time spent busy (not idle or iowait) over `ms`, from
 // /proc/stat; null where there is none. Taken before the browser starts, it
 // tells whether something else is using the CPU.
@@ -94,7 +83,7 @@ async function busyShare(ms = 1000) {
     }
   };
   const a = sample();
-  await new Promise((r) => setTimeout(r, ms));
+  await sleep(ms);
   const b = sample();
   if (!a || !b || b.total === a.total) return null;
   return 1 - (b.idle - a.idle) / (b.total - a.total);
@@ -102,35 +91,20 @@ async function busyShare(ms = 1000) {
 
 // ---- pages -----------------------------------------------------------------------
 
-function waitForDist() {
-  // Another process may be rebuilding dist/ (scripts/build.sh removes it first).
-  const deadline = Date.now() + 180_000;
-  return (async () => {
-    while (!(existsSync(join(root, 'dist', 'peercompute.js')) && existsSync(join(root, 'dist', 'peercompute-core.wasm')))) {
-      if (Date.now() > deadline) throw new Error('dist/ is missing; build it with `npm run build` first');
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  })();
-}
-
 // Opens bench/compute.html and waits for its module (retrying while dist/ is
 // being rebuilt); console errors and warnings and page errors go to problems.
 async function openComputePage(context, base, label, problems) {
-  const page = await context.newPage();
-  page.on('pageerror', (error) => problems.push(`[${label}] page error: ${error.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`[${label}] console ${msg.type()}: ${msg.text()}`);
-  });
+  const page = watchPage(await context.newPage(), label, problems);
   for (let attempt = 1; ; attempt++) {
     await waitForDist();
     await page.goto(`${base}${PAGE}`);
     try {
-      await page.waitForFunction(() => window.bench?.ready === true, null, { timeout: 15_000 });
+      await waitForBench(page);
       return page;
     } catch (error) {
       if (attempt >= 3) throw new Error(`tab ${label}: ${PAGE} did not load: ${error.message}`);
       console.warn(`tab ${label}: the page did not load (dist/ being rebuilt?); retrying`);
-      await new Promise((r) => setTimeout(r, 5000));
+      await sleep(5000);
     }
   }
 }
@@ -184,7 +158,7 @@ function spread(r, idA, idB) {
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   await waitForDist();
-  const runId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const runId = newRunId();
   const problems = [];
   const loadAtStart = loadavg();
   const busyBefore = await busyShare();
@@ -280,19 +254,19 @@ async function main() {
       );
       if (!warm) speedRounds.push({ round: k + 1, order, ...r, spread: sp, ratio });
     }
-    const one = summarize(speedRounds.map((x) => x.one.ms));
-    const two = summarize(speedRounds.map((x) => x.two.ms));
+    const one = summary(speedRounds.map((x) => x.one.ms));
+    const two = summary(speedRounds.map((x) => x.two.ms));
     const speedup = one.median / two.median;
-    const roundRatios = summarize(speedRounds.map((x) => x.ratio));
-    const raw1 = options.reference ? summarize(speedRounds.map((x) => x.raw1.ms)) : null;
-    const raw2 = options.reference ? summarize(speedRounds.map((x) => x.raw2.ms)) : null;
+    const roundRatios = speedRounds.map((x) => x.ratio);
+    const raw1 = options.reference ? summary(speedRounds.map((x) => x.raw1.ms)) : null;
+    const raw2 = options.reference ? summary(speedRounds.map((x) => x.raw2.ms)) : null;
     const rawSpeedup = options.reference ? raw1.median / raw2.median : NaN;
-    const tail = summarize(speedRounds.map((x) => x.spread.tailMs));
-    const unitsB = summarize(speedRounds.map((x) => x.spread.unitsB));
+    const tail = summary(speedRounds.map((x) => x.spread.tailMs));
+    const unitsB = summary(speedRounds.map((x) => x.spread.unitsB));
     // Per-tile compute times on one raw worker (median over rounds, per tile).
     let tileMs = null;
     if (options.reference) {
-      tileMs = speedRounds[0].raw1.unitMs.map((_, t) => summarize(speedRounds.map((x) => x.raw1.unitMs[t])).median);
+      tileMs = speedRounds[0].raw1.unitMs.map((_, t) => median(speedRounds.map((x) => x.raw1.unitMs[t])));
       // How busy each tab's worker was on the 2-tab job: the raw time of the
       // tiles it did over the time until its last tile was accepted.
       for (const x of speedRounds) {
@@ -333,21 +307,21 @@ async function main() {
       );
       if (!warm) overheadRounds.push({ round: i, order, ...r, perUnitUs: perUnit });
     }
-    const perUnit = (kind) => summarize(overheadRounds.map((x) => x.perUnitUs[kind]));
+    const perUnit = (kind) => summary(overheadRounds.map((x) => x.perUnitUs[kind]));
     const soloUs = perUnit('solo');
     const unqueuedUs = perUnit('unqueued');
-    const queueRatios = summarize(overheadRounds.map((x) => x.perUnitUs.solo / x.perUnitUs.unqueued));
+    const queueRatios = ratios(overheadRounds.map((x) => x.perUnitUs.solo), overheadRounds.map((x) => x.perUnitUs.unqueued));
     const echoUs = perUnit('echo');
     const pairUs = perUnit('pair');
     const rawTaskUs = options.reference ? perUnit('rawTask') : null;
     const echo1Us = options.reference ? perUnit('echo1') : null;
     const overheadUs = soloUs.median - echoUs.median;
     const overheadRatio = soloUs.median / echoUs.median;
-    const pairShareB = summarize(overheadRounds.map((x) => (x.pair.stats.unitsByPeer[idB] ?? 0) / x.pair.units));
+    const pairShareB = summary(overheadRounds.map((x) => (x.pair.stats.unitsByPeer[idB] ?? 0) / x.pair.units));
     const pairBNone = overheadRounds.filter((x) => !(x.pair.stats.unitsByPeer[idB] > 0)).length;
 
     // ---- summary -------------------------------------------------------------------
-    const line = '-'.repeat(100);
+    const line = rule();
     const verdict = (met) => (met ? 'target met' : 'TARGET MISSED');
     console.log(line);
     console.log(
@@ -358,7 +332,7 @@ async function main() {
       `  speedup = median(1 tab) / median(2 tabs) = ${speedup.toFixed(2)}x (target >= ${SPEEDUP_TARGET}, ideal 2) -> ${verdict(speedup >= SPEEDUP_TARGET)}`,
     );
     console.log(
-      `  per-round ratios: ${speedRounds.map((x) => x.ratio.toFixed(2)).join(', ')} (median ${roundRatios.median.toFixed(2)}); ` +
+      `  per-round ratios: ${perRoundRatios(roundRatios)}; ` +
         `units done by B: median ${unitsB.median} of ${options.tiles}; one-tab tail median ${tail.median.toFixed(0)} ms; images identical in every round`,
     );
     if (options.reference) {
@@ -370,9 +344,9 @@ async function main() {
       );
       console.log(
         `  library vs raw: 1 tab / raw 1 worker = ${(one.median / raw1.median).toFixed(3)}, 2 tabs / raw 2 workers = ${(two.median / raw2.median).toFixed(3)}; ` +
-          `tiles on one raw worker: sum ${sec(sumTile)}, largest ${Math.max(...tileMs).toFixed(0)} ms, median ${summarize(tileMs).median.toFixed(1)} ms`,
+          `tiles on one raw worker: sum ${sec(sumTile)}, largest ${Math.max(...tileMs).toFixed(0)} ms, median ${median(tileMs).toFixed(1)} ms`,
       );
-      const eff = (tab) => summarize(speedRounds.map((x) => x.efficiency[tab])).median;
+      const eff = (tab) => median(speedRounds.map((x) => x.efficiency[tab]));
       console.log(
         `  2-tab job, raw time of each tab's tiles / time to its last tile (1 = its worker never slowed or waited): ` +
           `A median ${eff('A').toFixed(3)}, B median ${eff('B').toFixed(3)}; raw 2 workers: ${(sumTile / 2 / raw2.median).toFixed(3)}`,
@@ -391,7 +365,7 @@ async function main() {
     );
     console.log(
       `  the worker queue: 1 tab with unitsQueuedPerWorker 1 (the default) median ${us(soloUs.median)}/unit, with 0 median ${us(unqueuedUs.median)}/unit; ` +
-        `with / without = ${(soloUs.median / unqueuedUs.median).toFixed(2)} (per-round ${overheadRounds.map((x) => (x.perUnitUs.solo / x.perUnitUs.unqueued).toFixed(2)).join(', ')}, median ${queueRatios.median.toFixed(2)})`,
+        `with / without = ${fmtRatio(soloUs.median / unqueuedUs.median)} (per-round ${ratioList(queueRatios)}, median ${fmtRatio(median(queueRatios))})`,
     );
     console.log(
       `  2 tabs (submitted from A): median ${us(pairUs.median)}/unit, B's share of units median ${(pairShareB.median * 100).toFixed(0)} %` +
@@ -426,18 +400,18 @@ async function main() {
         description:
           "mandelbrot job submitted from one tab, computeWorkers 1, redundancy 1; wall time in the submitting tab from just before submitJob() to job.result. '1 tab': tab S alone in its room; '2 tabs': tab A with tab B in its room",
         job: { task: 'mandelbrot', width: WIDTH, height: HEIGHT, view: VIEW, maxIter: options.maxIter, tiles: options.tiles, imageSha256: referenceImage.hash, countSum: referenceImage.countSum },
-        oneTabMs: mapStats(one),
-        twoTabsMs: mapStats(two),
+        oneTabMs: roundStats(one),
+        twoTabsMs: roundStats(two),
         speedup: round(speedup),
         target: SPEEDUP_TARGET,
         targetMet: speedup >= SPEEDUP_TARGET,
-        perRoundRatioMedian: round(roundRatios.median),
-        oneTabTailMs: mapStats(tail),
+        perRoundRatioMedian: round(median(roundRatios)),
+        oneTabTailMs: roundStats(tail),
         reference: options.reference
           ? {
               description: "the library's worker script (dist/compute/task-worker.js) driven directly from tab S, one unit at a time per worker",
-              oneWorkerMs: mapStats(raw1),
-              twoWorkersMs: mapStats(raw2),
+              oneWorkerMs: roundStats(raw1),
+              twoWorkersMs: roundStats(raw2),
               speedup: round(rawSpeedup),
               tileMsOnOneWorker: tileMs.map((v) => round(v, 2)),
             }
@@ -462,16 +436,16 @@ async function main() {
         description:
           'tiny units (countPrimes {from: 0, to: 10}); µs per unit = wall time / units. raw echo: a plain module worker echoing {run, input} with 2 messages in flight, in tab S. Without the worker queue: tab Q, unitsQueuedPerWorker 0',
         units: options.units,
-        oneTabUsPerUnit: mapStats(soloUs),
-        oneTabWithoutWorkerQueueUsPerUnit: mapStats(unqueuedUs),
-        withOverWithoutWorkerQueue: mapStats(queueRatios),
-        rawEchoUsPerUnit: mapStats(echoUs),
+        oneTabUsPerUnit: roundStats(soloUs),
+        oneTabWithoutWorkerQueueUsPerUnit: roundStats(unqueuedUs),
+        withOverWithoutWorkerQueue: roundStats(summary(queueRatios)),
+        rawEchoUsPerUnit: roundStats(echoUs),
         overheadUsPerUnit: round(overheadUs),
         ratioToRawEcho: round(overheadRatio),
-        rawEchoOneInFlightUsPerUnit: echo1Us ? mapStats(echo1Us) : null,
-        rawTaskWorkerUsPerUnit: rawTaskUs ? mapStats(rawTaskUs) : null,
-        twoTabsUsPerUnit: mapStats(pairUs),
-        twoTabsShareB: mapStats(pairShareB),
+        rawEchoOneInFlightUsPerUnit: echo1Us ? roundStats(echo1Us) : null,
+        rawTaskWorkerUsPerUnit: rawTaskUs ? roundStats(rawTaskUs) : null,
+        twoTabsUsPerUnit: roundStats(pairUs),
+        twoTabsShareB: roundStats(pairShareB),
         rounds: overheadRounds.map((x) => ({
           round: x.round,
           order: x.order,

@@ -22,16 +22,15 @@
 // bench/results/connect-rtt.json. Exits non-zero only on errors; a missed
 // target is reported, not failed.
 import { browserEnvironment, call, launchChromium, newIsolatedContext, openBenchPage } from './support/browser.mjs';
-import { saveResults } from './support/results.mjs';
+import { kib, mbps, ms, perRoundRatios, ratio as fmtRatio, rule } from './support/format.mjs';
+import { ensureBuilt, root } from './support/project.mjs';
+import { newRunId, round, roundStats, saveResults } from './support/results.mjs';
 import { startBenchSignalingServer } from './support/signaling.mjs';
 import { startServer } from './support/static-server.mjs';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { quantile } from './support/statistics.mjs';
+import { distribution, median, ratios } from './support/statistics.mjs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const resultsFile = join(root, 'bench', 'results', 'connect-rtt.json');
 
 const RATIO_TARGET = 1.3; // round trip, library / raw: at most
@@ -93,36 +92,6 @@ function parseArgs(argv) {
   return options;
 }
 
-// ---- statistics ----------------------------------------------------------------
-
-function summarize(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return {
-    n: sorted.length,
-    median: quantile(sorted, 0.5),
-    min: sorted[0],
-    max: sorted[sorted.length - 1],
-    p10: quantile(sorted, 0.1),
-    p90: quantile(sorted, 0.9),
-    mean: sorted.reduce((s, v) => s + v, 0) / sorted.length,
-  };
-}
-
-const ms = (v, digits = 3) => (Number.isFinite(v) ? `${v.toFixed(digits)} ms` : 'n/a');
-const mbps = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} MB/s` : 'n/a');
-const kib = (bytes) => (bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} B`);
-const round = (v, digits = 4) => Math.round(v * 10 ** digits) / 10 ** digits;
-
-// ---- server --------------------------------------------------------------------
-
-
-function ensureBuilt() {
-  if (existsSync(join(root, 'dist', 'peercompute.js')) && existsSync(join(root, 'dist', 'peercompute-core.wasm'))) return;
-  console.log('dist/ is missing; building with scripts/build.sh ...');
-  const r = spawnSync('bash', [join(root, 'scripts', 'build.sh')], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('scripts/build.sh failed');
-}
-
 // ---- benchmark steps -----------------------------------------------------------
 
 async function clockOffset(a, b, runId) {
@@ -140,7 +109,7 @@ async function libraryConnectTrial(a, b, room, nodeOptions = {}) {
   const idA = await call(a, 'createNode', room, nodeOptions);
   const idB = await call(b, 'createNode', room, nodeOptions);
   await call(a, 'startNode');
-  await new Promise((r) => setTimeout(r, 250)); // let A's own start settle
+  await sleep(250); // let A's own start settle
   const { t0 } = await call(b, 'startNode');
   const [atB, atA] = await Promise.all([call(b, 'waitConnected', idA, 15_000), call(a, 'waitConnected', idB, 15_000)]);
   if (!(await call(b, 'connectedPeerIds')).includes(idA)) {
@@ -188,7 +157,7 @@ async function bulkTransfer(kind, a, b, pair, id, totalBytes, chunkSize, options
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   ensureBuilt();
-  const runId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const runId = newRunId();
   const problems = [];
   let server = null;
   let signaling = null;
@@ -263,13 +232,13 @@ async function main() {
           `via signaling server both ${ms(trial.server.bothMs, 1)} (starting tab ${ms(trial.server.startingTabMs, 1)})`,
       );
     }
-    const connect = summarize(libraryTrials.map((t) => t.bothMs));
-    const connectStartingTab = summarize(libraryTrials.map((t) => t.startingTabMs));
-    const rawConnect = summarize(rawConnectTrials.map((t) => t.bothMs));
-    const serverConnect = summarize(serverTrials.map((t) => t.bothMs));
-    const serverConnectStartingTab = summarize(serverTrials.map((t) => t.startingTabMs));
+    const connect = distribution(libraryTrials.map((t) => t.bothMs));
+    const connectStartingTab = distribution(libraryTrials.map((t) => t.startingTabMs));
+    const rawConnect = distribution(rawConnectTrials.map((t) => t.bothMs));
+    const serverConnect = distribution(serverTrials.map((t) => t.bothMs));
+    const serverConnectStartingTab = distribution(serverTrials.map((t) => t.startingTabMs));
     const serverRatio = serverConnect.median / connect.median;
-    const serverTrialRatios = summarize(serverTrials.map((t, i) => t.bothMs / libraryTrials[i].bothMs));
+    const serverTrialRatios = ratios(serverTrials.map((t) => t.bothMs), libraryTrials.map((t) => t.bothMs));
 
     // b. round trips between the same two pages: the library pair from the
     // last connect trial, plus a fresh raw pair.
@@ -293,19 +262,19 @@ async function main() {
             ? await call(a, 'libraryRoundTrips', last.idB, options.n, options.warmup, pad)
             : await call(a, 'rawRoundTrips', options.n, options.warmup, pad, options.binary);
         (kind === 'library' ? librarySamples : rawSamples).push(...samples);
-        result[kind] = summarize(samples);
+        result[kind] = distribution(samples);
       }
       result.ratio = result.library.median / result.raw.median;
       rounds.push(result);
       console.log(
         `  rtt round ${r + 1}/${options.rounds} (${order.join(' then ')}): library median ${ms(result.library.median)}, ` +
-          `raw median ${ms(result.raw.median)}, ratio ${result.ratio.toFixed(2)}`,
+          `raw median ${ms(result.raw.median)}, ratio ${fmtRatio(result.ratio)}`,
       );
     }
-    const libraryRtt = summarize(librarySamples);
-    const rawRtt = summarize(rawSamples);
+    const libraryRtt = distribution(librarySamples);
+    const rawRtt = distribution(rawSamples);
     const ratio = libraryRtt.median / rawRtt.median;
-    const roundRatios = summarize(rounds.map((x) => x.ratio));
+    const roundRatios = rounds.map((x) => x.ratio);
     const targetMet = ratio <= RATIO_TARGET;
 
     if (!(await call(a, 'connectedPeerIds')).includes(last.idB)) throw new Error('the library pair disconnected during the round-trip test');
@@ -329,18 +298,18 @@ async function main() {
         console.log(
           `  bulk ${kib(chunkSize)} round ${r + 1}/${options.bulkRounds} (${order.join(' then ')}): ` +
             `library ${mbps(result.library.mbps)} (${ms(result.library.ms, 0)}), raw ${mbps(result.raw.mbps)} (${ms(result.raw.ms, 0)}), ` +
-            `ratio ${result.ratio.toFixed(2)}`,
+            `ratio ${fmtRatio(result.ratio)}`,
         );
       }
-      const libraryMbps = summarize(bulkRounds.map((x) => x.library.mbps));
-      const rawMbps = summarize(bulkRounds.map((x) => x.raw.mbps));
+      const libraryMbps = distribution(bulkRounds.map((x) => x.library.mbps));
+      const rawMbps = distribution(bulkRounds.map((x) => x.raw.mbps));
       bulk.push({
         chunkSize,
         rounds: bulkRounds,
         libraryMbps,
         rawMbps,
         ratio: libraryMbps.median / rawMbps.median,
-        roundRatios: summarize(bulkRounds.map((x) => x.ratio)),
+        roundRatios: bulkRounds.map((x) => x.ratio),
       });
     }
     if (!(await call(a, 'connectedPeerIds')).includes(last.idB)) throw new Error('the library pair disconnected during the bulk test');
@@ -350,7 +319,7 @@ async function main() {
     await Promise.all([call(a, 'rawClose'), call(b, 'rawClose'), call(a, 'stopNode'), call(b, 'stopNode')]);
 
     // ---- summary ----
-    const line = '-'.repeat(100);
+    const line = rule();
     const verdict = (met) => (met ? 'target met' : 'target missed');
     console.log(`\n${line}`);
     console.log('PeerCompute connect / round-trip / throughput benchmark (headless Chromium, medians)');
@@ -373,33 +342,33 @@ async function main() {
     console.log(
       `connect time via PeerJS signaling server (2 browser contexts): median ${ms(serverConnect.median, 1)} ` +
         `(min ${ms(serverConnect.min, 1)}, max ${ms(serverConnect.max, 1)}, n=${serverConnect.n})   ` +
-        `ratio server/BroadcastChannel = ${serverRatio.toFixed(2)}`,
+        `ratio server/BroadcastChannel = ${fmtRatio(serverRatio)}`,
     );
     console.log(
       `  cold: first connection in fresh contexts (not in the median): ${ms(coldServer.bothMs, 1)};  ` +
         `starting tab only: median ${ms(serverConnectStartingTab.median, 1)};  ` +
-        `per-trial ratios: ${serverTrials.map((t, i) => (t.bothMs / libraryTrials[i].bothMs).toFixed(2)).join(', ')} (median ${serverTrialRatios.median.toFixed(2)})`,
+        `per-trial ratios: ${perRoundRatios(serverTrialRatios)}`,
     );
     console.log(
       `round trip, sendToPeer+reply: median ${ms(libraryRtt.median)}   raw RTCDataChannel echo: median ${ms(rawRtt.median)}   ` +
-        `ratio Y/Z = ${ratio.toFixed(2)} (target <= ${RATIO_TARGET}) -> ${verdict(targetMet)}`,
+        `ratio Y/Z = ${fmtRatio(ratio)} (target <= ${RATIO_TARGET}) -> ${verdict(targetMet)}`,
     );
     console.log(
       `  library p10/p90 ${ms(libraryRtt.p10)} / ${ms(libraryRtt.p90)};  raw p10/p90 ${ms(rawRtt.p10)} / ${ms(rawRtt.p90)};  ` +
         `n=${libraryRtt.n} each (${options.rounds} alternating rounds x ${options.n}), payload ${payloadBytes} B of JSON`,
     );
     console.log(
-      `  per-round ratios: ${rounds.map((x) => x.ratio.toFixed(2)).join(', ')} (median ${roundRatios.median.toFixed(2)})`,
+      `  per-round ratios: ${perRoundRatios(roundRatios)}`,
     );
     for (const x of bulk) {
       console.log(
         `bulk ${options.bulkMb} MiB in ${kib(x.chunkSize)} binary chunks: sendToPeer median ${mbps(x.libraryMbps.median)}   ` +
-          `raw RTCDataChannel median ${mbps(x.rawMbps.median)}   ratio ours/raw = ${x.ratio.toFixed(2)} ` +
+          `raw RTCDataChannel median ${mbps(x.rawMbps.median)}   ratio ours/raw = ${fmtRatio(x.ratio)} ` +
           `(target >= ${BULK_TARGET}) -> ${verdict(x.ratio >= BULK_TARGET)}`,
       );
       console.log(
         `  library min/max ${mbps(x.libraryMbps.min)} / ${mbps(x.libraryMbps.max)};  raw min/max ${mbps(x.rawMbps.min)} / ${mbps(x.rawMbps.max)};  ` +
-          `per-round ratios: ${x.rounds.map((r) => r.ratio.toFixed(2)).join(', ')} (median ${x.roundRatios.median.toFixed(2)})`,
+          `per-round ratios: ${perRoundRatios(x.roundRatios)}`,
       );
     }
     console.log(line);
@@ -422,8 +391,8 @@ async function main() {
       clockCheck: { offsetAminusBMs: round(clock.offsetMs), uncertaintyMs: round(clock.uncertaintyMs) },
       connect: {
         description: "library: clock() in tab B just before B's start() (A already started) to 'peer-connected' in both tabs",
-        bothTabsMs: mapStats(connect),
-        startingTabMs: mapStats(connectStartingTab),
+        bothTabsMs: roundStats(connect),
+        startingTabMs: roundStats(connectStartingTab),
         coldFirstConnectMs: round(cold.bothMs),
         trials: libraryTrials.map((t) => ({
           startingTabMs: round(t.startingTabMs),
@@ -432,7 +401,7 @@ async function main() {
         })),
         rawReference: {
           description: "raw: clock() in tab A before new RTCPeerConnection() to the data channel's 'open' in both tabs",
-          bothTabsMs: mapStats(rawConnect),
+          bothTabsMs: roundStats(rawConnect),
           trials: rawConnectTrials.map((t) => ({
             offeringTabMs: round(t.offeringTabMs),
             otherTabMs: round(t.otherTabMs),
@@ -442,11 +411,11 @@ async function main() {
         signalingServer: {
           description:
             "library through the PeerJS signaling server, tabs in two browser contexts: clock() in tab D just before D's start() (C already started) to 'peer-connected' in both",
-          bothTabsMs: mapStats(serverConnect),
-          startingTabMs: mapStats(serverConnectStartingTab),
+          bothTabsMs: roundStats(serverConnect),
+          startingTabMs: roundStats(serverConnectStartingTab),
           coldFirstConnectMs: round(coldServer.bothMs),
           ratioToBroadcastChannel: round(serverRatio),
-          perTrialRatioMedian: round(serverTrialRatios.median),
+          perTrialRatioMedian: round(median(serverTrialRatios)),
           trials: serverTrials.map((t) => ({
             startingTabMs: round(t.startingTabMs),
             otherTabMs: round(t.otherTabMs),
@@ -456,12 +425,12 @@ async function main() {
       },
       roundTrip: {
         description: 'sequential round trips measured in tab A with performance.now(); warm-up excluded',
-        libraryMs: mapStats(libraryRtt),
-        rawMs: mapStats(rawRtt),
+        libraryMs: roundStats(libraryRtt),
+        rawMs: roundStats(rawRtt),
         ratio: round(ratio),
         ratioTarget: RATIO_TARGET,
         targetMet,
-        perRoundRatioMedian: round(roundRatios.median),
+        perRoundRatioMedian: round(median(roundRatios)),
         rounds: rounds.map((x) => ({
           round: x.round,
           order: x.order,
@@ -479,11 +448,11 @@ async function main() {
         disconnectsDuringRun: droppedDuringRun,
         byChunkSize: bulk.map((x) => ({
           chunkSize: x.chunkSize,
-          libraryMbps: mapStats(x.libraryMbps),
-          rawMbps: mapStats(x.rawMbps),
+          libraryMbps: roundStats(x.libraryMbps),
+          rawMbps: roundStats(x.rawMbps),
           ratio: round(x.ratio),
           targetMet: x.ratio >= BULK_TARGET,
-          perRoundRatioMedian: round(x.roundRatios.median),
+          perRoundRatioMedian: round(median(x.roundRatios)),
           rounds: x.rounds.map((r) => ({ round: r.round, order: r.order, ratio: round(r.ratio), library: bulkTrial(r.library), raw: bulkTrial(r.raw) })),
         })),
       },
@@ -495,10 +464,6 @@ async function main() {
     await signaling?.close().catch(() => {});
     await server?.stop().catch(() => {});
   }
-}
-
-function mapStats(s) {
-  return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === 'n' ? v : round(v)]));
 }
 
 // The PeerJS server keeps timers of its own running after close(), so the

@@ -12,16 +12,15 @@
 //
 // Exits 1 if the pair did not stay connected (or on an error), else 0.
 import { browserEnvironment, call, launchChromium, openBenchPage } from './support/browser.mjs';
-import { saveResults } from './support/results.mjs';
+import { ms as fmtMs, rule } from './support/format.mjs';
+import { ensureBuilt, root } from './support/project.mjs';
+import { newRunId, saveResults } from './support/results.mjs';
 import { startBenchSignalingServer } from './support/signaling.mjs';
 import { startServer } from './support/static-server.mjs';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { quantile } from './support/statistics.mjs';
+import { summary } from './support/statistics.mjs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const resultsFile = join(root, 'bench', 'results', 'soak.json');
 
 function positiveEnv(name, fallback) {
@@ -32,20 +31,7 @@ function positiveEnv(name, fallback) {
   return value;
 }
 
-function ensureBuilt() {
-  if (existsSync(join(root, 'dist', 'peercompute.js')) && existsSync(join(root, 'dist', 'peercompute-core.wasm'))) return;
-  console.log('dist/ is missing; building with scripts/build.sh ...');
-  const r = spawnSync('bash', [join(root, 'scripts', 'build.sh')], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('scripts/build.sh failed');
-}
-
-function stats(values) {
-  const sorted = values.filter(Number.isFinite).sort((x, y) => x - y);
-  return { n: sorted.length, min: sorted[0] ?? NaN, median: quantile(sorted, 0.5), max: sorted[sorted.length - 1] ?? NaN };
-}
-
-const ms = (v) => (Number.isFinite(v) ? `${v.toFixed(2)} ms` : 'n/a');
-const sleep = (t) => new Promise((r) => setTimeout(r, t));
+const ms = (v) => fmtMs(v, 2);
 
 // One side's view of the other in a snapshot.
 function sideView(snapshot, otherId) {
@@ -68,7 +54,7 @@ async function main() {
   const minutes = positiveEnv('SOAK_MINUTES', 10);
   const intervalS = positiveEnv('SOAK_INTERVAL_S', 30);
   ensureBuilt();
-  const runId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const runId = newRunId();
   const problems = [];
   let server = null;
   let signaling = null;
@@ -128,9 +114,9 @@ async function main() {
       (s) => s.A.connectedToOther && s.B.connectedToOther && s.A.connectedIds.length === 1 && s.B.connectedIds.length === 1,
     );
     stayed = allSamplesConnected && disconnects.length === 0 && reconnects === 0;
-    const rtt = stats(samples.flatMap((s) => [s.A.rttMs, s.B.rttMs]));
-    const rttA = stats(samples.map((s) => s.A.rttMs));
-    const rttB = stats(samples.map((s) => s.B.rttMs));
+    const rtt = summary(samples.flatMap((s) => [s.A.rttMs, s.B.rttMs]));
+    const rttA = summary(samples.map((s) => s.A.rttMs));
+    const rttB = summary(samples.map((s) => s.B.rttMs));
     const first = samples[0];
     const last = samples[samples.length - 1];
     const spanS = last.elapsedS - first.elapsedS;
@@ -138,7 +124,7 @@ async function main() {
 
     await Promise.all([call(a, 'stopNode'), call(b, 'stopNode')]);
 
-    const line = '-'.repeat(100);
+    const line = rule();
     console.log(`\n${line}`);
     console.log(`PeerCompute soak: one idle pair through the PeerJS signaling server, 2 browser contexts, ${minutes} min`);
     console.log(line);

@@ -7,6 +7,9 @@
 //
 // 'yjs' and 'lib0/...' resolve through an import map that the runner writes
 // into the page (it serves them from node_modules; scripts/serve.mjs does not).
+// The runner also serves the independent PROTOCOL.md codec of the state frames
+// from tests/js/conformance/, where the conformance test that checks the
+// library against it lives.
 import { createNode, VERSION } from '/dist/peercompute.js';
 import * as Y from 'yjs';
 import { relayRawSignals } from './support/raw-signaling.js';
@@ -19,7 +22,7 @@ import {
   randomReplicaId,
   reencodeStateFrame,
   stampGreater,
-} from './state-vs-yjs-wire.js';
+} from '/tests/js/conformance/state-wire.js';
 
 const clock = () => performance.timeOrigin + performance.now();
 const statusEl = document.getElementById('status');
@@ -231,7 +234,7 @@ function b3Yjs(replicas) {
 // transaction to wrap them in), then applying them all again (no change).
 //
 // Cross-checks: every update is decoded and re-encoded with the codec in
-// state-vs-yjs-wire.js (written from PROTOCOL.md) and must come back byte for
+// tests/js/conformance/state-wire.js (written from PROTOCOL.md) and must come back byte for
 // byte; the merged node must hold the winner that the merge rule picks from
 // the decoded stamps; and the size of the same update is also computed from
 // scratch with that codec (random 53-bit replica id, wall = now, logical 0,

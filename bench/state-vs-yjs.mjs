@@ -24,20 +24,26 @@
 // bench/results/state-vs-yjs.json. Each measurement runs in a freshly loaded
 // page; trials alternate ours and Yjs. Exits non-zero only on errors; a missed
 // target is reported, not failed.
-import { saveResults } from './support/results.mjs';
+import { call, launchChromium, openBenchPage, waitForBench } from './support/browser.mjs';
+import { bytes as fmtB, msShort as fmtMs, ratio as fmtRatio, rule } from './support/format.mjs';
+import { ensureBuilt, root } from './support/project.mjs';
+import { newRunId, round, roundStats, saveResults } from './support/results.mjs';
 import { startServer } from './support/static-server.mjs';
-import { launchChromium } from './support/browser.mjs';
-import { spawnSync } from 'node:child_process';
+import { summary } from './support/statistics.mjs';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, normalize, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const resultsFile = join(root, 'bench', 'results', 'state-vs-yjs.json');
 const PAGE = '/bench/state-vs-yjs.html';
+// The independent codec of PROTOCOL.md's state frames that the page's B3
+// cross-checks use; it lives with the conformance test that checks the
+// library against it, and is served to the page from there (scripts/serve.mjs
+// serves bench/, not tests/).
+const CONFORMANCE_DIR = '/tests/js/conformance/';
 
 // Published Yjs figures from dmonad/crdt-benchmarks' README (N = 6000,
 // Node.js on an Intel i5 laptop).
@@ -76,29 +82,8 @@ function parseArgs(argv) {
 
 // ---- statistics -------------------------------------------------------------------
 
-function median(values) {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const mid = (sorted.length - 1) / 2;
-  return (sorted[Math.floor(mid)] + sorted[Math.ceil(mid)]) / 2;
-}
-
-function stats(values) {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  return { n: sorted.length, median: round(median(sorted)), min: round(sorted[0]), max: round(sorted[sorted.length - 1]), values: values.map((v) => round(v)) };
-}
-
-const round = (v, digits = 3) => (Number.isFinite(v) ? Math.round(v * 10 ** digits) / 10 ** digits : v);
-
-// ---- server -------------------------------------------------------------------------
-
-
-function ensureBuilt() {
-  if (existsSync(join(root, 'dist', 'peercompute.js')) && existsSync(join(root, 'dist', 'peercompute-core.wasm'))) return;
-  console.log('dist/ is missing; building with scripts/build.sh ...');
-  const r = spawnSync('bash', [join(root, 'scripts', 'build.sh')], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('scripts/build.sh failed');
-}
+// A measurement's trials for the JSON: the summary and every value, to 3 decimals.
+const stats = (values) => ({ ...roundStats(summary(values), 3), values: values.map((v) => round(v, 3)) });
 
 // ---- yjs and lib0 from node_modules ------------------------------------------------------
 
@@ -166,6 +151,13 @@ function nodeModulesFile(urlPath) {
   const dir = join(root, 'node_modules', m[1]);
   const file = normalize(join(dir, m[2]));
   return file.startsWith(dir + sep) && existsSync(file) && statSync(file).isFile() ? file : null;
+}
+
+// Maps a URL path under CONFORMANCE_DIR to a .js file there, or null.
+function conformanceFile(urlPath) {
+  const dir = join(root, ...CONFORMANCE_DIR.split('/').filter(Boolean));
+  const file = normalize(join(root, urlPath));
+  return file.startsWith(dir + sep) && file.endsWith('.js') && existsSync(file) && statSync(file).isFile() ? file : null;
 }
 
 // ---- 4. sizes ----------------------------------------------------------------------------
@@ -254,25 +246,11 @@ function measureSizes(importMap, snapshot) {
 
 // ---- pages --------------------------------------------------------------------------------
 
-async function openPage(context, base, label, problems) {
-  const page = await context.newPage();
-  page.on('pageerror', (error) => problems.push(`[${label}] page error: ${error.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`[${label}] console ${msg.type()}: ${msg.text()}`);
-  });
-  await page.goto(`${base}${PAGE}`);
-  await page.waitForFunction(() => window.bench?.ready === true, null, { timeout: 15_000 });
-  return page;
-}
-
 // A fresh heap for every measurement: the library cannot free a kernel.
 async function reload(page) {
   await page.reload();
-  await page.waitForFunction(() => window.bench?.ready === true, null, { timeout: 15_000 });
+  await waitForBench(page);
 }
-
-const call = (page, fn, ...args) => page.evaluate(([name, list]) => window.bench[name](...list), [fn, args]);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---- 1. writes and reads -------------------------------------------------------------------
 
@@ -469,10 +447,6 @@ async function benchSync(a, b, options, runId, log) {
 
 // ---- output -----------------------------------------------------------------------------------
 
-const fmtMs = (v) => (Number.isFinite(v) ? `${v.toFixed(v < 10 ? 2 : 1)} ms` : 'n/a');
-const fmtB = (v) => (Number.isFinite(v) ? `${Math.round(v).toLocaleString('en-US')} B` : 'n/a');
-const fmtRatio = (v) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
-
 function printTable(rows) {
   const headers = ['measurement', 'ours (median)', 'Yjs (median)', 'Yjs/ours'];
   const cells = rows.map((r) => (r.note ? null : [r.label, r.ours, r.yjs, r.ratio]));
@@ -486,7 +460,7 @@ function printTable(rows) {
 function row(label, ours, yjs, kind) {
   const ratio = Number.isFinite(ours) && Number.isFinite(yjs) && ours > 0 ? yjs / ours : NaN;
   const fmt = kind === 'bytes' ? fmtB : fmtMs;
-  return { label, ours: Number.isFinite(ours) ? fmt(ours) : 'n/a', yjs: Number.isFinite(yjs) ? fmt(yjs) : 'n/a', ratio: fmtRatio(ratio), value: ratio };
+  return { label, ours: fmt(ours), yjs: fmt(yjs), ratio: fmtRatio(ratio), value: ratio };
 }
 
 const note = (text) => ({ note: text });
@@ -498,7 +472,7 @@ async function main() {
   const options = parseArgs(process.argv.slice(2));
   ensureBuilt();
   const snapshot = snapshotDist();
-  const runId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const runId = newRunId();
   const { importMap, versions } = buildImportMap();
   const problems = [];
   const results = {
@@ -539,6 +513,15 @@ async function main() {
             headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store', ...isolation },
           });
         }
+        if (path.startsWith(CONFORMANCE_DIR)) {
+          const file = conformanceFile(path);
+          if (!file) return route.fulfill({ status: 404, body: `not served: ${path}` });
+          return route.fulfill({
+            status: 200,
+            body: await readFile(file),
+            headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store', ...isolation },
+          });
+        }
         if (path.startsWith('/dist/')) {
           const body = snapshot.files.get(path.slice(1));
           if (!body) return route.fulfill({ status: 404, body: `not in the dist/ snapshot: ${path}` });
@@ -561,8 +544,8 @@ async function main() {
         }
         return route.fulfill({ response, headers: { ...response.headers(), ...isolation } });
       });
-      const a = await openPage(context, server.base, 'A', problems);
-      const b = await openPage(context, server.base, 'B', problems);
+      const a = await openBenchPage(context, server.base, 'A', problems, PAGE);
+      const b = await openBenchPage(context, server.base, 'B', problems, PAGE);
       const libraryVersion = await a.evaluate(() => window.bench.version);
       Object.assign(results.environment, {
         chromium: browser.version(),
@@ -636,7 +619,7 @@ async function main() {
           note(
             `ours: ${options.replicas} real nodes in one page (enablePersistence: false), each update is its ` +
               `state.encodeStateAsUpdate() (${b3.ours.updateBytes.min}-${b3.ours.updateBytes.max} B); every update ` +
-              're-encodes byte for byte with bench/state-vs-yjs-wire.js and the merged node holds the winner the merge rule picks',
+              're-encodes byte for byte with tests/js/conformance/state-wire.js and the merged node holds the winner the merge rule picks',
           ),
         );
         targets.push({ name: 'B3 update bytes <= Yjs (updateV2, as crdt-benchmarks measures)', value: bytes.value, met: bytes.value >= 1 });
@@ -715,7 +698,7 @@ async function main() {
       );
     }
 
-    const line = '-'.repeat(110);
+    const line = rule(110);
     console.log(`\n${line}\nPeerCompute replicated state vs Yjs — medians of ${options.trials} trials; Yjs/ours > 1 means ours is faster/smaller\n${line}`);
     printTable(rows);
     console.log(line);

@@ -36,16 +36,25 @@ export async function newIsolatedContext(browser, base) {
   return context;
 }
 
-// Opens bench/connect-rtt.html and waits for its module; console errors and
-// warnings and page errors go to problems, tagged with label.
-export async function openBenchPage(context, base, label, problems) {
-  const page = await context.newPage();
+// Collects a page's errors and console errors and warnings into problems,
+// tagged with label; saveResults() prints them after the summary.
+export function watchPage(page, label, problems) {
   page.on('pageerror', (error) => problems.push(`[${label}] page error: ${error.message}`));
   page.on('console', (msg) => {
     if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`[${label}] console ${msg.type()}: ${msg.text()}`);
   });
-  await page.goto(`${base}/bench/connect-rtt.html`);
-  await page.waitForFunction(() => window.bench?.ready === true, null, { timeout: 15_000 });
+  return page;
+}
+
+// Waits until the bench page's module has set window.bench.ready.
+export const waitForBench = (page) => page.waitForFunction(() => window.bench?.ready === true, null, { timeout: 15_000 });
+
+// Opens a bench page (bench/connect-rtt.html unless told) in a new tab of
+// context and waits for its module; its problems go to problems.
+export async function openBenchPage(context, base, label, problems, path = '/bench/connect-rtt.html') {
+  const page = watchPage(await context.newPage(), label, problems);
+  await page.goto(`${base}${path}`);
+  await waitForBench(page);
   return page;
 }
 

@@ -3,11 +3,21 @@
 // checks, lifecycle rules, the state API and its errors.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { after, describe, it } from 'node:test';
 
 import { createNode, DEFAULT_CONFIG, NodeKernel, VERSION } from '../../dist/peercompute.js';
 
 const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
+
+// The cores the library sees: navigator.hardwareConcurrency, which Node has
+// from version 21 (it is os.availableParallelism() there); without it (Node
+// 20) the library assumes 2.
+function reportedCores() {
+  if (globalThis.navigator?.hardwareConcurrency === undefined) return 2;
+  assert.equal(globalThis.navigator.hardwareConcurrency, availableParallelism());
+  return globalThis.navigator.hardwareConcurrency;
+}
 
 describe('package exports', () => {
   it('exports VERSION equal to package.json version', () => {
@@ -31,10 +41,21 @@ describe('package exports', () => {
     assert.equal(status.network.peerId, node.nodeId);
     assert.equal(status.state.hasPersistence, false);
     assert.equal(status.compute.enabled, true);
-    assert.equal(status.compute.workers, DEFAULT_CONFIG.computeWorkers ?? status.compute.workers);
-    assert.ok(status.compute.workers >= 1);
+    // computeWorkers: null (the default) means one worker per core but one,
+    // left to the page, and 1 to 8 of them.
+    assert.equal(DEFAULT_CONFIG.computeWorkers, null);
+    assert.equal(status.compute.workers, Math.max(1, Math.min(8, reportedCores() - 1)));
+    assert.equal(status.compute.available, true);
     assert.deepEqual([status.compute.queued, status.compute.running, status.compute.completed], [0, 0, 0]);
     assert.equal(typeof node.getComputeManager().submitJob, 'function');
+  });
+
+  it('reports the computeWorkers it was given', async () => {
+    for (const workers of [0, 1, 3, 12]) {
+      const status = (await createNode({ roomId: 'api-test-workers', enablePersistence: false, computeWorkers: workers })).getStatus();
+      assert.equal(status.compute.workers, workers);
+      assert.equal(status.compute.available, workers > 0);
+    }
   });
 });
 

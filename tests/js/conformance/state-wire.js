@@ -1,9 +1,14 @@
 // An independent codec for the frames that carry PeerCompute's replicated
-// state, written from wasm/wire/PROTOCOL.md (version 1), byte for byte. The
-// state benchmark uses it to cross-check what state.encodeStateAsUpdate()
-// returns: each update is decoded here, re-encoded here, and must come out
-// identical; and the size of one replica's update is also computed from
-// scratch (analytically), as before the library had that hook.
+// state, written from wasm/wire/PROTOCOL.md (version 2: section 2, "Peer
+// frames", and "Replicated state: merge rule"), byte for byte. Two users:
+//   - tests/js/state-wire-conformance.test.mjs checks the library against it
+//     (npm test): what the library emits decodes and re-encodes here byte for
+//     byte, the merge rule below picks the state the library holds, and frames
+//     encoded here are applied as PROTOCOL.md says;
+//   - the state benchmark (bench/state-vs-yjs.js, in the browser; its runner
+//     serves this file) cross-checks each B3 update the same way and also
+//     computes one replica's update size from scratch.
+// It has no dependency, and runs in Node and in the browser alike.
 //
 // Frame:        0xC5, 0x02, type, varuint body length, body
 // Update:       writes (runCount >= 1)
@@ -136,9 +141,28 @@ export function shortVector(vector, writes) {
 }
 
 // What encodeStateAsUpdate() returns: a SyncResponse of the holder's vector
-// ([{replicaId, seq}], in the kernel's order) and the writes.
+// ([{replicaId, seq}], in the kernel's order; sent short, see shortVector)
+// and the writes.
 export function encodeSyncResponseFrame(vector, writes) {
   return encodeFrame(FrameType.SyncResponse, encodeWrites(writes, encodeVector(vector, [])));
+}
+
+// What encodeStateVector() returns, and encodeStateAsUpdate(stateVector) takes.
+export function encodeSyncRequestFrame(vector) {
+  return encodeFrame(FrameType.SyncRequest, encodeVector(vector, []));
+}
+
+// The receiver's side of shortVector: the highest seq of each writer among the
+// writes, then the entries sent, then entries of 0 dropped. Returns the full
+// vector, by rising replicaId.
+export function expandVector(vector, writes) {
+  const full = new Map();
+  for (const w of writes) full.set(w.replicaId, Math.max(full.get(w.replicaId) ?? 0, w.seq));
+  for (const { replicaId, seq } of vector) full.set(replicaId, seq);
+  return [...full]
+    .filter(([, seq]) => seq !== 0)
+    .map(([replicaId, seq]) => ({ replicaId, seq }))
+    .sort((a, b) => a.replicaId - b.replicaId);
 }
 
 // ---- decoding ----------------------------------------------------------------------
@@ -193,8 +217,10 @@ function decodeWrites(r) {
     let seq = 0;
     for (let i = 0; i < n; i++) {
       const key = r.text();
+      if (key === '') throw new RangeError('entry: empty key');
       const valueLength = r.varuint();
       const value = valueLength === 0 ? null : utf8Decoder.decode(r.take(valueLength - 1));
+      if (value !== null) JSON.parse(value); // one JSON value (throws a SyntaxError if not)
       wall += unzigzag(r.varuint());
       const logical = r.varuint();
       const seqDelta = r.varuint();
@@ -216,7 +242,10 @@ export function decodeStateFrame(bytes) {
   const r = new Reader(bytes, header.pos);
   let frame;
   if (type === FrameType.SyncResponse) frame = { type, vector: decodeVector(r), writes: decodeWrites(r) };
-  else if (type === FrameType.Update) frame = { type, writes: decodeWrites(r) };
+  else if (type === FrameType.Update) {
+    frame = { type, writes: decodeWrites(r) };
+    if (frame.writes.length === 0) throw new RangeError('Update: no write');
+  }
   else if (type === FrameType.SyncRequest) frame = { type, vector: decodeVector(r) };
   else throw new RangeError(`frame type ${type} is not a state frame`);
   if (r.pos !== r.end) throw new RangeError('frame: trailing bytes');
@@ -226,7 +255,7 @@ export function decodeStateFrame(bytes) {
 export function reencodeStateFrame(frame) {
   if (frame.type === FrameType.SyncResponse) return encodeSyncResponseFrame(frame.vector, frame.writes);
   if (frame.type === FrameType.Update) return encodeUpdateFrame(frame.writes);
-  return encodeFrame(FrameType.SyncRequest, encodeVector(frame.vector, []));
+  return encodeSyncRequestFrame(frame.vector);
 }
 
 // The merge rule: the greatest (wall, logical, replicaId), then seq, then a
@@ -242,6 +271,18 @@ export function stampGreater(a, b) {
   const y = utf8.encode(b.value);
   for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] > y[i];
   return x.length > y.length;
+}
+
+// What a replica holds after merging `writes` in any order: for each key, the
+// write the merge rule picks (a delete included, as a write whose value is
+// null). A Map from key to write.
+export function mergeWrites(writes) {
+  const winners = new Map();
+  for (const w of writes) {
+    const held = winners.get(w.key);
+    if (held === undefined || stampGreater(w, held)) winners.set(w.key, w);
+  }
+  return winners;
 }
 
 // A random replica id as the library makes them (js-glue/config.js): 53 bits, never 0.
