@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "support/heap_usage.h"
+#include "support/peer_view.h"
 #include "support/simulated_network.h"
 #include "wire/byte_codec.h"
 #include "wire/fragment_assembler.h"
@@ -148,7 +149,7 @@ TEST(BoundedCost, NothingButTheHandshakeIsReassembledOrDecodedBeforeIt) {
   net.start("m");
   // Run just until the channel is open and Hellos are on their way.
   ASSERT_TRUE(net.runUntil([&] {
-    const PeerRecord* p = net.kernel("a").peers().find("m");
+    const std::optional<pcsim::PeerView> p = pcsim::peerOf(net.kernel("a"), "m");
     return p && p->state == PeerState::Handshaking;
   }, 5000));
 
@@ -157,9 +158,9 @@ TEST(BoundedCost, NothingButTheHandshakeIsReassembledOrDecodedBeforeIt) {
   const uint64_t before = net.kernel("a").counters().rejectedFrames;
   deliver(net, "a", "m", update);
   for (const auto& piece : wire::fragment(big, 5, 60'000)) deliver(net, "a", "m", piece);
-  const PeerRecord* m = net.kernel("a").peers().find("m");
-  ASSERT_NE(m, nullptr);
-  EXPECT_FALSE(m->assembler.inProgress()) << "no fragment was taken in before the handshake";
+  const std::optional<pcsim::PeerView> m = pcsim::peerOf(net.kernel("a"), "m");
+  ASSERT_TRUE(m);
+  EXPECT_FALSE(m->reassembling) << "no fragment was taken in before the handshake";
   EXPECT_FALSE(net.kernel("a").state().has("evil"));
   EXPECT_GE(net.kernel("a").counters().rejectedFrames, before + 2);
 }
@@ -221,7 +222,7 @@ TEST(BoundedCost, APeerThatStopsReadingIsDisconnectedAtTheQueueBound) {
   net.stopReading("m");
   const std::vector<uint8_t> ping = wire::encode(wire::Ping{123456789});
   size_t most = 0;
-  for (int i = 0; i < 2'000'000 && net.kernel("a").peers().find("m"); ++i) {
+  for (int i = 0; i < 2'000'000 && pcsim::peerOf(net.kernel("a"), "m"); ++i) {
     deliver(net, "a", "m", ping);
     if (i % 10'000 == 0) {
       most = std::max(most, net.queuedFor("a", "m"));
@@ -229,7 +230,7 @@ TEST(BoundedCost, APeerThatStopsReadingIsDisconnectedAtTheQueueBound) {
     }
   }
   net.runFor(100);
-  const PeerRecord* m = net.kernel("a").peers().find("m");
+  const std::optional<pcsim::PeerView> m = pcsim::peerOf(net.kernel("a"), "m");
   EXPECT_TRUE(!m || m->state != PeerState::Connected) << "a gave m up";
   EXPECT_LE(most, options.sendQueueLimit);
   bool overflowed = false;
@@ -246,7 +247,7 @@ TEST(BoundedCost, APresenceOver64KiBIsNeitherKeptNorSent) {
   ASSERT_TRUE(net.startMesh({"a", "m"}));
   const std::string big = "\"" + std::string(wire::kMaxPresenceBytes, 'p') + "\"";
   deliver(net, "a", "m", wire::encode(wire::Presence{big}));
-  EXPECT_FALSE(net.kernel("a").peers().find("m")->presence.has_value());
+  EXPECT_FALSE(pcsim::peerOf(net.kernel("a"), "m")->presence.has_value());
   EXPECT_TRUE(net.outputs<PresenceChanged>("a").empty());
   Result r = net.input("a", [&](NodeKernel& k, Millis now) { return k.setPresence(big, now); });
   EXPECT_FALSE(r.ok);
@@ -254,5 +255,5 @@ TEST(BoundedCost, APresenceOver64KiBIsNeitherKeptNorSent) {
   const std::string fits = "\"" + std::string(wire::kMaxPresenceBytes - 2, 'p') + "\"";
   EXPECT_TRUE(net.input("a", [&](NodeKernel& k, Millis now) { return k.setPresence(fits, now); }).ok);
   net.runFor(200);
-  EXPECT_TRUE(net.kernel("m").peers().find("a")->presence.has_value());
+  EXPECT_TRUE(pcsim::peerOf(net.kernel("m"), "a")->presence.has_value());
 }

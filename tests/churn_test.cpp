@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "support/simulated_network.h"
+#include "support/peer_view.h"
 
 using namespace pc;
 using namespace pcsim;
@@ -82,6 +83,6 @@ TEST(Churn, AReloadedPageThatKeepsItsNodeIdReconnectsAtOnce) {
     auto gone = net.outputs<PeerDisconnected>(other);
     ASSERT_EQ(gone.size(), 1u);
     EXPECT_EQ(gone[0].second.reason, "peer restarted");
-    EXPECT_GT(net.kernel(other).peers().find(reloaded)->incarnation, 1u);
+    EXPECT_GT(pcsim::peerOf(net.kernel(other), reloaded)->incarnation, 1u);
   }
 }

@@ -35,9 +35,11 @@ TEST(ConnectionBudget, FiveThousandAnnouncesOpenNoMoreThanTheBudget) {
   };
   auto count = [&](bool pendingOnly) {
     size_t n = 0;
-    for (const auto& [id, p] : a.peers())
-      n += pendingOnly ? p.state == PeerState::Connecting || p.state == PeerState::Handshaking
-                       : p.state != PeerState::Discovered;
+    for (const auto& [id, p] : a.discovery().peers()) {
+      const PeerState state = *a.peerState(id);
+      n += pendingOnly ? state == PeerState::Connecting || state == PeerState::Handshaking
+                       : state != PeerState::Discovered;
+    }
     return n;
   };
   drain();
@@ -53,7 +55,7 @@ TEST(ConnectionBudget, FiveThousandAnnouncesOpenNoMoreThanTheBudget) {
     heap.sample();
     ms += elapsedMs([&] {
       for (const std::string& text : round) {
-        a.handleSignal(text, now);
+        a.handleRouteMessage(pcsim::kBroadcastRoute, text, now);
         drain();
       }
       for (Millis t = now; t < now + 2000; t += 100)
@@ -64,7 +66,7 @@ TEST(ConnectionBudget, FiveThousandAnnouncesOpenNoMoreThanTheBudget) {
     });
     mostPending = std::max(mostPending, count(true));
     mostOpen = std::max(mostOpen, count(false));
-    mostKnown = std::max(mostKnown, a.peers().size());
+    mostKnown = std::max(mostKnown, a.knownPeerCount());
     heap.sample();
   }
   EXPECT_LE(mostPending, 8u) << "connections being set up at once";
@@ -84,7 +86,7 @@ TEST(ConnectionBudget, FiveThousandAnnouncesOpenNoMoreThanTheBudget) {
   const size_t before = opened;
   for (int i = 0; i < 5000; ++i) {
     Signal offer{SignalType::Rtc, "default", "0" + std::to_string(i), "a", R"({"sdp":{"type":"offer"}})", 1};
-    a.handleSignal(signalText(offer, 61'000), 61'000);
+    a.handleRouteMessage(pcsim::kBroadcastRoute, signalText(offer, 61'000), 61'000);
     drain();
   }
   EXPECT_LE(opened - before, 8u);
@@ -110,9 +112,9 @@ TEST(ConnectionBudget, AThousandIdsUnderTheRoomsTagCostABoundedServerRate) {
   for (int i = 0; i < 1000; ++i) net.rawConnect(0, serverId("x" + std::to_string(i)), "t");
   join(net, "a", viaServer(net, "a"), browser("a"));
   net.runFor(5000);
-  const size_t settled = net.outputs<ServerSend>("a").size();
+  const size_t settled = net.routeOutputs<RouteSend>("a", kPeerServerRoute).size();
   net.runFor(60'000);
-  const size_t perSecond = (net.outputs<ServerSend>("a").size() - settled) / 60;
+  const size_t perSecond = (net.routeOutputs<RouteSend>("a", kPeerServerRoute).size() - settled) / 60;
   EXPECT_LE(perSecond, 8u + 1u) << "announces through the server are rationed";
   EXPECT_LE(settled, 32u + 5 * 8u + 5u);
   std::printf("1,000 ids under the tag: %zu server messages a second\n", perSecond);

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "support/simulated_network.h"
+#include "support/peer_view.h"
 
 using namespace pc;
 using namespace pcsim;
@@ -36,8 +37,8 @@ TEST(DialRule, SimultaneousDiscoveryMakesOneConnection) {
   net.start("bob");
   net.start("alice");
   net.runFor(5);  // the announces are delivered at t=5
-  EXPECT_EQ(net.kernel("alice").peers().size(), 1u);
-  EXPECT_EQ(net.kernel("bob").peers().size(), 1u);
+  EXPECT_EQ(net.kernel("alice").knownPeerCount(), 1u);
+  EXPECT_EQ(net.kernel("bob").knownPeerCount(), 1u);
   net.runFor(5000);
 
   EXPECT_EQ(allOpens(net, true), 1u) << "exactly one side dials";
@@ -47,8 +48,8 @@ TEST(DialRule, SimultaneousDiscoveryMakesOneConnection) {
   EXPECT_EQ(net.openConnections(), 1u);
   for (const auto& [self, other] : {std::pair{"alice", "bob"}, std::pair{"bob", "alice"}}) {
     SCOPED_TRACE(self);
-    const pc::PeerRecord* p = net.kernel(self).peers().find(other);
-    ASSERT_NE(p, nullptr);
+    const std::optional<pcsim::PeerView> p = pcsim::peerOf(net.kernel(self), other);
+    ASSERT_TRUE(p);
     EXPECT_EQ(p->state, pc::PeerState::Connected);
     EXPECT_EQ(net.kernel(self).connectedPeerCount(), 1u);
     auto connected = net.outputs<pc::PeerConnected>(self);
@@ -56,8 +57,8 @@ TEST(DialRule, SimultaneousDiscoveryMakesOneConnection) {
     EXPECT_EQ(connected[0].second.peerId, other);
     EXPECT_TRUE(net.outputs<pc::PeerDisconnected>(self).empty());
   }
-  EXPECT_TRUE(net.kernel("alice").peers().find("bob")->initiator);
-  EXPECT_FALSE(net.kernel("bob").peers().find("alice")->initiator);
+  EXPECT_TRUE(pcsim::peerOf(net.kernel("alice"), "bob")->initiator);
+  EXPECT_FALSE(pcsim::peerOf(net.kernel("bob"), "alice")->initiator);
 }
 
 TEST(DialRule, OneConnectionWhateverTheSignalTiming) {
@@ -139,7 +140,7 @@ TEST(DialRule, RestartedPeerIsRedialledDespiteAStaleAnnounce) {
     s.room = "default";
     s.from = "b";
     s.incarnation = incarnation;
-    a.handleSignal(signalText(s, now), now);
+    a.handleRouteMessage(pcsim::kBroadcastRoute, signalText(s, now), now);
   };
   auto drain = [&a] {
     std::vector<Output> out;
@@ -160,15 +161,15 @@ TEST(DialRule, RestartedPeerIsRedialledDespiteAStaleAnnounce) {
   send(SignalType::Leave, 1, 10);  // b's leave overtook its announce
   send(SignalType::Announce, 1, 20);
   EXPECT_EQ(opens(drain()), 1) << "a dials b, which is no longer there";
-  ASSERT_EQ(a.peers().find("b")->state, PeerState::Connecting);
+  ASSERT_EQ(pcsim::peerOf(a, "b")->state, PeerState::Connecting);
 
   send(SignalType::Announce, 2, 500);  // b starts again
   std::vector<Output> out = drain();
   EXPECT_EQ(closes(out), 1) << "the dead attempt is closed";
   EXPECT_EQ(opens(out), 1) << "and b is dialled again at once, not after the connect timeout";
-  EXPECT_EQ(a.peers().find("b")->incarnation, 2u);
+  EXPECT_EQ(pcsim::peerOf(a, "b")->incarnation, 2u);
 
   send(SignalType::Leave, 1, 600);  // a stale leave from b's first run
   EXPECT_EQ(closes(drain()), 0);
-  EXPECT_EQ(a.peers().find("b")->state, PeerState::Connecting);
+  EXPECT_EQ(pcsim::peerOf(a, "b")->state, PeerState::Connecting);
 }

@@ -8,20 +8,13 @@
 #include <nlohmann/json.hpp>
 
 #include "signaling/signal_codec.h"
+#include "support/peer_view.h"
 #include "support/room_nodes.h"
 #include "support/simulated_network.h"
 #include "wire/frame_codec.h"
 
 using namespace pc;
 using namespace pcsim;
-
-namespace {
-
-std::string relayed(const std::string& from, const std::string& to, const std::string& payload) {
-  return nlohmann::json{{"type", "OFFER"}, {"dst", serverId(to)}, {"payload", payload}, {"src", serverId(from)}}.dump();
-}
-
-}  // namespace
 
 // Finding 11: any client could register "<tag>.b.1", which was read as b; a
 // forged announce with the largest incarnation then made a drop its live
@@ -32,7 +25,7 @@ TEST(Identity, AnImpostorServerIdCannotTearDownOrReplaceALivePeer) {
   for (const char* id : {"a", "b"}) join(net, id, viaServer(net, id), browser(id));
   ASSERT_TRUE(net.runUntil([&] { return net.meshAmong({"a", "b"}); }, 10'000));
   net.runFor(11'000);  // a has listed the room since
-  const uint64_t incarnation = net.kernel("a").peers().find("b")->incarnation;
+  const uint64_t incarnation = pcsim::peerOf(net.kernel("a"), "b")->incarnation;
 
   const uint64_t evil = net.rawConnect(0, serverId("b") + ".1", "evil-token");
   const Millis attackEnds = net.now() + 60'000;
@@ -47,8 +40,8 @@ TEST(Identity, AnImpostorServerIdCannotTearDownOrReplaceALivePeer) {
   }
   EXPECT_TRUE(net.meshAmong({"a", "b"})) << "a kept b for the whole minute";
   EXPECT_TRUE(net.outputs<PeerDisconnected>("a").empty());
-  EXPECT_EQ(net.kernel("a").peers().find("b")->incarnation, incarnation);
-  EXPECT_EQ(net.kernel("a").peers().find("b")->serverId, serverId("b"));
+  EXPECT_EQ(pcsim::peerOf(net.kernel("a"), "b")->incarnation, incarnation);
+  EXPECT_EQ(pcsim::peerOf(net.kernel("a"), "b")->serverId, serverId("b"));
   EXPECT_GT(net.kernel("a").counters().shadowedSignals, 0u) << "b.1 was refused as long as b is registered";
 }
 
@@ -61,7 +54,7 @@ TEST(Identity, IncarnationsAndSendTimesAreBoundedByTheClock) {
   net.start("a");
   net.runFor(5 * 60'000);
   auto feed = [&](Signal s, Millis sentAt) {
-    net.input("a", [&](NodeKernel& k, Millis now) { k.handleSignal(signalText(s, sentAt), now); });
+    net.input("a", [&](NodeKernel& k, Millis now) { k.handleRouteMessage(pcsim::kBroadcastRoute, signalText(s, sentAt), now); });
   };
   const uint64_t now = static_cast<uint64_t>(net.now());
   uint64_t rejected = net.kernel("a").counters().rejectedSignals;
@@ -71,10 +64,10 @@ TEST(Identity, IncarnationsAndSendTimesAreBoundedByTheClock) {
   EXPECT_EQ(net.kernel("a").counters().rejectedSignals, ++rejected);
   feed(Signal{SignalType::Announce, "default", "ahead", "", "", 1}, net.now() + 2 * 60'000);
   EXPECT_EQ(net.kernel("a").counters().rejectedSignals, ++rejected);
-  for (const char* id : {"future", "old", "ahead"}) EXPECT_EQ(net.kernel("a").peers().find(id), nullptr) << id;
+  for (const char* id : {"future", "old", "ahead"}) EXPECT_EQ(pcsim::peerOf(net.kernel("a"), id), std::nullopt) << id;
   // Within the drift all is well.
   feed(Signal{SignalType::Announce, "default", "fine", "", "", now + 30'000}, net.now() - 30'000);
-  EXPECT_NE(net.kernel("a").peers().find("fine"), nullptr);
+  EXPECT_NE(pcsim::peerOf(net.kernel("a"), "fine"), std::nullopt);
   EXPECT_EQ(net.kernel("a").counters().rejectedSignals, rejected);
 }
 
@@ -92,19 +85,19 @@ TEST(Identity, SealedSignalsCannotBeReplayed) {
   ASSERT_FALSE(seen.empty());
 
   net.stop("b");
-  ASSERT_TRUE(net.runUntil([&] { return net.kernel("a").peers().find("b") == nullptr; }, net.now() + 10'000));
+  ASSERT_TRUE(net.runUntil([&] { return pcsim::peerOf(net.kernel("a"), "b") == std::nullopt; }, net.now() + 10'000));
   const size_t opened = net.outputs<OpenConnection>("a").size();
   const uint64_t rejectedBefore = net.kernel("a").counters().rejectedSignals;
   // At once: each was seen before, and is dropped.
   for (const std::string& text : seen) ASSERT_TRUE(net.injectServerMessage("a", text));
   net.runFor(5000);
-  EXPECT_EQ(net.kernel("a").peers().find("b"), nullptr) << "no replayed announce brought b back";
+  EXPECT_EQ(pcsim::peerOf(net.kernel("a"), "b"), std::nullopt) << "no replayed announce brought b back";
   EXPECT_EQ(net.outputs<OpenConnection>("a").size(), opened);
   // Later than the drift: refused as stale (and counted).
   net.runFor(70'000);
   for (const std::string& text : seen) ASSERT_TRUE(net.injectServerMessage("a", text));
   net.runFor(5000);
-  EXPECT_EQ(net.kernel("a").peers().find("b"), nullptr);
+  EXPECT_EQ(pcsim::peerOf(net.kernel("a"), "b"), std::nullopt);
   EXPECT_EQ(net.outputs<OpenConnection>("a").size(), opened);
   EXPECT_GE(net.kernel("a").counters().rejectedSignals, rejectedBefore + seen.size());
 }

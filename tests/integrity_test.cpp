@@ -160,6 +160,27 @@ TEST(Integrity, AWriteStampedFarAheadIsRefusedAndPinsNothing) {
   EXPECT_EQ(*net.kernel("a").state().get("k"), "\"a's next write\"");
 }
 
+// applyUpdate() takes an update "as if a peer had sent it": an Update with one
+// write too far ahead is one transaction, refused whole as a peer's is; a
+// sync response loses only that write.
+TEST(Integrity, AnAppliedUpdateObeysTheClockRuleAsAPeersDoes) {
+  SimulatedNetwork net;
+  net.addNode("a");
+  const Millis now = net.now();
+  const Stamp near{static_cast<uint64_t>(now), 0, 9}, far{static_cast<uint64_t>(now) + 120'000, 0, 9};
+  const std::vector<uint8_t> update = wire::encode(wire::Update{{Write{"ok", "1", near, 1}, Write{"far", "1", far, 2}}});
+  net.input("a", [&](NodeKernel& k, Millis t) { EXPECT_TRUE(k.applyUpdate(update.data(), update.size(), false, t).ok); });
+  EXPECT_FALSE(net.kernel("a").state().has("ok")) << "the whole transaction is refused";
+  EXPECT_FALSE(net.kernel("a").state().has("far"));
+  EXPECT_EQ(net.kernel("a").counters().futureWrites, 1u);
+  const std::vector<uint8_t> sync =
+      wire::encode(wire::SyncResponse{{}, {Write{"ok", "1", near, 1}, Write{"far", "1", far, 2}}});
+  net.input("a", [&](NodeKernel& k, Millis t) { EXPECT_TRUE(k.applyUpdate(sync.data(), sync.size(), false, t).ok); });
+  EXPECT_TRUE(net.kernel("a").state().has("ok"));
+  EXPECT_FALSE(net.kernel("a").state().has("far"));
+  EXPECT_EQ(net.kernel("a").counters().futureWrites, 2u);
+}
+
 // Finding 5: a counter of 2^32-1 wrapped the clock; the next local write to
 // the same key lost, and page and kernel disagreed.
 TEST(Integrity, AMaximalLogicalCounterNeverMakesALaterWriteLose) {

@@ -27,8 +27,8 @@ std::vector<Output> drain(NodeKernel& k) {
 std::vector<Signal> signalsIn(const std::vector<Output>& outputs) {
   std::vector<Signal> out;
   for (const Output& o : outputs) {
-    const auto* s = std::get_if<SendSignal>(&o);
-    if (!s) continue;
+    const auto* s = std::get_if<RouteSend>(&o);
+    if (!s || s->route != "broadcast-channel") continue;
     std::string error;
     std::optional<Signal> decoded = decodeSignal(s->text, &error);
     EXPECT_TRUE(decoded) << error;
@@ -201,7 +201,7 @@ TEST(Lifecycle, InvalidConfigRejected) {
   EXPECT_FALSE(NodeConfig::fromJson("[]", &error));
   EXPECT_FALSE(NodeConfig::fromJson("{", &error));
   EXPECT_FALSE(NodeConfig::fromJson(R"({"nodeId":"ok","replicaId":1,"unitsQueuedPerWorker":5})", &error));
-  EXPECT_EQ(error, "unitsQueuedPerWorker must be at most 4");
+  EXPECT_EQ(error, "unitsQueuedPerWorker must be an integer in 0..4");
   std::optional<NodeConfig> ok =
       NodeConfig::fromJson(R"({"nodeId":"ok","replicaId":5,"topology":"mesh","unitsQueuedPerWorker":1})", &error);
   ASSERT_TRUE(ok) << error;

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "support/simulated_network.h"
+#include "support/peer_view.h"
 #include "wire/frame_codec.h"
 
 using namespace pc;
@@ -59,7 +60,7 @@ TEST(Liveness, SilentPeerIsDroppedWithinTheTimeout) {
       // a dials b (the smaller id dials), so it keeps b to redial after a
       // backoff, unless b has been quiet for three announce intervals
       // already; either way it forgets b once b has stopped announcing.
-      const PeerRecord* kept = net.kernel("a").peers().find("b");
+      const std::optional<pcsim::PeerView> kept = pcsim::peerOf(net.kernel("a"), "b");
       if (kept) {
         EXPECT_EQ(kept->state, PeerState::Discovered);
         EXPECT_EQ(kept->failedDials, 1u);
@@ -69,7 +70,7 @@ TEST(Liveness, SilentPeerIsDroppedWithinTheTimeout) {
       ASSERT_FALSE(closes.empty());
       EXPECT_EQ(closes.back().second.peerId, "b");
       net.runFor(3 * 2000 + t.ping);  // three announce intervals with no announce from b
-      EXPECT_EQ(net.kernel("a").peers().find("b"), nullptr) << "a silent peer is forgotten";
+      EXPECT_EQ(pcsim::peerOf(net.kernel("a"), "b"), std::nullopt) << "a silent peer is forgotten";
     }
   }
 }
@@ -104,20 +105,20 @@ TEST(Liveness, ThrottledPeerThatAnswersPingsIsKept) {
   net.throttleTimers("b", 60000);
   const uint64_t bTimers = net.timerCalls("b");
   const uint64_t aTimers = net.timerCalls("a");
-  const uint64_t pongsBefore = net.kernel("b").peers().find("a")->stats.framesOut;
+  const uint64_t pongsBefore = pcsim::peerOf(net.kernel("b"), "a")->stats.framesOut;
   const Millis throttledAt = net.now();
   net.runFor(5 * 60000);
 
   EXPECT_LE(net.timerCalls("b") - bTimers, 5u) << "b really was throttled";
   EXPECT_GE(net.timerCalls("a") - aTimers, 250u) << "a's timers ran";
-  EXPECT_GE(net.kernel("b").peers().find("a")->stats.framesOut - pongsBefore, 250u) << "b answered a's pings";
+  EXPECT_GE(pcsim::peerOf(net.kernel("b"), "a")->stats.framesOut - pongsBefore, 250u) << "b answered a's pings";
   EXPECT_TRUE(net.outputs<PeerDisconnected>("a").empty()) << "a kept b";
   EXPECT_TRUE(net.outputs<PeerDisconnected>("b").empty()) << "b kept a";
-  EXPECT_EQ(net.kernel("a").peers().find("b")->state, PeerState::Connected);
-  EXPECT_EQ(net.kernel("b").peers().find("a")->state, PeerState::Connected);
-  EXPECT_GE(net.kernel("a").peers().find("b")->lastHeardAt, throttledAt + 5 * 60000 - 2000);
-  ASSERT_TRUE(net.kernel("a").peers().find("b")->rttMs.has_value());
-  EXPECT_LE(*net.kernel("a").peers().find("b")->rttMs, 100);
+  EXPECT_EQ(pcsim::peerOf(net.kernel("a"), "b")->state, PeerState::Connected);
+  EXPECT_EQ(pcsim::peerOf(net.kernel("b"), "a")->state, PeerState::Connected);
+  EXPECT_GE(pcsim::peerOf(net.kernel("a"), "b")->lastHeardAt, throttledAt + 5 * 60000 - 2000);
+  ASSERT_TRUE(pcsim::peerOf(net.kernel("a"), "b")->rttMs.has_value());
+  EXPECT_LE(*pcsim::peerOf(net.kernel("a"), "b")->rttMs, 100);
 
   // State still flows both ways.
   ASSERT_TRUE(net.write("a", "from-a", "1").ok);
@@ -155,7 +156,7 @@ TEST(Liveness, PeerThatLeavesIsDroppedAtOnce) {
   auto closes = net.outputs<CloseConnection>("a");
   ASSERT_EQ(closes.size(), 1u);
   EXPECT_EQ(closes[0].second.peerId, "bee");
-  EXPECT_EQ(net.kernel("a").peers().find("bee"), nullptr);
+  EXPECT_EQ(pcsim::peerOf(net.kernel("a"), "bee"), std::nullopt);
   auto own = net.outputs<PeerDisconnected>("bee");
   ASSERT_EQ(own.size(), 1u);
   EXPECT_EQ(own[0].second.peerId, "a");
@@ -174,17 +175,17 @@ TEST(Liveness, UnansweredDialTimesOut) {
   ghost.room = "default";
   ghost.from = "ghost";
   ghost.incarnation = 1;
-  net.input("a", [&](NodeKernel& k, Millis now) { k.handleSignal(signalText(ghost, now), now); });
+  net.input("a", [&](NodeKernel& k, Millis now) { k.handleRouteMessage(pcsim::kBroadcastRoute, signalText(ghost, now), now); });
   const Millis dialedAt = net.now();
-  ASSERT_NE(net.kernel("a").peers().find("ghost"), nullptr);
-  EXPECT_EQ(net.kernel("a").peers().find("ghost")->state, PeerState::Connecting);
+  ASSERT_NE(pcsim::peerOf(net.kernel("a"), "ghost"), std::nullopt);
+  EXPECT_EQ(pcsim::peerOf(net.kernel("a"), "ghost")->state, PeerState::Connecting);
   ASSERT_TRUE(net.kernel("a").pollTimeout().has_value());
   EXPECT_LE(*net.kernel("a").pollTimeout(), dialedAt + c.connectTimeoutMs);
 
   net.runUntil(dialedAt + c.connectTimeoutMs - 1);
-  EXPECT_NE(net.kernel("a").peers().find("ghost"), nullptr) << "not before the timeout";
+  EXPECT_NE(pcsim::peerOf(net.kernel("a"), "ghost"), std::nullopt) << "not before the timeout";
   net.runUntil(dialedAt + c.connectTimeoutMs);
-  EXPECT_EQ(net.kernel("a").peers().find("ghost"), nullptr);
+  EXPECT_EQ(pcsim::peerOf(net.kernel("a"), "ghost"), std::nullopt);
   auto closes = net.outputs<CloseConnection>("a");
   ASSERT_EQ(closes.size(), 1u);
   EXPECT_EQ(closes[0].second.peerId, "ghost");
@@ -208,7 +209,7 @@ TEST(Liveness, TwoThrottledPeersKeepEachOther) {
     net.runFor(10 * 60'000);
     EXPECT_TRUE(net.outputs<PeerDisconnected>("a").empty()) << "a kept b";
     EXPECT_TRUE(net.outputs<PeerDisconnected>("b").empty()) << "b kept a";
-    EXPECT_EQ(net.kernel("a").peers().find("b")->state, PeerState::Connected);
+    EXPECT_EQ(pcsim::peerOf(net.kernel("a"), "b")->state, PeerState::Connected);
     ASSERT_TRUE(net.write("a", "still", "1").ok);
     net.runFor(1000);
     EXPECT_NE(net.kernel("b").state().get("still"), nullptr) << "state still flows";
@@ -239,14 +240,14 @@ TEST(Liveness, ATabStalledRightAfterPingingKeepsItsPeer) {
     SimulatedNetwork net;
     ASSERT_TRUE(net.startMesh({"a", "b"}));
     net.runFor(2000);
-    const Millis pingedBefore = net.kernel("a").peers().find("b")->lastPingAt;
-    ASSERT_TRUE(net.runUntil([&] { return net.kernel("a").peers().find("b")->lastPingAt > pingedBefore; }, net.now() + 2000));
+    const Millis pingedBefore = pcsim::peerOf(net.kernel("a"), "b")->lastPingAt;
+    ASSERT_TRUE(net.runUntil([&] { return pcsim::peerOf(net.kernel("a"), "b")->lastPingAt > pingedBefore; }, net.now() + 2000));
     net.stall("a", stall);
     net.runFor(20'000);
     EXPECT_TRUE(net.outputs<PeerDisconnected>("a").empty()) << "a kept b";
     EXPECT_TRUE(net.outputs<PeerDisconnected>("b").empty()) << "b kept a";
-    ASSERT_NE(net.kernel("a").peers().find("b"), nullptr);
-    EXPECT_EQ(net.kernel("a").peers().find("b")->state, PeerState::Connected);
+    ASSERT_NE(pcsim::peerOf(net.kernel("a"), "b"), std::nullopt);
+    EXPECT_EQ(pcsim::peerOf(net.kernel("a"), "b")->state, PeerState::Connected);
   }
 }
 
@@ -270,8 +271,8 @@ TEST(Liveness, AStalledTabStillDropsAPeerThatDiedMeanwhile) {
   SimulatedNetwork net;
   ASSERT_TRUE(net.startMesh({"a", "b"}));
   net.runFor(2000);
-  const Millis pingedBefore = net.kernel("a").peers().find("b")->lastPingAt;
-  ASSERT_TRUE(net.runUntil([&] { return net.kernel("a").peers().find("b")->lastPingAt > pingedBefore; }, net.now() + 2000));
+  const Millis pingedBefore = pcsim::peerOf(net.kernel("a"), "b")->lastPingAt;
+  ASSERT_TRUE(net.runUntil([&] { return pcsim::peerOf(net.kernel("a"), "b")->lastPingAt > pingedBefore; }, net.now() + 2000));
   const Millis diedAt = net.now();
   net.crash("b", CrashMode::Silent);
   net.stall("a", 3500);
@@ -358,7 +359,7 @@ TEST(Liveness, FailedConnectionsAreRedialledWithExponentialBackoffAndJitter) {
     announce.incarnation = 1;
     std::vector<Millis> dials;
     for (Millis t = 0; t <= 120'000; t += 10) {
-      a.handleSignal(pcsim::signalText(announce, t), t);  // b keeps announcing
+      a.handleRouteMessage(pcsim::kBroadcastRoute, pcsim::signalText(announce, t), t);  // b keeps announcing
       if (auto wake = a.pollTimeout(); wake && *wake <= t) a.handleTimeout(t);
       while (auto o = a.pollOutput())
         if (auto* open = std::get_if<OpenConnection>(&*o); open && open->initiator) dials.push_back(t);

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "support/simulated_network.h"
+#include "support/peer_view.h"
 #include "wire/frame_codec.h"
 
 using namespace pc;
@@ -62,10 +63,10 @@ TEST(Messaging, SendToPeerAndBroadcast) {
   ASSERT_EQ(atA.size(), 1u);
   EXPECT_EQ(atA[0].second.peerId, "c");
   EXPECT_TRUE(net.outputs<MessageReceived>("c").empty()) << "a broadcast does not come back";
-  EXPECT_EQ(net.kernel("b").peers().find("a")->stats.messagesIn, 1u);
-  EXPECT_EQ(net.kernel("a").peers().find("b")->stats.messagesOut, 1u);
-  EXPECT_EQ(net.kernel("c").peers().find("a")->stats.messagesOut, 1u);
-  EXPECT_EQ(net.kernel("c").peers().find("b")->stats.messagesOut, 1u);
+  EXPECT_EQ(pcsim::peerOf(net.kernel("b"), "a")->stats.messagesIn, 1u);
+  EXPECT_EQ(pcsim::peerOf(net.kernel("a"), "b")->stats.messagesOut, 1u);
+  EXPECT_EQ(pcsim::peerOf(net.kernel("c"), "a")->stats.messagesOut, 1u);
+  EXPECT_EQ(pcsim::peerOf(net.kernel("c"), "b")->stats.messagesOut, 1u);
   EXPECT_EQ(net.kernel("a").state().size(), 0u) << "messages are not state";
 
   EXPECT_FALSE(send("a", "nobody", "1").ok);
@@ -115,7 +116,7 @@ TEST(Messaging, BinaryMessagesArriveByteExact) {
   EXPECT_GE(fragments, 2 * (big.size() / net.kernel("a").config().maxChannelMessageBytes));
   EXPECT_EQ(net.oversizeFrames(), 0u);
   EXPECT_EQ(net.kernel("b").counters().rejectedFrames, 0u);
-  EXPECT_EQ(net.kernel("b").peers().find("a")->stats.messagesIn, 6u);
+  EXPECT_EQ(pcsim::peerOf(net.kernel("b"), "a")->stats.messagesIn, 6u);
 }
 
 TEST(Messaging, UnreliableMessagesArriveWhenTheChannelDeliversThem) {
@@ -158,7 +159,7 @@ TEST(Messaging, UnreliableMessagesArriveWhenTheChannelDeliversThem) {
   EXPECT_EQ(distinct.size(), order.size()) << "none twice";
   EXPECT_FALSE(std::is_sorted(order.begin(), order.end())) << "some overtook others";
   EXPECT_EQ(net.kernel("b").counters().rejectedFrames, 0u) << net.kernel("b").counters().lastRejection;
-  EXPECT_EQ(net.kernel("b").peers().find("a")->stats.messagesIn, order.size());
+  EXPECT_EQ(pcsim::peerOf(net.kernel("b"), "a")->stats.messagesIn, order.size());
 
   // A lossless unreliable channel delivers everything; broadcasts too.
   NetworkOptions lossless;
@@ -234,7 +235,7 @@ TEST(Messaging, TheUnreliableChannelCarriesOnlyMessages) {
       wire::encode(wire::Auth{"proof"}),
       wire::fragment(wire::encode(wire::AppMessage{"\"piece\""}), 9, 4)[0],
   };
-  const size_t framesOut = net.kernel("b").peers().find("a")->stats.framesOut;
+  const size_t framesOut = pcsim::peerOf(net.kernel("b"), "a")->stats.framesOut;
   for (const auto& bytes : notMessages) {
     const uint64_t before = net.kernel("b").counters().rejectedFrames;
     deliver(bytes, true);
@@ -245,7 +246,7 @@ TEST(Messaging, TheUnreliableChannelCarriesOnlyMessages) {
   EXPECT_FALSE(net.kernel("b").state().has("evil"));
   EXPECT_TRUE(net.outputs<PresenceChanged>("b").empty());
   EXPECT_TRUE(net.outputs<StateChanged>("b").empty());
-  EXPECT_EQ(net.kernel("b").peers().find("a")->stats.framesOut, framesOut) << "no Pong, no SyncResponse";
+  EXPECT_EQ(pcsim::peerOf(net.kernel("b"), "a")->stats.framesOut, framesOut) << "no Pong, no SyncResponse";
 
   // Messages are what it is for; the same frames are fine on the reliable one.
   deliver(wire::encode(wire::AppMessage{"\"ok\""}), true);
@@ -276,7 +277,7 @@ TEST(Messaging, AnUnreliableMessageThatOvertakesTheHandshakeIsLostQuietly) {
   net.start("a");
   net.start("b");
   auto connected = [&](const std::string& x, const std::string& y) {
-    const PeerRecord* p = net.kernel(x).peers().find(y);
+    const std::optional<pcsim::PeerView> p = pcsim::peerOf(net.kernel(x), y);
     return p && p->state == PeerState::Connected;
   };
   ASSERT_TRUE(net.runUntil([&] { return connected("b", "a"); }, 5000));
@@ -292,5 +293,5 @@ TEST(Messaging, AnUnreliableMessageThatOvertakesTheHandshakeIsLostQuietly) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].second.payload, "\"in time\"");
   EXPECT_EQ(net.kernel("a").counters().rejectedFrames, 0u) << net.kernel("a").counters().lastRejection;
-  EXPECT_EQ(net.kernel("a").peers().find("b")->stats.rejected, 0u);
+  EXPECT_EQ(pcsim::peerOf(net.kernel("a"), "b")->stats.rejected, 0u);
 }

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "signaling/signal_codec.h"
+#include "support/peer_view.h"
 #include "support/room_nodes.h"
 #include "support/simulated_network.h"
 #include "wire/frame_codec.h"
@@ -27,9 +28,17 @@ size_t countOutputs(const SimulatedNetwork& net, const std::string& id, Pred pre
   return n;
 }
 
+// How many of `id`'s outputs of type T on the server route satisfy `pred`.
+template <typename T, typename Pred>
+size_t countServerOutputs(const SimulatedNetwork& net, const std::string& id, Pred pred) {
+  size_t n = 0;
+  for (const auto& [at, o] : net.routeOutputs<T>(id, kPeerServerRoute)) n += pred(at, o);
+  return n;
+}
+
 // The HEARTBEATs a node handed its host.
 size_t heartbeats(const SimulatedNetwork& net, const std::string& id) {
-  return countOutputs<ServerSend>(net, id, [](Millis, const ServerSend& s) {
+  return countServerOutputs<RouteSend>(net, id, [](Millis, const RouteSend& s) {
     return s.text.find("\"HEARTBEAT\"") != std::string::npos;
   });
 }
@@ -65,9 +74,9 @@ TEST(PeerServer, NodesInSeparateBrowsersMeetOnlyThroughTheServer) {
     EXPECT_TRUE(k.serverLink().registered()) << id;
     EXPECT_EQ(k.serverLink().serverId(), serverId(id));
     EXPECT_EQ(k.counters().rejectedSignals, 0u) << id << ": " << k.counters().lastRejection;
-    for (const auto& [peerId, peer] : k.peers()) {
-      EXPECT_FALSE(peer.viaLocal) << id << " heard " << peerId << " in another browser";
-      EXPECT_EQ(peer.serverId, serverId(peerId));
+    for (const auto& [peerId, peer] : k.discovery().peers()) {
+      EXPECT_EQ(k.discovery().addressOn(peer, kBroadcastRoute), "") << id << " heard " << peerId << " in another browser";
+      EXPECT_EQ(k.discovery().addressOn(peer, kPeerServerRoute), serverId(peerId));
     }
     for (const auto& p : k.describePeers()) EXPECT_EQ(p["signaling"], "peerjs-server");
     // One connection per pair, made once.
@@ -94,7 +103,7 @@ TEST(PeerServer, SeparateBrowsersWithoutAServerNeverMeet) {
   for (const char* id : {"a", "b", "c"}) join(net, id, NodeConfig{}, browser(id));
   net.runFor(20'000);
   EXPECT_EQ(net.openConnections(), 0u);
-  for (const char* id : {"a", "b", "c"}) EXPECT_EQ(net.kernel(id).peers().size(), 0u);
+  for (const char* id : {"a", "b", "c"}) EXPECT_EQ(net.kernel(id).knownPeerCount(), 0u);
 }
 
 TEST(PeerServer, ALateJoinerListsTheRoomAndConnectsToItsMembers) {
@@ -114,11 +123,11 @@ TEST(PeerServer, ALateJoinerListsTheRoomAndConnectsToItsMembers) {
   ASSERT_TRUE(net.runUntil([&] { return net.meshAmong({"a", "b", "c"}); }, registered + 1000))
       << "c connects within a second of registering, long before anyone's next listing";
   EXPECT_EQ(roomMembers(net, "c"), 2u);
-  EXPECT_EQ(countOutputs<ServerList>(net, "c", [](Millis, const ServerList&) { return true; }), 1u);
+  EXPECT_EQ(countServerOutputs<RouteList>(net, "c", [](Millis, const RouteList&) { return true; }), 1u);
   // It announced to each member it listed, by its server id.
   for (const char* member : {"a", "b"}) {
-    EXPECT_EQ(countOutputs<ServerSend>(net, "c",
-                                       [&](Millis, const ServerSend& s) {
+    EXPECT_EQ(countServerOutputs<RouteSend>(net, "c",
+                                       [&](Millis, const RouteSend& s) {
                                          nlohmann::json m = nlohmann::json::parse(s.text);
                                          return m["type"] == "OFFER" && m["dst"] == serverId(member) &&
                                                 m["payload"].get<std::string>().find("\"announce\"") !=
@@ -168,14 +177,14 @@ TEST(PeerServer, OtherRoomsOnTheSameServerNeverConnectNorSeeState) {
   EXPECT_EQ(net.openConnections(), 2u);
   EXPECT_TRUE(net.meshAmong({"a", "b"}));
   EXPECT_TRUE(net.meshAmong({"x", "y"}));
-  EXPECT_EQ(net.kernel("z").peers().size(), 0u);
+  EXPECT_EQ(net.kernel("z").knownPeerCount(), 0u);
   const std::map<std::string, std::vector<std::string>> rooms = {
       {"a", {"b"}}, {"b", {"a"}}, {"x", {"y"}}, {"y", {"x"}}, {"z", {}}};
   for (const auto& [id, mates] : rooms) {
     auto mate = [&, &mates = mates](const std::string& peer) {
       return std::find(mates.begin(), mates.end(), peer) != mates.end();
     };
-    for (const auto& [peerId, peer] : net.kernel(id).peers()) EXPECT_TRUE(mate(peerId)) << id << " knows " << peerId;
+    for (const auto& [peerId, peer] : net.kernel(id).discovery().peers()) EXPECT_TRUE(mate(peerId)) << id << " knows " << peerId;
     EXPECT_EQ(countOutputs<OpenConnection>(net, id, [&](Millis, const OpenConnection& o) { return !mate(o.peerId); }), 0u)
         << id;
     EXPECT_EQ(countOutputs<StateChanged>(net, id,
@@ -271,8 +280,8 @@ TEST(PeerServer, HeartbeatsKeepTheRegistrationAlive) {
       registeredAt = at;
       break;
     }
-  EXPECT_EQ(countOutputs<ServerSend>(net, "a",
-                                     [&](Millis at, const ServerSend& s) {
+  EXPECT_EQ(countServerOutputs<RouteSend>(net, "a",
+                                     [&](Millis at, const RouteSend& s) {
                                        return at < registeredAt && s.text.find("HEARTBEAT") != std::string::npos;
                                      }),
             0u);
@@ -316,7 +325,7 @@ TEST(PeerServer, ServerRestartKeepsConnectionsThenNodesReRegisterAndResync) {
 
   // Meanwhile the link retried with growing delays, capped near reconnectMaxMs.
   std::vector<Millis> attempts;
-  for (const auto& [at, c] : net.outputs<ServerConnect>("a"))
+  for (const auto& [at, c] : net.routeOutputs<RouteOpen>("a", kPeerServerRoute))
     if (at > killedAt) attempts.push_back(at);
   ASSERT_GE(attempts.size(), 5u);
   EXPECT_LE(attempts.size(), 15u) << "backoff, not a retry storm";
@@ -381,9 +390,9 @@ TEST(PeerServer, IdTakenRegistersUnderANewIdAndStillConnects) {
   EXPECT_EQ(net.kernel("b").serverLink().serverId(), serverId("b") + ".1");
   EXPECT_TRUE(net.kernel("b").serverLink().registered());
   EXPECT_EQ(net.registeredIds(0), (std::vector<std::string>{serverId("a"), serverId("b") + ".1"}));
-  EXPECT_EQ(net.kernel("a").peers().find("b")->serverId, serverId("b") + ".1");
+  EXPECT_EQ(pcsim::peerOf(net.kernel("a"), "b")->serverId, serverId("b") + ".1");
   // The new socket was asked for at once, not after a backoff.
-  auto connects = net.outputs<ServerConnect>("b");
+  auto connects = net.routeOutputs<RouteOpen>("b", kPeerServerRoute);
   ASSERT_EQ(connects.size(), 2u);
   EXPECT_NE(connects[1].second.url.find("id=" + serverId("b") + ".1&"), std::string::npos) << connects[1].second.url;
   Millis idTakenAt = 0;
@@ -426,9 +435,9 @@ TEST(PeerServer, SilentReplacementCountsAsRegisteredAfterTheGraceAndStaysReachab
   EXPECT_EQ(registeredAt - openedAt, net.kernel("b").config().peerServer->openGraceMs)
       << "registered when the grace ran out";
   EXPECT_EQ(net.kernel("b").serverLink().serverId(), serverId("b"));
-  EXPECT_EQ(net.outputs<ServerConnect>("b").back().second.url, net.outputs<ServerConnect>("b").front().second.url);
+  EXPECT_EQ(net.routeOutputs<RouteOpen>("b", kPeerServerRoute).back().second.url, net.routeOutputs<RouteOpen>("b", kPeerServerRoute).front().second.url);
   // Registered, it lists and heartbeats again on the new socket.
-  EXPECT_EQ(countOutputs<ServerList>(net, "b", [&](Millis at, const ServerList&) { return at == registeredAt; }), 1u);
+  EXPECT_EQ(countServerOutputs<RouteList>(net, "b", [&](Millis at, const RouteList&) { return at == registeredAt; }), 1u);
   uint64_t beatsBefore = beatsAtServer(net, serverId("b"));
   net.runFor(11'000);
   EXPECT_GE(beatsAtServer(net, serverId("b")), beatsBefore + 2);
@@ -436,7 +445,7 @@ TEST(PeerServer, SilentReplacementCountsAsRegisteredAfterTheGraceAndStaysReachab
   // And others reach it: a newcomer's announce to 5eed.b gets to the new socket.
   join(net, "c", viaServer(net, "c"), browser("c"));
   ASSERT_TRUE(net.runUntil([&] { return net.meshAmong({"a", "b", "c"}); }, net.now() + 10'000));
-  EXPECT_EQ(net.kernel("b").peers().find("c")->serverId, serverId("c"));
+  EXPECT_EQ(pcsim::peerOf(net.kernel("b"), "c")->serverId, serverId("c"));
   EXPECT_TRUE(net.meshAmong({"a", "b"})) << "the replacement touched no data channel";
   EXPECT_EQ(net.hostErrors(), 0u);
 }
@@ -458,7 +467,7 @@ TEST(PeerServer, ExpireForAStaleListedIdDoesNoHarm) {
   EXPECT_GE(net.serverStats(0).expires, 1u);
   net.runFor(100);
   EXPECT_EQ(roomMembers(net, "a"), 1u) << "the expired id left the directory";
-  EXPECT_EQ(net.kernel("a").peers().find("ghost"), nullptr);
+  EXPECT_EQ(pcsim::peerOf(net.kernel("a"), "ghost"), std::nullopt);
   EXPECT_TRUE(net.meshAmong({"a", "b"}));
   EXPECT_EQ(net.kernel("a").counters().rejectedSignals, 0u) << net.kernel("a").counters().lastRejection;
 
@@ -482,7 +491,7 @@ TEST(PeerServer, ASignalWhoseSenderDiffersFromTheServerStampIsRejected) {
   ASSERT_TRUE(net.runUntil([&] { return net.meshAmong({"a", "b"}); }, 10'000));
   net.runFor(1000);
   const uint64_t before = net.kernel("a").counters().rejectedSignals;
-  const uint64_t incarnation = net.kernel("a").peers().find("b")->incarnation;
+  const uint64_t incarnation = pcsim::peerOf(net.kernel("a"), "b")->incarnation;
 
   // evil, a member of the room on the server, writes envelopes as if from b:
   // a later incarnation of b (which would make a drop b) and a leave.
@@ -505,10 +514,10 @@ TEST(PeerServer, ASignalWhoseSenderDiffersFromTheServerStampIsRejected) {
   EXPECT_EQ(net.kernel("a").counters().rejectedSignals, before + 3);
   EXPECT_TRUE(net.meshAmong({"a", "b"})) << "the forged restart and leave were not believed";
   EXPECT_TRUE(net.outputs<PeerDisconnected>("a").empty());
-  EXPECT_EQ(net.kernel("a").peers().find("b")->incarnation, incarnation);
-  EXPECT_EQ(net.kernel("a").peers().find("mallory"), nullptr);
-  EXPECT_EQ(net.kernel("a").peers().find("evil"), nullptr);
-  EXPECT_EQ(net.kernel("a").peers().find("b")->serverId, serverId("b"));
+  EXPECT_EQ(pcsim::peerOf(net.kernel("a"), "b")->incarnation, incarnation);
+  EXPECT_EQ(pcsim::peerOf(net.kernel("a"), "mallory"), std::nullopt);
+  EXPECT_EQ(pcsim::peerOf(net.kernel("a"), "evil"), std::nullopt);
+  EXPECT_EQ(pcsim::peerOf(net.kernel("a"), "b")->serverId, serverId("b"));
 }
 
 TEST(PeerServer, MalformedServerMessagesAreCountedAndChangeNothing) {
@@ -557,14 +566,14 @@ TEST(PeerServer, MalformedServerMessagesAreCountedAndChangeNothing) {
   // room's directory as it was; ids that are not of this room are skipped.
   for (const std::string& body : std::vector<std::string>{"not json", "{}", "\"5eed.b\"", "", std::string(200 * 1024, '[')}) {
     const uint64_t rejected = net.kernel("a").counters().rejectedSignals;
-    net.input("a", [&](NodeKernel& k, Millis now) { k.handleServerPeers(true, body, now); });
+    net.input("a", [&](NodeKernel& k, Millis now) { k.handleRouteListing(kPeerServerRoute, true, body, now); });
     EXPECT_EQ(net.kernel("a").counters().rejectedSignals, rejected + 1) << body.substr(0, 40);
     EXPECT_EQ(roomMembers(net, "a"), 1u) << body.substr(0, 40);
   }
   {
     const uint64_t rejected = net.kernel("a").counters().rejectedSignals;
     net.input("a", [&](NodeKernel& k, Millis now) {
-      k.handleServerPeers(true, R"(["5eed.b", 7, null, "5eed.a", "0bed.x", "5eed.b.x", "5eed.", "5eed.bad id", "5eed.c.2"])", now);
+      k.handleRouteListing(kPeerServerRoute, true, R"(["5eed.b", 7, null, "5eed.a", "0bed.x", "5eed.b.x", "5eed.", "5eed.bad id", "5eed.c.2"])", now);
     });
     EXPECT_EQ(net.kernel("a").counters().rejectedSignals, rejected);
     EXPECT_EQ(roomMembers(net, "a"), 2u) << "b, and c under its second id";
@@ -633,7 +642,7 @@ TEST(PeerServer, AReloadedPageWhoseOldSocketLingersComesBackUnderANewId) {
   net.runFor(30'000);
   EXPECT_FALSE(net.meshAmong({"a", "b"}));
   ASSERT_TRUE(net.runUntil([&] { return net.meshAmong({"a", "b"}); }, net.now() + 120'000));
-  EXPECT_EQ(net.kernel("a").peers().find("b")->serverId, serverId("b") + ".1");
+  EXPECT_EQ(pcsim::peerOf(net.kernel("a"), "b")->serverId, serverId("b") + ".1");
   net.runFor(500);
   EXPECT_EQ(valueAt(net, "b", "kept"), std::optional<std::string>("1")) << "the new page synced from a";
   net.runFor(120'000);
@@ -657,7 +666,7 @@ TEST(PeerServer, NodesOnDifferentServersMeetOnlyThroughASharedBrowser) {
   net.runFor(30'000);
   EXPECT_EQ(net.registeredIds(0), std::vector<std::string>{serverId("a")});
   EXPECT_EQ(net.registeredIds(1), (std::vector<std::string>{serverId("c"), serverId("b")}));
-  EXPECT_EQ(net.kernel("a").peers().find("b"), nullptr) << "no signaling path from a to b";
+  EXPECT_EQ(pcsim::peerOf(net.kernel("a"), "b"), std::nullopt) << "no signaling path from a to b";
   EXPECT_EQ(net.openConnections(), 2u);
   // State still reaches b through c.
   ASSERT_TRUE(net.write("a", "k", "1").ok);
@@ -677,15 +686,15 @@ TEST(PeerServer, AStoppedNodeLeavesAndComesBackWhenStartedAgain) {
 
   net.stop("b");
   // Its leave went to each member through the server, and it closed its socket.
-  size_t leaves = countOutputs<ServerSend>(net, "b", [](Millis, const ServerSend& s) {
+  size_t leaves = countServerOutputs<RouteSend>(net, "b", [](Millis, const RouteSend& s) {
     return s.text.find("\"LEAVE\"") != std::string::npos;
   });
   EXPECT_EQ(leaves, 2u);
-  EXPECT_EQ(countOutputs<ServerClose>(net, "b", [](Millis, const ServerClose&) { return true; }), 1u);
+  EXPECT_EQ(countServerOutputs<RouteClose>(net, "b", [](Millis, const RouteClose&) { return true; }), 1u);
   net.runFor(1000);
   EXPECT_EQ(net.registeredIds(0), (std::vector<std::string>{serverId("a"), serverId("c")}));
-  EXPECT_EQ(net.kernel("a").peers().find("b"), nullptr);
-  EXPECT_EQ(net.kernel("c").peers().find("b"), nullptr);
+  EXPECT_EQ(pcsim::peerOf(net.kernel("a"), "b"), std::nullopt);
+  EXPECT_EQ(pcsim::peerOf(net.kernel("c"), "b"), std::nullopt);
   ASSERT_TRUE(net.write("a", "while-stopped", "1").ok);
 
   net.runFor(5000);

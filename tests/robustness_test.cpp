@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "support/simulated_network.h"
+#include "rules/app_rules.h"
+#include "support/peer_view.h"
 #include "wire/byte_codec.h"
 #include "wire/frame_codec.h"
 
@@ -88,14 +90,14 @@ TEST(Robustness, MalformedFramesAreCountedNotAppliedAndTheNodeKeepsWorking) {
     SCOPED_TRACE(bad.what);
     const NodeKernel& b = net.kernel("b");
     const uint64_t counted = b.counters().rejectedFrames;
-    const uint64_t perPeer = b.peers().find("a")->stats.rejected;
+    const uint64_t perPeer = pcsim::peerOf(b, "a")->stats.rejected;
     const size_t events = net.log("b").size();
     for (const auto& message : bad.messages)
       net.input("b", [&](NodeKernel& k, Millis now) { k.handleData("a", message.data(), message.size(), now); });
     EXPECT_EQ(b.counters().rejectedFrames, counted + 1);
-    ASSERT_NE(b.peers().find("a"), nullptr) << "a bad frame does not cost the connection";
-    EXPECT_EQ(b.peers().find("a")->stats.rejected, perPeer + 1);
-    EXPECT_EQ(b.peers().find("a")->state, PeerState::Connected);
+    ASSERT_NE(pcsim::peerOf(b, "a"), std::nullopt) << "a bad frame does not cost the connection";
+    EXPECT_EQ(pcsim::peerOf(b, "a")->stats.rejected, perPeer + 1);
+    EXPECT_EQ(pcsim::peerOf(b, "a")->state, PeerState::Connected);
     EXPECT_NE(b.counters().lastRejection.find("a"), std::string::npos) << b.counters().lastRejection;
     EXPECT_EQ(net.log("b").size(), events) << "no output at all: no StateChanged, no reply, no close";
     EXPECT_EQ(contents(b.state()), stateBefore) << "nothing of it applied";
@@ -121,8 +123,10 @@ TEST(Robustness, DataFromStrangersIsCounted) {
   net.input("a", [&](NodeKernel& k, Millis now) { k.handleData("stranger", update.data(), update.size(), now); });
   EXPECT_EQ(net.kernel("a").counters().rejectedFrames, 1u);
   EXPECT_FALSE(net.kernel("a").state().has("evil"));
-  EXPECT_EQ(net.kernel("a").peers().size(), 0u);
-  EXPECT_EQ(net.log("a").size(), 1u) << "only the start announce";
+  EXPECT_EQ(net.kernel("a").knownPeerCount(), 0u);
+  EXPECT_EQ(net.log("a").size(), 2u) << "only the start's: the BroadcastChannel opened, and the announce";
+  EXPECT_TRUE(std::holds_alternative<RouteOpen>(net.log("a")[0].output));
+  EXPECT_TRUE(std::holds_alternative<RouteSend>(net.log("a")[1].output));
 }
 
 TEST(Robustness, MalformedSignalsAreCounted) {
@@ -155,11 +159,11 @@ TEST(Robustness, MalformedSignalsAreCounted) {
     SCOPED_TRACE(what);
     const uint64_t before = net.kernel("a").counters().rejectedSignals;
     const size_t events = net.log("a").size();
-    net.input("a", [&](NodeKernel& k, Millis now) { k.handleSignal(text, now); });
+    net.input("a", [&](NodeKernel& k, Millis now) { k.handleRouteMessage(pcsim::kBroadcastRoute, text, now); });
     EXPECT_EQ(net.kernel("a").counters().rejectedSignals, before + 1);
     EXPECT_FALSE(net.kernel("a").counters().lastRejection.empty());
     EXPECT_EQ(net.log("a").size(), events);
-    EXPECT_EQ(net.kernel("a").peers().size(), 0u);
+    EXPECT_EQ(net.kernel("a").knownPeerCount(), 0u);
   }
 
   // Well-formed signals that are simply not for this node are no error.
@@ -169,9 +173,9 @@ TEST(Robustness, MalformedSignalsAreCounted) {
            Signal{SignalType::Announce, "default", "x", "someone-else", "", 1},
            Signal{SignalType::Announce, "default", "a", "", "", 1},
        })
-    net.input("a", [&](NodeKernel& k, Millis now) { k.handleSignal(signalText(s, now), now); });
+    net.input("a", [&](NodeKernel& k, Millis now) { k.handleRouteMessage(pcsim::kBroadcastRoute, signalText(s, now), now); });
   EXPECT_EQ(net.kernel("a").counters().rejectedSignals, before);
-  EXPECT_EQ(net.kernel("a").peers().size(), 0u);
+  EXPECT_EQ(net.kernel("a").knownPeerCount(), 0u);
   EXPECT_EQ(net.kernel("a").counters().rejectedFrames, 0u);
 
   // The node still finds peers.
@@ -185,7 +189,7 @@ TEST(Robustness, BadApplicationWritesAreRefused) {
   const size_t sent = net.outputs<SendData>("a").size();
   EXPECT_FALSE(net.write("a", "", "1").ok);
   EXPECT_FALSE(net.write("a", "k\xff", "1").ok);
-  EXPECT_FALSE(net.write("a", std::string(NodeKernel::kMaxKeyBytes + 1, 'k'), "1").ok);
+  EXPECT_FALSE(net.write("a", std::string(pc::rules::kMaxKeyBytes + 1, 'k'), "1").ok);
   EXPECT_FALSE(net.write("a", "k", "{not json").ok);
   EXPECT_FALSE(net.write("a", "k", "").ok);
   EXPECT_FALSE(net.commit("a", {{"fine", "1"}, {"k", "nope"}}).ok) << "one bad op refuses the whole batch";
@@ -193,5 +197,5 @@ TEST(Robustness, BadApplicationWritesAreRefused) {
   EXPECT_EQ(net.kernel("a").state().size(), 0u);
   EXPECT_EQ(net.outputs<SendData>("a").size(), sent) << "nothing was sent";
   EXPECT_TRUE(net.outputs<StateChanged>("a").empty());
-  EXPECT_TRUE(net.write("a", std::string(NodeKernel::kMaxKeyBytes, 'k'), "1").ok);
+  EXPECT_TRUE(net.write("a", std::string(pc::rules::kMaxKeyBytes, 'k'), "1").ok);
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "support/room_nodes.h"
+#include "support/peer_view.h"
 #include "support/simulated_network.h"
 #include "wire/frame_codec.h"
 
@@ -69,7 +70,7 @@ TEST(RoomPassword, SamePasswordConnectsAndStateSyncs) {
     EXPECT_EQ(net.kernel(id).counters().rejectedFrames, 0u) << net.kernel(id).counters().lastRejection;
     for (const auto& p : net.kernel(id).describePeers()) EXPECT_TRUE(p["passwordVerified"].get<bool>());
     // No signal leaves unsealed.
-    for (const auto& [at, s] : net.outputs<SendSignal>(id)) EXPECT_EQ(s.text.rfind("sealed1.", 0), 0u) << s.text;
+    for (const auto& [at, s] : net.routeOutputs<RouteSend>(id, kBroadcastRoute)) EXPECT_EQ(s.text.rfind("sealed1.", 0), 0u) << s.text;
     EXPECT_EQ(net.outputs<AuthenticatePeer>(id).size(), 2u) << "one proof request per peer";
   }
   // Each Hello carried a 16-byte challenge and each side sent one Auth.
@@ -102,7 +103,7 @@ TEST(RoomPassword, SamePasswordConnectsThroughTheServer) {
   // The server relays only sealed envelopes.
   size_t relayed = 0;
   for (const char* id : {"a", "b", "c"}) {
-    for (const auto& [at, s] : net.outputs<ServerSend>(id)) {
+    for (const auto& [at, s] : net.routeOutputs<RouteSend>(id, kPeerServerRoute)) {
       nlohmann::json m = nlohmann::json::parse(s.text);
       if (m["type"] == "HEARTBEAT") continue;
       ++relayed;
@@ -133,7 +134,7 @@ TEST(RoomPassword, AWrongPasswordNeverConnectsAndLearnsNothing) {
   net.runFor(30'000);
 
   const NodeKernel& x = net.kernel("x");
-  EXPECT_EQ(x.peers().size(), 0u);
+  EXPECT_EQ(x.knownPeerCount(), 0u);
   EXPECT_TRUE(net.outputs<OpenConnection>("x").empty());
   EXPECT_TRUE(net.outputs<PeerConnected>("x").empty());
   EXPECT_TRUE(net.outputs<MessageReceived>("x").empty());
@@ -142,7 +143,7 @@ TEST(RoomPassword, AWrongPasswordNeverConnectsAndLearnsNothing) {
   EXPECT_GT(x.counters().rejectedSignals, 0u);
   EXPECT_NE(x.counters().lastRejection.find("decrypt"), std::string::npos) << x.counters().lastRejection;
   for (const char* id : {"a", "b"}) {
-    EXPECT_EQ(net.kernel(id).peers().find("x"), nullptr) << id;
+    EXPECT_EQ(pcsim::peerOf(net.kernel(id), "x"), std::nullopt) << id;
     EXPECT_GT(net.kernel(id).counters().rejectedSignals, 0u) << id << " saw x's signals and refused them";
     EXPECT_FALSE(net.kernel(id).state().has("x-key")) << id;
     for (const auto& [at, s] : net.outputs<StateChanged>(id)) EXPECT_NE(s.origin, "x");
@@ -168,7 +169,7 @@ TEST(RoomPassword, ANodeWithoutAPasswordNeverConnectsToOneWith) {
   net.runFor(30'000);
 
   for (const char* id : {"a", "p"}) {
-    EXPECT_EQ(net.kernel(id).peers().size(), 0u) << id;
+    EXPECT_EQ(net.kernel(id).knownPeerCount(), 0u) << id;
     EXPECT_TRUE(net.outputs<OpenConnection>(id).empty()) << id;
     EXPECT_EQ(net.kernel(id).state().size(), 1u) << id;
     EXPECT_GT(net.kernel(id).counters().rejectedSignals, 0u) << id;
@@ -262,7 +263,7 @@ TEST(RoomPassword, APeerThatSendsABadProofIsDropped) {
       size_t closes = 0;
       for (const auto& [at, c] : net.outputs<CloseConnection>(id)) closes += c.peerId == m;
       EXPECT_GT(closes, 0u) << id << " closed the connection to m";
-      const PeerRecord* p = k.peers().find(m);
+      const std::optional<pcsim::PeerView> p = pcsim::peerOf(k, m);
       EXPECT_TRUE(!p || p->state != PeerState::Connected);
       if (m == "0m") {
         // m dialed: its proof came first and was found wrong.

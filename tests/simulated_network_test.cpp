@@ -17,7 +17,7 @@ std::string trace(const SimulatedNetwork& net) {
   for (const std::string& id : net.ids()) {
     for (const Logged& l : net.log(id)) {
       out << id << '@' << l.at << ':' << l.output.index();
-      if (const auto* s = std::get_if<pc::SendSignal>(&l.output)) out << ' ' << s->to << ' ' << s->text;
+      if (const auto* s = std::get_if<pc::RouteSend>(&l.output)) out << ' ' << s->route << ' ' << s->to << ' ' << s->text;
       if (const auto* d = std::get_if<pc::SendData>(&l.output)) out << ' ' << d->peerId << ' ' << d->bytes.size();
       out << '\n';
     }

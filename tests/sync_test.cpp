@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "support/simulated_network.h"
+#include "support/peer_view.h"
 #include "wire/frame_codec.h"
 
 using namespace pc;
@@ -217,12 +218,12 @@ TEST(LargeValues, OneMegabyteValueTravelsInFragments) {
   std::string value = "\"";
   for (int i = 0; i < (1 << 20); ++i) value.push_back(static_cast<char>('A' + rng.below(26)));
   value.push_back('"');
-  size_t framesBefore = net.kernel("a").peers().find("b")->stats.framesOut;
+  size_t framesBefore = pcsim::peerOf(net.kernel("a"), "b")->stats.framesOut;
   ASSERT_TRUE(net.write("a", "blob", value).ok);
   net.runFor(1000);
   ASSERT_TRUE(net.kernel("b").state().has("blob"));
   EXPECT_EQ(*net.kernel("b").state().get("blob"), value);
-  EXPECT_GE(net.kernel("a").peers().find("b")->stats.framesOut - framesBefore, 16u) << "sent as fragments";
+  EXPECT_GE(pcsim::peerOf(net.kernel("a"), "b")->stats.framesOut - framesBefore, 16u) << "sent as fragments";
   EXPECT_EQ(net.oversizeFrames(), 0u) << "no channel message above maxChannelMessageBytes";
   EXPECT_EQ(net.kernel("b").counters().rejectedFrames, 0u);
 

@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "fuzz_check.h"
+#include "support/peer_view.h"
 #include "support/simulated_network.h"
 #include "wire/byte_codec.h"
 #include "wire/fragment_assembler.h"
@@ -146,7 +147,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if ((ctl & 3) != 3 && (ctl & 3) != t) continue;
       const std::string node = kHonest[t];
       NodeKernel& k = net.kernel(node);
-      const PeerRecord* m = k.peers().find("m");
+      const std::optional<pcsim::PeerView> m = pcsim::peerOf(k, "m");
       if (!m || m->state != PeerState::Connected) continue;
       const wire::Limits limits{k.config().maxFrameBytes};
       Mirror& mirror = mirrors[node];

@@ -1,4 +1,5 @@
 #include "support/simulated_network.h"
+#include "support/peer_view.h"
 
 #include <algorithm>
 #include <cctype>
@@ -417,7 +418,9 @@ void SimulatedNetwork::handle(Node& n, const pc::Output& o) {
     return supplyEntropy(*n.kernel, wanted->bytes);
   }
 
-  if (const auto* s = std::get_if<pc::SendSignal>(&o)) {
+  if (const auto* routeSend = std::get_if<pc::RouteSend>(&o); routeSend && routeSend->route == kPeerServerRoute) {
+    hostSend(n, routeSend->text);
+  } else if (const auto* s = routeSend) {  // the BroadcastChannel
     if (!n.setup.localSignaling) return;
     for (const auto& m : nodes_) {
       if (m.get() == &n || m->crashed || (!s->to.empty() && s->to != m->id)) continue;
@@ -425,7 +428,7 @@ void SimulatedNetwork::handle(Node& n, const pc::Output& o) {
       Millis at = now_ + rng_.between(options_.signalDelayMin, options_.signalDelayMax);
       schedule(at, [this, to = m->id, text = s->text] {
         if (Node* r = live(to)) {
-          r->kernel->handleSignal(text, now_);
+          r->kernel->handleRouteMessage(kBroadcastRoute, text, now_);
           pump(to);
         }
       });
@@ -480,13 +483,12 @@ void SimulatedNetwork::handle(Node& n, const pc::Output& o) {
     schedule(now_ + options_.closeDelay, [this, from, peer = close->peerId, conn] { closeFarEnd(from, peer, conn); });
   } else if (const auto* data = std::get_if<pc::SendData>(&o)) {
     sendData(n, *data);
-  } else if (const auto* connect = std::get_if<pc::ServerConnect>(&o)) {
-    hostConnect(n, connect->url);
-  } else if (const auto* send = std::get_if<pc::ServerSend>(&o)) {
-    hostSend(n, send->text);
-  } else if (std::holds_alternative<pc::ServerClose>(o)) {
-    hostClose(n);
-  } else if (const auto* list = std::get_if<pc::ServerList>(&o)) {
+  } else if (const auto* connect = std::get_if<pc::RouteOpen>(&o)) {
+    // The BroadcastChannel opens as the host creates it; only the server's socket is modelled.
+    if (connect->route == kPeerServerRoute) hostConnect(n, connect->url);
+  } else if (const auto* close = std::get_if<pc::RouteClose>(&o)) {
+    if (close->route == kPeerServerRoute) hostClose(n);
+  } else if (const auto* list = std::get_if<pc::RouteList>(&o)) {
     hostList(n, list->url);
   } else if (std::holds_alternative<pc::SealSignal>(o) || std::holds_alternative<pc::UnsealSignal>(o) ||
              std::holds_alternative<pc::AuthenticatePeer>(o)) {
@@ -782,7 +784,7 @@ void SimulatedNetwork::hostConnect(Node& n, const std::string& url) {
       Node* n = live(k.node);
       if (!n || n->socket != id) return;
       k.clientOpen = true;
-      n->kernel->handleServerOpen(now_);
+      n->kernel->handleRouteOpen(kPeerServerRoute, now_);
       pump(n->id);
     });
     auto param = [&](const char* name) {
@@ -803,7 +805,7 @@ void SimulatedNetwork::notifySocketClosed(uint64_t id, Millis at) {
     Node* n = live(k.node);
     if (!n || n->socket != id) return;  // the host closed it itself: no event
     n->socket = 0;
-    n->kernel->handleServerClosed(now_);
+    n->kernel->handleRouteClosed(kPeerServerRoute, now_);
     pump(n->id);
   });
 }
@@ -843,7 +845,7 @@ void SimulatedNetwork::hostList(Node& n, const std::string& url) {
   auto answer = [this, id = n.id, page = n.page, delay](bool ok, std::string body) {
     schedule(now_ + delay, [this, id, page, ok, body] {
       if (Node* n = live(id); n && n->page == page) {
-        n->kernel->handleServerPeers(ok, body, now_);
+        n->kernel->handleRouteListing(kPeerServerRoute, ok, body, now_);
         pump(id);
       }
     });
@@ -961,7 +963,7 @@ void SimulatedNetwork::serverSendTo(uint64_t id, const std::string& text) {
     Node* n = live(k.node);
     if (!n || n->socket != id || !k.clientOpen) return;
     n->serverInbox.emplace_back(now_, text);
-    n->kernel->handleServerMessage(text, now_);
+    n->kernel->handleRouteMessage(kPeerServerRoute, text, now_);
     pump(n->id);
   });
 }
@@ -1163,7 +1165,7 @@ void SimulatedNetwork::forgetSocket(const std::string& id) {
   n.socket = 0;
   sockets_.at(socket)->clientOpen = false;
   // The server still holds it open (serverOpen) and the id on it.
-  n.kernel->handleServerClosed(now_);
+  n.kernel->handleRouteClosed(kPeerServerRoute, now_);
   pump(id);
 }
 
@@ -1171,7 +1173,7 @@ bool SimulatedNetwork::injectServerMessage(const std::string& id, const std::str
   Node& n = node(id);
   if (n.crashed || !n.socket || !sockets_.at(n.socket)->clientOpen) return false;
   n.serverInbox.emplace_back(now_, text);
-  n.kernel->handleServerMessage(text, now_);
+  n.kernel->handleRouteMessage(kPeerServerRoute, text, now_);
   pump(id);
   return true;
 }
@@ -1310,7 +1312,7 @@ bool SimulatedNetwork::fullMesh() const {
     if (a->crashed || !a->kernel->isStarted()) continue;
     for (const auto& b : nodes_) {
       if (a == b || b->crashed || !b->kernel->isStarted()) continue;
-      const pc::PeerRecord* p = a->kernel->peers().find(b->id);
+      const std::optional<pcsim::PeerView> p = pcsim::peerOf(*a->kernel, b->id);
       if (!p || p->state != pc::PeerState::Connected) return false;
     }
   }
@@ -1321,7 +1323,7 @@ bool SimulatedNetwork::meshAmong(const std::vector<std::string>& ids) const {
   for (const auto& a : ids)
     for (const auto& b : ids) {
       if (a == b) continue;
-      const pc::PeerRecord* p = node(a).kernel->peers().find(b);
+      const std::optional<pcsim::PeerView> p = pcsim::peerOf(*node(a).kernel, b);
       if (!p || p->state != pc::PeerState::Connected) return false;
     }
   return true;

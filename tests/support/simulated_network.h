@@ -2,9 +2,9 @@
 // their host, deterministically for a given seed.
 //
 // What it models:
-//  - Signaling is a broadcast medium (like a BroadcastChannel): a SendSignal
-//    with an empty `to` reaches every other node, one with a `to` only that
-//    node, each after a signal delay.
+//  - The "broadcast-channel" route is a broadcast medium: a RouteSend with an
+//    empty `to` reaches every other node, one with a `to` only that node,
+//    each after a signal delay.
 //  - WebRTC is a fake negotiation that does what the JS glue does: on an
 //    initiator OpenConnection the initiator makes an "offer" through
 //    handleLocalRtcSignal; the responder, handed the offer by
@@ -26,7 +26,7 @@
 //  - Local signaling reaches only nodes in the same "browser" (NodeSetup),
 //    and none of a node whose local signaling is off.
 //  - PeerJS servers (addServer): a model of the unmodified npm `peer` server
-//    (node_modules/peer/dist/module.mjs). A node's ServerConnect opens a
+//    (node_modules/peer/dist/module.mjs). A node's RouteOpen (route "peerjs-server") opens a
 //    WebSocket to the server its url names; the server registers the socket
 //    by id and token (OPEN), refuses an id another token holds (ID-TAKEN,
 //    then close), and silently moves an id to a new socket that brings the
@@ -36,13 +36,13 @@
 //    hands the queue over when the id registers, and otherwise, checked every
 //    cleanupIntervalMs, sends the sender EXPIRE once expireTimeoutMs have
 //    passed. HEARTBEAT keeps a client; one silent for aliveTimeoutMs is
-//    closed. ServerList is answered with the registered ids, as a JSON array.
+//    closed. RouteList is answered with the registered ids, as a JSON array.
 //    A server can be killed (every socket closes) and restarted empty.
 //    Not modelled: the server's own LEAVE when a send to a registered id
 //    throws; as with `ws`, a send to a socket the client has lost is simply
 //    lost (forgetSocket, a silent crash).
 //    The host (this simulator) reports open, messages and close of its
-//    current socket only: after ServerClose, or a new ServerConnect, the old
+//    current socket only: after RouteClose, or a new RouteOpen, the old
 //    socket's events are not passed on, as a host that drops its handlers.
 //  - Room passwords: a sealed node's host seals, unseals and proves with the
 //    node's simulated password (NodeSetup). Sealing is a reversible encoding
@@ -85,6 +85,10 @@
 namespace pcsim {
 
 using pc::Millis;
+
+// The kernel's signaling routes (host/host_outputs.h).
+inline constexpr const char* kBroadcastRoute = "broadcast-channel";
+inline constexpr const char* kPeerServerRoute = "peerjs-server";
 
 // splitmix64: small, and the same sequence on every platform and library.
 class Rng {
@@ -274,6 +278,14 @@ class SimulatedNetwork {
     std::vector<std::pair<Millis, T>> out;
     for (const Logged& l : log(id))
       if (const T* t = std::get_if<T>(&l.output)) out.emplace_back(l.at, *t);
+    return out;
+  }
+  // The node's outputs of type T on one signaling route (RouteOpen, RouteSend, ...).
+  template <typename T>
+  std::vector<std::pair<Millis, T>> routeOutputs(const std::string& id, std::string_view route) const {
+    std::vector<std::pair<Millis, T>> out;
+    for (auto& [at, o] : outputs<T>(id))
+      if (o.route == route) out.emplace_back(at, std::move(o));
     return out;
   }
 

@@ -7,13 +7,9 @@ namespace pc {
 namespace {
 
 size_t elementSize(uint64_t tag) {
-  switch (tag) {
-    case 68: case 72: return 1;           // Uint8Clamped, Int8
-    case 69: case 77: return 2;           // Uint16, Int16
-    case 70: case 78: case 85: return 4;  // Uint32, Int32, Float32
-    case 71: case 79: case 86: return 8;  // BigUint64, BigInt64, Float64
-    default: return 0;
-  }
+  for (const TypedArrayTag& t : kTypedArrayTags)
+    if (t.tag == tag) return t.elementBytes;
+  return 0;
 }
 
 class Checker {
@@ -115,6 +111,12 @@ class Checker {
 }  // namespace
 
 bool isTypedArrayTag(uint64_t tag) { return elementSize(tag) != 0; }
+
+nlohmann::json describeTaskDataTags() {
+  nlohmann::json tags = nlohmann::json::object();
+  for (const TypedArrayTag& t : kTypedArrayTags) tags[t.name] = {{"tag", t.tag}, {"elementBytes", t.elementBytes}};
+  return tags;
+}
 
 std::string checkTaskData(std::string_view bytes) { return Checker(bytes).run(); }
 

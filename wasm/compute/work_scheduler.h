@@ -21,7 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "state/hybrid_logical_clock.h"
+#include "time/millis.h"
 
 namespace pc {
 

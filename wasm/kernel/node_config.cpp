@@ -1,5 +1,7 @@
 #include "kernel/node_config.h"
 
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "signaling/signal_codec.h"
@@ -71,7 +73,7 @@ std::optional<NodeConfig> NodeConfig::fromJson(std::string_view text, std::strin
             readNumber(j, "maxUnitMs", &c.maxUnitMs, error) &&
             readNumber(j, "maxTaskDataBytes", &c.maxTaskDataBytes, error) &&
             readNumber(j, "unitsQueuedPerWorker", &c.unitsQueuedPerWorker, error) &&
-            readBool(j, "corruptResults", &c.corruptResults, error);
+            readBool(j, "reportLocalChanges", &c.reportLocalChanges, error);
   if (!ok) return std::nullopt;
   if (auto it = j.find("peerServer"); it != j.end() && !it->is_null()) {
     if (!it->is_object()) {
@@ -95,10 +97,70 @@ std::optional<NodeConfig> NodeConfig::fromJson(std::string_view text, std::strin
   return c;
 }
 
+namespace {
+constexpr size_t kMaxRoomBytes = 1024;
+constexpr uint32_t kMaxComputeWorkers = 256;
+constexpr uint32_t kMaxUnitsQueuedPerWorker = 4;
+constexpr uint32_t kMaxMaxConnections = 256;
+constexpr size_t kMinTaskDataBytes = 1024;
+constexpr size_t kMinChannelMessageBytes = 1024;
+
+// The numeric options' ranges: validate() checks them and describeRules()
+// hands them to the JS API, so the two cannot differ. A number is either
+// positive (an interval), or an integer in [min, max].
+struct Range {
+  const char* name;
+  bool integer;
+  double min;  // exclusive for intervals
+  double max;  // 0: no upper bound
+  bool positive;
+};
+
+std::vector<Range> ranges(const NodeConfig& c) {
+  return {
+      {"maxConnections", true, 1, kMaxMaxConnections, false},
+      {"announceIntervalMs", false, 0, 0, true},
+      {"connectTimeoutMs", false, 0, 0, true},
+      {"pingIntervalMs", false, 0, 0, true},
+      {"peerTimeoutMs", false, 0, 0, true},
+      {"maxClockDriftMs", false, 0, 0, true},
+      {"antiEntropyIntervalMs", false, 0, 0, true},
+      {"redialBaseMs", false, 0, 0, true},
+      {"maxUnitMs", false, 0, 0, true},
+      {"computeWorkers", true, 0, kMaxComputeWorkers, false},
+      {"unitsQueuedPerWorker", true, 0, kMaxUnitsQueuedPerWorker, false},
+      {"maxTaskDataBytes", true, kMinTaskDataBytes, static_cast<double>(c.maxFrameBytes / 2), false},
+  };
+}
+
+double value(const NodeConfig& c, std::string_view name) {
+  if (name == "maxConnections") return c.maxConnections;
+  if (name == "announceIntervalMs") return c.announceIntervalMs;
+  if (name == "connectTimeoutMs") return c.connectTimeoutMs;
+  if (name == "pingIntervalMs") return c.pingIntervalMs;
+  if (name == "peerTimeoutMs") return c.peerTimeoutMs;
+  if (name == "maxClockDriftMs") return c.maxClockDriftMs;
+  if (name == "antiEntropyIntervalMs") return c.antiEntropyIntervalMs;
+  if (name == "redialBaseMs") return c.redialBaseMs;
+  if (name == "maxUnitMs") return c.maxUnitMs;
+  if (name == "computeWorkers") return c.computeWorkers;
+  if (name == "unitsQueuedPerWorker") return c.unitsQueuedPerWorker;
+  if (name == "maxTaskDataBytes") return static_cast<double>(c.maxTaskDataBytes);
+  return 0;
+}
+
+std::string describe(const Range& r) {
+  if (r.positive) return std::string(r.name) + " must be a positive number";
+  return std::string(r.name) + " must be an integer in " + std::to_string(static_cast<uint64_t>(r.min)) + ".." +
+         std::to_string(static_cast<uint64_t>(r.max));
+}
+}  // namespace
+
 std::string NodeConfig::validate() const {
   if (!isValidNodeId(nodeId)) return "nodeId must be 1-64 characters of A-Z, a-z, 0-9, '-' or '_'";
   if (replicaId == 0 || replicaId > kMaxSafeInteger) return "replicaId must be an integer in 1..2^53-1";
-  if (roomId.empty() || roomId.size() > 1024) return "roomId must be 1-1024 characters";
+  if (roomId.empty() || roomId.size() > kMaxRoomBytes)
+    return "the room must be 1-" + std::to_string(kMaxRoomBytes) + " bytes of UTF-8";
   if (!roomTag.empty() && (roomTag.size() > 64 || roomTag.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos))
     return "roomTag must be at most 64 hex digits";
   if (peerServer) {
@@ -111,20 +173,30 @@ std::string NodeConfig::validate() const {
       return "peerServer intervals must be positive";
   }
   if (topology != "mesh") return "topology '" + topology + "' is not supported; use 'mesh'";
-  if (announceIntervalMs <= 0 || connectTimeoutMs <= 0 || pingIntervalMs <= 0 || peerTimeoutMs <= 0 ||
-      maxClockDriftMs <= 0 || antiEntropyIntervalMs <= 0)
-    return "intervals and timeouts must be positive";
-  if (peerTimeoutMs <= pingIntervalMs) return "peerTimeoutMs must be longer than pingIntervalMs";
-  if (redialBaseMs <= 0 || redialMaxMs < redialBaseMs) return "redialBaseMs must be positive and at most redialMaxMs";
-  if (maxChannelMessageBytes < 1024) return "maxChannelMessageBytes must be at least 1024";
+  if (maxChannelMessageBytes < kMinChannelMessageBytes)
+    return "maxChannelMessageBytes must be at least " + std::to_string(kMinChannelMessageBytes);
   if (maxFrameBytes < maxChannelMessageBytes) return "maxFrameBytes must be at least maxChannelMessageBytes";
-  if (computeWorkers > 256) return "computeWorkers must be at most 256";
-  if (maxConnections < 1 || maxConnections > 256) return "maxConnections must be in 1..256";
-  if (!(maxUnitMs > 0)) return "maxUnitMs must be positive";
-  if (unitsQueuedPerWorker > 4) return "unitsQueuedPerWorker must be at most 4";
-  if (maxTaskDataBytes < 1024 || maxTaskDataBytes > maxFrameBytes / 2)
-    return "maxTaskDataBytes must be at least 1024 and at most half of maxFrameBytes";
+  for (const Range& r : ranges(*this)) {
+    const double v = value(*this, r.name);
+    const bool ok = r.positive ? v > 0 : v >= r.min && v <= r.max;
+    if (!ok) return describe(r);
+  }
+  if (peerTimeoutMs <= pingIntervalMs) return "peerTimeoutMs must be longer than pingIntervalMs";
+  if (redialMaxMs < redialBaseMs) return "redialMaxMs must be at least redialBaseMs";
   return "";
+}
+
+nlohmann::json NodeConfig::describeRules() {
+  json numbers = json::object();
+  for (const Range& r : ranges(NodeConfig{})) {
+    if (r.positive) numbers[r.name] = {{"positive", true}, {"message", describe(r)}};
+    else numbers[r.name] = {{"integer", true}, {"min", r.min}, {"max", r.max}, {"message", describe(r)}};
+  }
+  return {{"nodeId", {{"maxLength", 64}, {"characters", kNodeIdCharacters}}},
+          {"room", {{"maxBytes", kMaxRoomBytes}}},
+          {"topologies", {"mesh"}},
+          {"numbers", numbers},
+          {"longer", {{"peerTimeoutMs", "pingIntervalMs"}}}};
 }
 
 }  // namespace pc

@@ -7,8 +7,10 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "signaling/peer_server_link.h"
-#include "state/hybrid_logical_clock.h"
+#include "time/millis.h"
 
 namespace pc {
 
@@ -61,14 +63,16 @@ struct NodeConfig {
   // before the current one ends, so a worker never waits for the page
   // between units. 0: a unit is handed over only when a worker is free.
   uint32_t unitsQueuedPerWorker = 0;
-  // A test hook: this node returns a wrong (but well-formed) result for every
-  // unit, as a faulty or malicious peer would.
-  bool corruptResults = false;
+  // StateChanged for this node's own writes. A host that applies its writes
+  // itself as it makes them (the JS API does) turns it off.
+  bool reportLocalChanges = true;
 
   // Parses the JSON the bindings pass in; fields left out keep their defaults.
   static std::optional<NodeConfig> fromJson(std::string_view text, std::string* error);
   // Empty when valid, else what is wrong.
   std::string validate() const;
+  // The rules validate() applies, as data for the JS API (rules/app_rules.h).
+  static nlohmann::json describeRules();
 };
 
 }  // namespace pc

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "peers/backoff.h"
+#include "discovery/backoff.h"
 #include "signaling/signal_codec.h"
 
 namespace pc {
@@ -90,7 +90,6 @@ void PeerServerLink::becomeRegistered(Millis now, Actions& out) {
   nextHeartbeatAt_ = now + config_.heartbeatIntervalMs;
   nextListAt_ = now + config_.discoveryIntervalMs;
   out.list = LinkList{listUrl()};
-  out.registered = true;
 }
 
 void PeerServerLink::scheduleReconnect(Millis now) {
@@ -187,7 +186,7 @@ void PeerServerLink::onTimeout(Millis now, Actions& out) {
       return;
     case LinkState::Registered:
       if (now >= nextHeartbeatAt_) {
-        out.sends.push_back({R"({"type":"HEARTBEAT"})"});
+        out.sends.push_back({R"({"type":"HEARTBEAT"})", {}});
         nextHeartbeatAt_ = now + config_.heartbeatIntervalMs;
       }
       if (now >= nextListAt_) {
@@ -215,7 +214,7 @@ std::optional<Millis> PeerServerLink::nextTimeout() const {
 
 bool PeerServerLink::send(const std::string& type, const std::string& dst, const std::string& payload, Actions& out) {
   if (state_ != LinkState::Registered && state_ != LinkState::AwaitingOpen) return false;
-  out.sends.push_back({json{{"type", type}, {"dst", dst}, {"payload", payload}}.dump()});
+  out.sends.push_back({json{{"type", type}, {"dst", dst}, {"payload", payload}}.dump(), dst});
   return true;
 }
 

@@ -22,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-#include "state/hybrid_logical_clock.h"
+#include "time/millis.h"
 
 namespace pc {
 
@@ -42,7 +42,10 @@ struct PeerServerConfig {
 
 // What the link asks of the host.
 struct LinkConnect { std::string url; };
-struct LinkSend { std::string text; };
+struct LinkSend {
+  std::string text;
+  std::string dst;  // the server id it is relayed to; empty for messages to the server itself
+};
 struct LinkClose {};
 struct LinkList { std::string url; };
 
@@ -63,8 +66,6 @@ class PeerServerLink {
     std::vector<LinkSend> sends;
     bool close = false;
     std::optional<LinkList> list;
-    // The link has just registered (OPEN, or the grace period ran out).
-    bool registered = false;
   };
 
   PeerServerLink() = default;
@@ -74,7 +75,6 @@ class PeerServerLink {
   LinkState state() const { return state_; }
   bool registered() const { return state_ == LinkState::Registered; }
   const std::string& serverId() const { return serverId_; }
-  const std::string& roomTag() const { return roomTag_; }
   std::string socketUrl() const;
   std::string listUrl() const;
 
@@ -96,6 +96,8 @@ class PeerServerLink {
   std::vector<std::pair<std::string, std::string>> roomMembers(std::string_view listing, std::string* error) const;
   // The node id a server id of this room names, or empty.
   std::string nodeIdOf(std::string_view serverId) const;
+  // The server id node `nodeId` registers under first: "<tag>.<id>".
+  std::string plainServerIdOf(const std::string& nodeId) const { return roomTag_ + "." + nodeId; }
 
   uint64_t reconnects() const { return reconnects_; }
   uint64_t idTaken() const { return idTaken_; }

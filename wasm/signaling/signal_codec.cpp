@@ -26,12 +26,7 @@ bool stringField(const json& j, const char* name, std::string* out, bool require
 }  // namespace
 
 bool isValidNodeId(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-    if (!ok) return false;
-  }
-  return true;
+  return !id.empty() && id.size() <= 64 && id.find_first_not_of(kNodeIdCharacters) == std::string_view::npos;
 }
 
 std::string encodeSignal(const Signal& s) {

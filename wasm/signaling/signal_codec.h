@@ -29,7 +29,9 @@ struct Signal {
 
 constexpr size_t kMaxSignalBytes = 64 * 1024;
 
-// Node ids are what PeerJS servers accept, so one id works on every transport.
+// Node ids are what PeerJS servers accept, so one id works on every route:
+// 1-64 of these characters.
+constexpr const char* kNodeIdCharacters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
 bool isValidNodeId(std::string_view id);
 
 std::string encodeSignal(const Signal& s);

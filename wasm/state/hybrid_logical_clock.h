@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <tuple>
 
-namespace pc {
+#include "time/millis.h"
 
-using Millis = double;  // time as an input: ms since the epoch, fractional
+namespace pc {
 
 struct Stamp {
   uint64_t wall = 0;

@@ -1,5 +1,6 @@
-// What the kernel asks its host to do, and the events it raises. The host
-// drains these with NodeKernel::pollOutput() after every input.
+// What the kernel asks its host to do, and the events it raises: the output
+// half of the kernel–host boundary (wasm/wire/PROTOCOL.md, "Host interface").
+// The host drains these with NodeKernel::pollOutput() after every input.
 #pragma once
 
 #include <cstdint>
@@ -12,11 +13,35 @@
 
 namespace pc {
 
-// Send `text` on the local signaling transports (BroadcastChannel); `to`
-// empty means every node. Signals through a PeerJS server go as ServerSend.
-struct SendSignal {
+// Signaling routes. A route is one way signals travel between nodes, named
+// by the host's transport that carries it: "broadcast-channel" (tabs of one
+// browser), "peerjs-server" (a PeerJS server's WebSocket). The kernel decides
+// what goes on a route; the transport moves text and knows nothing of it
+// (js-glue/transports/signaling-transport.js).
+//
+// Open the route's transport at `url` (a channel name, a WebSocket URL);
+// the host answers with NodeKernel::handleRouteOpen, and handleRouteClosed
+// whenever it closes or cannot open.
+struct RouteOpen {
+  std::string route;
+  std::string url;
+};
+// Send `text` on the route to the node at address `to` ("" for every node
+// the route reaches). Where the route's own framing already names the
+// recipient (a PeerJS message's dst), `to` repeats it.
+struct RouteSend {
+  std::string route;
   std::string to;
   std::string text;
+};
+struct RouteClose {
+  std::string route;
+};
+// Fetch the route's listing of its members at `url` (a PeerJS server's peer
+// list); answer with NodeKernel::handleRouteListing.
+struct RouteList {
+  std::string route;
+  std::string url;
 };
 // Create a WebRTC connection. The initiator opens the data channel and makes
 // the offer; the other side answers.
@@ -46,6 +71,8 @@ struct PeerDisconnected {
   std::string reason;
 };
 // One transaction's visible changes, raised after all of it is applied.
+// This node's own writes raise it only with NodeConfig::reportLocalChanges
+// (a host that applies its writes itself as it makes them turns it off).
 struct StateChanged {
   // Empty: this node. A peer id: that peer. "(update)": applyUpdate().
   // "(storage)": restored from storage. Parentheses never occur in node ids.
@@ -70,19 +97,6 @@ struct CompactStorage {};
 struct PresenceChanged {
   std::string peerId;
   std::optional<std::string> json;
-};
-
-// The PeerJS signaling server (see signaling/peer_server_link.h): open a
-// WebSocket to `url`, send text on it, close it, and GET a listing of ids.
-struct ServerConnect {
-  std::string url;
-};
-struct ServerSend {
-  std::string text;
-};
-struct ServerClose {};
-struct ServerList {
-  std::string url;
 };
 
 // With a room password, the host does the cryptography (WebCrypto): it seals
@@ -141,17 +155,12 @@ struct EntropyWanted {
   uint32_t bytes = 0;
 };
 
-using Output = std::variant<SendSignal, OpenConnection, DeliverRtcSignal, CloseConnection, SendData,
-                            PeerConnected, PeerDisconnected, StateChanged, MessageReceived, PersistRecord,
-                            CompactStorage, PresenceChanged, ServerConnect, ServerSend, ServerClose, ServerList,
-                            SealSignal, UnsealSignal, AuthenticatePeer, RunTask, CancelTask, JobProgress,
-                            JobFinished, EntropyWanted>;
-
-struct Result {
-  bool ok = true;
-  std::string error;
-  static Result success() { return {}; }
-  static Result failure(std::string why) { return {false, std::move(why)}; }
-};
+// In the order of wasm/host/host_interface.json, which numbers the records
+// that carry these to the host.
+using Output = std::variant<RouteOpen, RouteSend, RouteClose, RouteList, OpenConnection, DeliverRtcSignal,
+                            CloseConnection, SendData, PeerConnected, PeerDisconnected, StateChanged,
+                            MessageReceived, PersistRecord, CompactStorage, PresenceChanged, SealSignal,
+                            UnsealSignal, AuthenticatePeer, RunTask, CancelTask, JobProgress, JobFinished,
+                            EntropyWanted>;
 
 }  // namespace pc

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "state/hybrid_logical_clock.h"
+#include "time/millis.h"
 
 namespace pc {
 
