@@ -161,6 +161,9 @@ export function kernelConfig(config, nodeId, replicaId, roomTag) {
     maxUnitMs: config.maxUnitMs,
     maxTaskDataBytes: config.maxTaskDataBytes,
     unitsQueuedPerWorker: config.unitsQueuedPerWorker,
+    // The state manager applies this node's writes as it makes them, so the
+    // kernel need not report them back.
+    reportLocalChanges: false,
     corruptResults: config.faultInjection?.corruptResults === true,
   };
 }

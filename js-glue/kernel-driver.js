@@ -1,9 +1,13 @@
 // KernelDriver: the one place where JavaScript feeds the C++ kernel. Every
 // input carries the current time; after it, the driver takes the kernel's
-// outputs in one crossing, hands each to the host, and arms one timer for the
-// kernel's next wake-up. Inputs raised while outputs are being handled (a
-// subscriber that writes, say) queue inside the kernel and go out in order.
-import { KernelOutputDecoder } from './kernel-output-decoder.js';
+// outputs in one crossing, hands each to the adapter that serves its type
+// (host-adapters.js), and arms one timer for the kernel's next wake-up.
+// Inputs raised while outputs are being handled (a subscriber that writes,
+// say) queue inside the kernel and go out in order.
+//
+// ./host/ holds the host interface's JS end, which scripts/build.sh generates
+// into dist/host/ from wasm/host/host_interface.json: it exists in dist/ only.
+import { KernelOutputDecoder, OUTPUT_TYPES } from './host/output-decoder.js';
 
 const timeOrigin = performance.timeOrigin;
 const utf8 = new TextEncoder();
@@ -15,7 +19,7 @@ export function now() {
 export class KernelDriver {
   #core;
   #kernel;
-  #dispatch;
+  #adapters = new Map(); // output type -> its handler
   #decoder = new KernelOutputDecoder();
   #draining = false;
   #inputDuringDrain = false;
@@ -25,10 +29,26 @@ export class KernelDriver {
   #inboxSize = 0;
   #beforeInput = null;
 
-  constructor(core, kernel, dispatch) {
+  constructor(core, kernel) {
     this.#core = core;
     this.#kernel = kernel;
-    this.#dispatch = dispatch;
+  }
+
+  // Registers an adapter: {type: handler(output)} for the output types it
+  // serves. A type the host interface does not have, or one already served,
+  // is a wiring mistake and throws.
+  serve(adapter) {
+    for (const [type, handler] of Object.entries(adapter)) {
+      if (!OUTPUT_TYPES.includes(type)) throw new Error(`KernelDriver.serve(): the kernel has no output of type '${type}'`);
+      if (this.#adapters.has(type)) throw new Error(`KernelDriver.serve(): output type '${type}' is already served`);
+      this.#adapters.set(type, handler);
+    }
+  }
+
+  // Throws unless every output type of the host interface has an adapter.
+  requireEveryOutputServed() {
+    const missing = OUTPUT_TYPES.filter((type) => !this.#adapters.has(type));
+    if (missing.length > 0) throw new Error(`KernelDriver: no adapter serves the kernel's ${missing.map((t) => `'${t}'`).join(', ')} outputs`);
   }
 
   get kernel() {
@@ -66,6 +86,16 @@ export class KernelDriver {
     });
   }
 
+  // Writes a batch straight into the kernel's input buffer: `bound` bytes of
+  // room, write(heap, at) returns where the batch ends; then runs
+  // fn(kernel, size, now).
+  inputBatch(bound, write, fn) {
+    return this.input((k, t) => {
+      const { ptr, heap } = this.reserveInput(bound);
+      return fn(k, write(heap, ptr) - ptr, t);
+    });
+  }
+
   // Encodes text as UTF-8 straight into the kernel's input buffer (no
   // intermediate array), then runs fn(kernel, size, now).
   inputText(text, fn) {
@@ -97,7 +127,7 @@ export class KernelDriver {
         timeout = decoded.timeout;
         for (const output of decoded.outputs) {
           try {
-            this.#dispatch(output);
+            this.#adapters.get(output.type)(output);
           } catch (error) {
             console.error(`peercompute: handling kernel output '${output.type}' failed`, error);
           }

@@ -1,17 +1,16 @@
 // NodeKernel: the public face of one node. It owns the C++ kernel (through
-// the KernelDriver) and the browser I/O the kernel asks for: signaling
-// transports and WebRTC connections.
+// the KernelDriver) and the parts of the glue that do the I/O the kernel asks
+// for: signaling routes, WebRTC connections, storage, crypto and workers.
 import { DEFAULT_CONFIG, effectiveRoom, generateNodeId, generateReplicaId, kernelConfig, normalizeConfig } from './config.js';
 import { ComputeManager } from './compute/compute-manager.js';
 import { RoomCrypto } from './crypto/room-crypto.js';
 import { EventEmitter } from './event-emitter.js';
+import { randomBytes, serveKernelOutputs } from './host-adapters.js';
 import { KernelDriver, now } from './kernel-driver.js';
 import { NetworkManager } from './network-manager.js';
 import { StateManager } from './state-manager.js';
 import { IndexedDbStore } from './storage/indexeddb-store.js';
-import { BroadcastChannelTransport } from './transports/broadcast-channel-transport.js';
-import { PeerServerSocket } from './transports/peer-server-socket.js';
-import { assertSignalingTransport } from './transports/signaling-transport.js';
+import { SignalingRoutes } from './transports/signaling-routes.js';
 import { loadCore } from './wasm-loader.js';
 import { PeerConnectionPool } from './webrtc/peer-connection-pool.js';
 
@@ -24,8 +23,7 @@ export class NodeKernel {
   #state = null;
   #network = null;
   #compute = null;
-  #transports = [];
-  #server = null;
+  #routes = null;
   #crypto = null;
   #storage = null;
   #persistenceError = null;
@@ -83,7 +81,7 @@ export class NodeKernel {
       kernel.delete();
       throw new Error(`initialize(): ${error}`);
     }
-    this.#driver = new KernelDriver(core, kernel, (output) => this.#dispatch(output));
+    this.#driver = new KernelDriver(core, kernel);
     this.#pool = new PeerConnectionPool({
       iceServers: this.#config.iceServers,
       events: {
@@ -94,17 +92,22 @@ export class NodeKernel {
         onOverflow: (peerId) => this.#driver.input((k, t) => k.handleSendOverflow(peerId, t)),
       },
     });
-    if (this.#config.peerServer) {
-      this.#server = new PeerServerSocket({
-        onOpen: () => this.#driver.input((k, t) => k.handleServerOpen(t)),
-        onMessage: (text) => this.#driver.input((k, t) => k.handleServerMessage(text, t)),
-        onClosed: () => this.#driver.input((k, t) => k.handleServerClosed(t)),
-        onListing: (ok, text) => this.#driver.input((k, t) => k.handleServerPeers(ok, text, t)),
-      });
-    }
+    this.#routes = new SignalingRoutes(this.#driver);
     this.#state = new StateManager(this.#driver, this.#emitter, () => this.#started, this.#nodeId);
     this.#network = new NetworkManager(this.#driver, this.#pool, this.#emitter);
     this.#compute = new ComputeManager(this.#driver, core, this.#config.computeWorkers);
+    serveKernelOutputs(this.#driver, {
+      pool: this.#pool,
+      routes: this.#routes,
+      emitter: this.#emitter,
+      state: this.#state,
+      network: this.#network,
+      compute: this.#compute,
+      roomCrypto: this.#crypto,
+      storage: this.#storage,
+      nodeId: this.#nodeId,
+      restore: (record) => this.#restore(record),
+    });
     if (this.#storage) {
       this.#state.attachStorage(this.#storage);
       // The state is back before initialize() resolves.
@@ -117,12 +120,10 @@ export class NodeKernel {
   async start() {
     if (!this.isInitialized) throw new Error('start(): the node is not initialized; call initialize() first');
     if (this.#started) return this;
-    this.#transports = this.#createTransports();
-    const onSignal = (text) => this.#driver.input((k, t) => k.handleSignal(text, t));
-    await Promise.all(this.#transports.map((transport) => transport.start(onSignal)));
+    // The kernel opens its signaling routes as it starts.
     const error = this.#driver.input((k, t) => k.start(t));
     if (error) {
-      this.#stopTransports();
+      this.#routes.closeAll();
       throw new Error(`start(): ${error}`);
     }
     this.#started = true;
@@ -136,8 +137,7 @@ export class NodeKernel {
     // Synchronous up to here, so it also completes inside a pagehide handler.
     this.#driver.input((k, t) => k.stop(t));
     this.#pool.closeAll();
-    this.#server?.close();
-    this.#stopTransports();
+    this.#routes.closeAll();
     this.#started = false;
     globalThis.removeEventListener?.('pagehide', this.#onPageHide);
     this.#emitter.emit('stopped', { nodeId: this.#nodeId });
@@ -196,8 +196,7 @@ export class NodeKernel {
     }
     this.#state.flush();
     const status = JSON.parse(this.#driver.kernel.status());
-    status.network.transports = this.#transports.map((t) => t.name);
-    if (this.#server) status.network.transports.push(this.#server.name);
+    status.network.transports = status.network.routes;
     status.gameId = this.#config.gameId;
     status.roomId = this.#config.roomId;
     status.state.hasPersistence = this.#storage !== null;
@@ -216,112 +215,6 @@ export class NodeKernel {
   #requireInitialized(where) {
     if (!this.isInitialized) throw new Error(`${where}: the node is not initialized; call initialize() first`);
   }
-
-  #createTransports() {
-    const transports = [];
-    if (BroadcastChannelTransport.isAvailable()) transports.push(new BroadcastChannelTransport(this.#crypto.tag));
-    return transports.map(assertSignalingTransport);
-  }
-
-  #stopTransports() {
-    for (const transport of this.#transports) transport.stop();
-    this.#transports = [];
-  }
-
-  #dispatch(output) {
-    switch (output.type) {
-      case 'signal':
-        for (const transport of this.#transports) transport.send(output.text, output.to);
-        break;
-      case 'open':
-        this.#pool.open(output.peerId, output.initiator);
-        break;
-      case 'rtc':
-        this.#pool.deliver(output.peerId, output.data);
-        break;
-      case 'close':
-        this.#pool.close(output.peerId);
-        break;
-      case 'send':
-        this.#pool.send(output.peerId, output.bytes, output.unreliable);
-        break;
-      case 'peer-connected':
-        this.#emitter.emit('peer-connected', { peerId: output.peerId });
-        break;
-      case 'peer-disconnected':
-        this.#emitter.emit('peer-disconnected', { peerId: output.peerId, reason: output.reason });
-        break;
-      case 'state':
-        this.#state.applyKernelChanges(output.origin, output.changes);
-        break;
-      case 'message':
-        this.#network.deliverMessage(output.peerId, output.binary ? output.bytes : JSON.parse(output.json));
-        break;
-      case 'server-connect':
-        this.#server?.connect(output.url);
-        break;
-      case 'server-send':
-        this.#server?.send(output.text);
-        break;
-      case 'server-close':
-        this.#server?.close();
-        break;
-      case 'server-list':
-        this.#server?.list(output.url);
-        break;
-      case 'seal':
-        this.#crypto.seal(output.text).then(
-          (sealed) => this.#driver.input((k, t) => k.handleSealed(output.ticket, sealed, t)),
-          () => this.#driver.input((k, t) => k.handleSealed(output.ticket, '', t)),
-        );
-        break;
-      case 'unseal':
-        this.#crypto.unseal(output.sealed).then((text) =>
-          this.#driver.input((k, t) => k.handleUnsealed(output.ticket, text !== null, text ?? '', t)),
-        );
-        break;
-      case 'authenticate':
-        this.#crypto
-          .proofs(this.#nodeId, output.peerId, output.ourChallenge, output.theirChallenge)
-          .then(({ proof, expected }) =>
-            this.#driver.inputBytes(concatBytes(proof, expected), (k, size, t) =>
-              k.handleAuthProofs(output.ticket, proof.length, expected.length, t),
-            ),
-          )
-          .catch((error) => console.error('peercompute: computing the password proof failed', error));
-        break;
-      case 'run-task':
-      case 'cancel-task':
-      case 'job-progress':
-      case 'job-finished':
-        this.#compute.handleOutput(output);
-        break;
-      case 'presence':
-        this.#state.applyPresence(output.peerId, output.json);
-        break;
-      case 'entropy':
-        this.#driver.inputBytes(randomBytes(output.bytes), (k, size) => k.addEntropy(size));
-        break;
-      case 'persist':
-        this.#storage?.append(output.bytes);
-        break;
-      case 'compact':
-        this.#storage
-          ?.compact((records) => {
-            for (const record of records) this.#restore(record);
-            return this.#driver.input((k) => k.snapshotForStorage().slice());
-          })
-          .catch((error) => console.error('peercompute: compacting storage failed', error));
-        break;
-      default:
-        console.warn(`peercompute: unknown kernel output '${output.type}'`);
-    }
-  }
-}
-
-// getRandomValues fills at most 64 KiB a call.
-function randomBytes(size) {
-  return crypto.getRandomValues(new Uint8Array(Math.min(size, 65536)));
 }
 
 // CSPRNG bytes into a kernel that has no driver yet.
@@ -329,13 +222,6 @@ function addEntropy(core, kernel, size) {
   const bytes = randomBytes(size);
   core.HEAPU8.set(bytes, kernel.inputBuffer(bytes.length));
   kernel.addEntropy(bytes.length);
-}
-
-function concatBytes(a, b) {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }
 
 export { DEFAULT_CONFIG };

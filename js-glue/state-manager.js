@@ -17,6 +17,8 @@
 // listener on every change, so each presence is parsed once when it changes
 // and kept deep-frozen; getPresence() and the listeners share those values.
 import { requireKey, toJsonText, utf8Length } from './json-value.js';
+// Generated into dist/host/ by scripts/build.sh (wasm/host/host_interface.json).
+import { operationBatchBound, writeOperationBatch } from './host/input-batches.js';
 
 class JsonText {
   constructor(text) {
@@ -28,9 +30,6 @@ function cacheValue(text) {
   const c = text.charCodeAt(0);
   return c === 0x7b || c === 0x5b ? new JsonText(text) : JSON.parse(text);
 }
-
-const encoder = new TextEncoder();
-const DELETE = 0xffffffff;
 
 // A transaction must fit one Update frame (wire/PROTOCOL.md, frame limits):
 // at most TX_MAX_KEYS keys, and at most TX_MAX_BYTES by the kernel's bound
@@ -398,31 +397,14 @@ export class StateManager {
     this.#settleWhenStored(settle);
   }
 
-  // One kernel transaction of the operations queued[from..to).
+  // One kernel transaction of the operations queued[from..to), written as an
+  // OperationBatch straight into the kernel's input buffer.
   #commit(queued, from, to) {
-    let bound = 4;
-    for (let i = from; i < to; i += 2) bound += 8 + 3 * queued[i].length + (queued[i + 1] === null ? 0 : 3 * queued[i + 1].length);
-    const error = this.#driver.input((k, t) => {
-      const { ptr, heap } = this.#driver.reserveInput(bound);
-      const view = new DataView(heap.buffer);
-      let pos = ptr + 4;
-      const put = (text) => {
-        const { written } = encoder.encodeInto(text, heap.subarray(pos + 4, pos + 4 + 3 * text.length));
-        view.setUint32(pos, written, true);
-        pos += 4 + written;
-      };
-      view.setUint32(ptr, (to - from) / 2, true);
-      for (let i = from; i < to; i += 2) {
-        put(queued[i]);
-        if (queued[i + 1] === null) {
-          view.setUint32(pos, DELETE, true);
-          pos += 4;
-        } else {
-          put(queued[i + 1]);
-        }
-      }
-      return k.commitEncoded(pos - ptr, t);
-    });
+    const error = this.#driver.inputBatch(
+      operationBatchBound(queued, from, to),
+      (heap, at) => writeOperationBatch(heap, at, queued, from, to),
+      (k, size, t) => k.commitEncoded(size, t),
+    );
     // Every operation was checked before it was queued, so the kernel takes them.
     if (error) console.error(`peercompute: the kernel refused queued operations: ${error}`);
   }

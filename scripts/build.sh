@@ -20,5 +20,8 @@ cmake --build build/wasm -j"$(nproc)"
 rm -rf dist
 mkdir -p dist
 cp -r js-glue/. dist/
+# The host interface's JS end (output decoder, batch writers), generated from
+# wasm/host/host_interface.json into dist/host/, where js-glue imports it.
+node scripts/generate-host-interface.mjs --js dist
 cp build/wasm/peercompute-core.js build/wasm/peercompute-core.wasm dist/
 echo "build: dist/ ready ($(du -sh dist | cut -f1))"

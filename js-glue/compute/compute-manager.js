@@ -4,6 +4,8 @@
 // progress into ComputeJob events and promises.
 import { EventEmitter } from '../event-emitter.js';
 import { decodeTaskData, encodeTaskData } from './task-data.js';
+// Generated into dist/host/ by scripts/build.sh (wasm/host/host_interface.json).
+import { taskInputBatchBound, writeTaskInputBatch } from '../host/input-batches.js';
 import { WorkerPool } from './worker-pool.js';
 
 const TASK_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -172,16 +174,11 @@ export class ComputeManager {
         throw new TypeError(`${where}: ${error.message}`);
       }
     });
-    const batch = new Uint8Array(4 + encoded.reduce((n, b) => n + 4 + b.length, 0));
-    const view = new DataView(batch.buffer);
-    view.setUint32(0, encoded.length, true);
-    let pos = 4;
-    for (const bytes of encoded) {
-      view.setUint32(pos, bytes.length, true);
-      batch.set(bytes, pos + 4);
-      pos += 4 + bytes.length;
-    }
-    const out = this.#driver.inputBytes(batch, (k, size, t) => k.submitJob(name, size, opts.redundancy, opts.timeoutMs, opts.maxAttempts, t));
+    const out = this.#driver.inputBatch(
+      taskInputBatchBound(encoded),
+      (heap, at) => writeTaskInputBatch(heap, at, encoded),
+      (k, size, t) => k.submitJob(name, size, opts.redundancy, opts.timeoutMs, opts.maxAttempts, t),
+    );
     if (typeof out === 'string') throw new Error(`${where}: ${out}`);
     const job = new ComputeJob(this, out, name, inputs.length);
     this.#jobs.set(out, job);

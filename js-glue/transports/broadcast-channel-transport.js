@@ -1,31 +1,37 @@
-// Signaling between same-origin tabs with no server at all. Every tab in the
-// room hears every message; the kernel ignores what is not for it.
+// The route between same-origin tabs, with no server at all: a
+// BroadcastChannel named by the kernel ("peercompute:" + the room's tag).
+// Every tab on it hears every message, addressed or not; the kernel drops
+// what is not for it.
 export class BroadcastChannelTransport {
-  name = 'broadcast-channel';
-  #channelName;
+  static route = 'broadcast-channel';
+  #events;
   #channel = null;
 
-  constructor(roomId) {
-    this.#channelName = `peercompute:${roomId}`;
+  constructor(events) {
+    this.#events = events;
   }
 
-  static isAvailable() {
-    return typeof BroadcastChannel === 'function';
-  }
-
-  async start(onSignal) {
-    if (this.#channel) return;
-    this.#channel = new BroadcastChannel(this.#channelName);
-    this.#channel.onmessage = (event) => {
-      if (typeof event.data === 'string') onSignal(event.data);
+  open(url) {
+    this.close();
+    // A page or runtime without BroadcastChannel has no such route.
+    if (typeof BroadcastChannel !== 'function') {
+      queueMicrotask(() => this.#events.onClosed());
+      return;
+    }
+    const channel = new BroadcastChannel(url);
+    this.#channel = channel;
+    channel.onmessage = (event) => {
+      if (this.#channel === channel && typeof event.data === 'string') this.#events.onMessage(event.data);
     };
+    queueMicrotask(() => this.#channel === channel && this.#events.onOpen());
   }
 
-  send(text) {
+  // The medium reaches every tab: `to` selects nothing here.
+  send(text, _to) {
     this.#channel?.postMessage(text);
   }
 
-  stop() {
+  close() {
     this.#channel?.close();
     this.#channel = null;
   }

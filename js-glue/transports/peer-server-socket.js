@@ -1,11 +1,9 @@
-// The I/O for a PeerJS signaling server: one WebSocket and the peer listing.
-// It knows nothing of the protocol; the kernel (wasm/signaling/
-// peer_server_link.h) decides when to connect, what to send and what the
-// server's messages mean.
-//
-// events: {onOpen(), onMessage(text), onClosed(), onListing(ok, text)}
+// The route through a PeerJS signaling server: one WebSocket and the
+// server's listing of registered ids. It knows nothing of the protocol; the
+// kernel (wasm/signaling/peer_server_link.h) decides when to connect, what to
+// send and what the server's messages mean.
 export class PeerServerSocket {
-  name = 'peerjs-server';
+  static route = 'peerjs-server';
   #events;
   #socket = null;
 
@@ -13,7 +11,7 @@ export class PeerServerSocket {
     this.#events = events;
   }
 
-  connect(url) {
+  open(url) {
     this.close();
     let socket;
     try {
@@ -25,10 +23,8 @@ export class PeerServerSocket {
     }
     this.#socket = socket;
     const current = () => this.#socket === socket;
-    let closed = false;
     const lost = () => {
-      if (closed || !current()) return;
-      closed = true;
+      if (!current()) return;
       this.#socket = null;
       this.#events.onClosed();
     };
@@ -40,7 +36,8 @@ export class PeerServerSocket {
     socket.onerror = lost;
   }
 
-  send(text) {
+  // `to` repeats the dst inside the PeerJS message, which is what the server reads.
+  send(text, _to) {
     if (this.#socket?.readyState === WebSocket.OPEN) this.#socket.send(text);
   }
 
@@ -55,9 +52,5 @@ export class PeerServerSocket {
     fetch(url, { cache: 'no-store' })
       .then(async (response) => this.#events.onListing(response.ok, response.ok ? await response.text() : ''))
       .catch(() => this.#events.onListing(false, ''));
-  }
-
-  get connected() {
-    return this.#socket?.readyState === WebSocket.OPEN;
   }
 }

@@ -1,0 +1,119 @@
+// The signaling transport contract (tests/js/transport-contract/contract.mjs)
+// in Node: BroadcastChannelTransport over Node's own BroadcastChannel, and
+// PeerServerSocket against the unmodified PeerJS server (npm `peer`) run as a
+// child process, as the e2e suite runs it. Node 20 has no global WebSocket,
+// so the socket uses the `ws` package (the server's own dependency), whose
+// WebSocket speaks the browser's API.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { WebSocket } from 'ws';
+
+import { BroadcastChannelTransport } from '../../js-glue/transports/broadcast-channel-transport.js';
+import { broadcastChannelFixture, CONTRACT_CHECKS, eventually, peerServerFixture } from './transport-contract/contract.mjs';
+
+globalThis.WebSocket ??= WebSocket;
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+let rooms = 0;
+
+function recordingEvents(log) {
+  return {
+    onOpen: () => log.opens++,
+    onMessage: (text) => log.messages.push(text),
+    onClosed: () => log.closes++,
+    onListing: (ok, text) => log.listings.push({ ok, text }),
+  };
+}
+
+// Transports in this process; `tab` means nothing here.
+function nodePlace(fixture) {
+  const transports = new Map();
+  const logs = new Map();
+  return {
+    async create(slot) {
+      const Transport = (await import(`../../js-glue/${fixture.module}`))[fixture.transport];
+      const log = { opens: 0, closes: 0, messages: [], listings: [] };
+      logs.set(slot, log);
+      transports.set(slot, new Transport(recordingEvents(log)));
+      const methods = Object.getOwnPropertyNames(Transport.prototype).filter((m) => m !== 'constructor');
+      return { route: Transport.route, methods };
+    },
+    async call(slot, method, ...args) {
+      transports.get(slot)[method](...args);
+    },
+    async log(slot) {
+      const log = logs.get(slot);
+      return { ...log, messages: [...log.messages], listings: [...log.listings] };
+    },
+    async dispose() {
+      for (const transport of transports.values()) transport.close();
+    },
+  };
+}
+
+function runContract(fixture) {
+  // A check that is not for this transport (a listing where there is none)
+  // is not registered at all.
+  for (const check of CONTRACT_CHECKS.filter((c) => c.applies?.(fixture()) ?? true)) {
+    it(check.title, async () => {
+      const place = nodePlace(fixture());
+      try {
+        await check.run({ fixture: fixture(), place, room: `node-contract-${process.pid}-${rooms++}` });
+      } finally {
+        await place.dispose();
+      }
+    });
+  }
+}
+
+// scripts/signaling-server.mjs on a port of its own; resolves to that port.
+async function startSignalingServer() {
+  const child = spawn(process.execPath, ['scripts/signaling-server.mjs'], {
+    cwd: repoRoot,
+    env: { ...process.env, SIGNAL_PORT: '0', HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the signaling server did not start: ${output}`)), 15_000);
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      const match = /ws:\/\/127\.0\.0\.1:(\d+)\//.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.once('exit', (code) => reject(new Error(`the signaling server exited (${code}): ${output}`)));
+  });
+  return { port, stop: () => child.kill('SIGKILL') };
+}
+
+describe('signaling transport contract: BroadcastChannelTransport (Node)', () => {
+  runContract(() => broadcastChannelFixture);
+
+  it('reports onClosed, and no onOpen, where there is no BroadcastChannel', async () => {
+    const saved = globalThis.BroadcastChannel;
+    delete globalThis.BroadcastChannel;
+    const log = { opens: 0, closes: 0, messages: [], listings: [] };
+    try {
+      new BroadcastChannelTransport(recordingEvents(log)).open('peercompute:nowhere');
+    } finally {
+      globalThis.BroadcastChannel = saved;
+    }
+    await eventually(() => assert.equal(log.closes, 1));
+    assert.equal(log.opens, 0);
+  });
+});
+
+describe('signaling transport contract: PeerServerSocket (Node, ws)', () => {
+  let server = null;
+  before(async () => {
+    server = await startSignalingServer();
+  });
+  after(() => server?.stop());
+  runContract(() => peerServerFixture({ host: '127.0.0.1', port: server?.port ?? 0 }));
+});
