@@ -27,7 +27,6 @@ export const DEFAULT_CONFIG = Object.freeze({
   // 0 costs a round trip per unit but never leaves a unit waiting in a busy
   // worker while another is idle: for few, long units.
   unitsQueuedPerWorker: null,
-  faultInjection: null, // a test hook: {corruptResults: true} makes this node return wrong results
 });
 
 export function defaultComputeWorkers() {
@@ -92,12 +91,6 @@ export function normalizeConfig(input = {}) {
   }
   if (!Number.isInteger(config.maxTaskDataBytes) || config.maxTaskDataBytes < 1024 || config.maxTaskDataBytes > 32 * 1024 * 1024) {
     fail('maxTaskDataBytes', 'must be an integer in 1024..33554432');
-  }
-  if (config.faultInjection !== null) {
-    const f = config.faultInjection;
-    if (typeof f !== 'object' || Array.isArray(f) || Object.keys(f).some((k) => k !== 'corruptResults') || typeof (f.corruptResults ?? false) !== 'boolean') {
-      fail('faultInjection', 'must be null or {corruptResults: boolean} (a test hook)');
-    }
   }
   return Object.freeze(config);
 }
@@ -164,6 +157,5 @@ export function kernelConfig(config, nodeId, replicaId, roomTag) {
     // The state manager applies this node's writes as it makes them, so the
     // kernel need not report them back.
     reportLocalChanges: false,
-    corruptResults: config.faultInjection?.corruptResults === true,
   };
 }

@@ -69,8 +69,6 @@ export interface NodeConfig {
    * trip through the page per unit but never leaves a unit waiting in a busy worker: for few, long units.
    */
   unitsQueuedPerWorker?: number | null;
-  /** A test hook: `{corruptResults: true}` makes this node return wrong (but well-formed) results, as a faulty peer would. */
-  faultInjection?: { corruptResults?: boolean } | null;
 }
 
 /**
