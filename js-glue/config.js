@@ -1,6 +1,11 @@
 // Node configuration: defaults, validation, and what the kernel is told.
 // An option this version does not honour is refused with a clear error rather
-// than silently ignored.
+// than silently ignored. The limits are the kernel's own (KERNEL_RULES, built
+// from wasm/kernel/node_config.cpp), so a config passes here exactly when the
+// kernel will take it; only what the kernel never sees (password, gameId's
+// type, iceServers, the peer server's address form) is checked here alone.
+import { KERNEL_RULES } from './rules/kernel-rules.js';
+import { utf8Length } from './json-value.js';
 
 export const DEFAULT_CONFIG = Object.freeze({
   nodeId: null, // generated when null
@@ -38,16 +43,43 @@ export function defaultUnitsQueuedPerWorker() {
   return typeof Worker === 'function' ? 1 : 0;
 }
 
-const TOPOLOGIES = ['mesh'];
-const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const RULES = KERNEL_RULES.config;
+const TOPOLOGIES = RULES.topologies;
+const NODE_ID = new RegExp(`^[${escapeForClass(RULES.nodeId.characters)}]{1,${RULES.nodeId.maxLength}}$`);
+// The options the kernel bounds, with the ranges it applies.
+const NUMBER_OPTIONS = ['announceIntervalMs', 'connectTimeoutMs', 'pingIntervalMs', 'peerTimeoutMs', 'maxUnitMs', 'computeWorkers', 'unitsQueuedPerWorker', 'maxTaskDataBytes'];
+const NULLABLE = new Set(['computeWorkers', 'unitsQueuedPerWorker']); // null: a default for this host
+
+export function escapeForClass(characters) {
+  return characters.replace(/[\\\]^-]/g, '\\$&');
+}
+
+export function describeCharacters(characters) {
+  const ranges = [['ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'A-Z'], ['abcdefghijklmnopqrstuvwxyz', 'a-z'], ['0123456789', '0-9']];
+  let rest = characters;
+  const parts = [];
+  for (const [run, name] of ranges) {
+    if (rest.includes(run)) {
+      parts.push(name);
+      rest = rest.replace(run, '');
+    }
+  }
+  parts.push(...[...rest].map((c) => `'${c}'`));
+  return `${parts.slice(0, -1).join(', ')} or ${parts.at(-1)}`;
+}
 
 function fail(option, message) {
   throw new TypeError(`config.${option}: ${message}`);
 }
 
-function positiveNumber(config, option) {
+function checkNumber(config, option) {
+  const rule = RULES.numbers[option];
   const v = config[option];
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) fail(option, `must be a positive number, got ${String(v)}`);
+  if (rule.positive) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) fail(option, `must be a positive number, got ${String(v)}`);
+  } else if (!Number.isInteger(v) || v < rule.min || v > rule.max) {
+    fail(option, `must be ${NULLABLE.has(option) ? 'null or ' : ''}an integer in ${rule.min}..${rule.max}, got ${String(v)}`);
+  }
 }
 
 export function normalizeConfig(input = {}) {
@@ -60,16 +92,21 @@ export function normalizeConfig(input = {}) {
   const config = { ...DEFAULT_CONFIG, ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) };
 
   if (config.nodeId !== null && (typeof config.nodeId !== 'string' || !NODE_ID.test(config.nodeId))) {
-    fail('nodeId', 'must be 1-64 characters of A-Z, a-z, 0-9, "-" or "_"');
+    fail('nodeId', `must be 1-${RULES.nodeId.maxLength} characters of ${describeCharacters(RULES.nodeId.characters)}`);
   }
-  if (typeof config.roomId !== 'string' || config.roomId.length === 0 || config.roomId.length > 256) {
-    fail('roomId', 'must be a non-empty string of at most 256 characters');
+  if (typeof config.roomId !== 'string' || config.roomId.length === 0 || !config.roomId.isWellFormed()) {
+    fail('roomId', 'must be a non-empty string of well-formed Unicode');
   }
   if (!TOPOLOGIES.includes(config.topology)) {
     fail('topology', `'${config.topology}' is not supported; use ${TOPOLOGIES.map((t) => `'${t}'`).join(' or ')}`);
   }
-  if (config.gameId !== null && (typeof config.gameId !== 'string' || config.gameId.length === 0 || config.gameId.length > 256)) {
-    fail('gameId', 'must be null or a non-empty string of at most 256 characters');
+  if (config.gameId !== null && (typeof config.gameId !== 'string' || config.gameId.length === 0 || !config.gameId.isWellFormed())) {
+    fail('gameId', 'must be null or a non-empty string of well-formed Unicode');
+  }
+  const roomBytes = utf8Length(effectiveRoom(config));
+  if (roomBytes > RULES.room.maxBytes) {
+    if (config.gameId === null) fail('roomId', `must be at most ${RULES.room.maxBytes} bytes of UTF-8, got ${roomBytes}`);
+    fail('roomId', `with gameId, the room is JSON [gameId, roomId], which must be at most ${RULES.room.maxBytes} bytes of UTF-8, got ${roomBytes}`);
   }
   if (config.password !== null && (typeof config.password !== 'string' || config.password.length === 0 || config.password.length > 1024)) {
     fail('password', 'must be null or a non-empty string of at most 1024 characters');
@@ -77,20 +114,11 @@ export function normalizeConfig(input = {}) {
   if (config.peerServer !== null) config.peerServer = normalizePeerServer(config.peerServer);
   if (typeof config.enablePersistence !== 'boolean') fail('enablePersistence', 'must be a boolean');
   if (!Array.isArray(config.iceServers)) fail('iceServers', 'must be an array of RTCIceServer objects');
-  for (const option of ['announceIntervalMs', 'connectTimeoutMs', 'pingIntervalMs', 'peerTimeoutMs', 'maxUnitMs']) {
-    positiveNumber(config, option);
-  }
-  if (config.peerTimeoutMs <= config.pingIntervalMs) fail('peerTimeoutMs', 'must be longer than pingIntervalMs');
   if (config.computeWorkers === null) config.computeWorkers = defaultComputeWorkers();
-  if (!Number.isInteger(config.computeWorkers) || config.computeWorkers < 0 || config.computeWorkers > 256) {
-    fail('computeWorkers', 'must be null or an integer in 0..256');
-  }
   if (config.unitsQueuedPerWorker === null) config.unitsQueuedPerWorker = defaultUnitsQueuedPerWorker();
-  if (!Number.isInteger(config.unitsQueuedPerWorker) || config.unitsQueuedPerWorker < 0 || config.unitsQueuedPerWorker > 4) {
-    fail('unitsQueuedPerWorker', 'must be null or an integer in 0..4');
-  }
-  if (!Number.isInteger(config.maxTaskDataBytes) || config.maxTaskDataBytes < 1024 || config.maxTaskDataBytes > 32 * 1024 * 1024) {
-    fail('maxTaskDataBytes', 'must be an integer in 1024..33554432');
+  for (const option of NUMBER_OPTIONS) checkNumber(config, option);
+  for (const [longer, shorter] of Object.entries(RULES.longer)) {
+    if (config[longer] <= config[shorter]) fail(longer, `must be longer than ${shorter}`);
   }
   return Object.freeze(config);
 }
@@ -106,7 +134,8 @@ function normalizePeerServer(input) {
   }
   const server = { ...DEFAULT_PEER_SERVER, ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) };
   if (typeof server.host !== 'string' || !/^[A-Za-z0-9.:\[\]-]{1,253}$/.test(server.host)) fail('peerServer.host', 'must be a host name or address');
-  if (!Number.isInteger(server.port) || server.port < 1 || server.port > 65535) fail('peerServer.port', 'must be an integer in 1..65535');
+  const port = RULES.peerServerPort;
+  if (!Number.isInteger(server.port) || server.port < port.min || server.port > port.max) fail('peerServer.port', `must be an integer in ${port.min}..${port.max}`);
   if (typeof server.path !== 'string' || !server.path.startsWith('/')) fail('peerServer.path', "must be a path starting with '/'");
   if (typeof server.secure !== 'boolean') fail('peerServer.secure', 'must be a boolean');
   if (typeof server.key !== 'string' || server.key.length === 0) fail('peerServer.key', 'must be a non-empty string');
@@ -139,6 +168,8 @@ export function kernelConfig(config, nodeId, replicaId, roomTag) {
     nodeId,
     replicaId,
     roomId: effectiveRoom(config),
+    appRoomId: config.roomId,
+    gameId: config.gameId,
     roomTag,
     sealed: config.password !== null,
     // The token proves to the server that a reconnecting socket is this

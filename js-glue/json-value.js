@@ -1,5 +1,9 @@
+import { KERNEL_RULES } from './rules/kernel-rules.js';
+
 const encoder = new TextEncoder();
-const MAX_KEY_BYTES = 65_536; // the kernel's limit (NodeKernel::kMaxKeyBytes)
+const MAX_KEY_BYTES = KERNEL_RULES.key.maxBytes; // the kernel's own limit (wasm/rules/app_rules.h)
+// A key of at most this many UTF-16 units cannot exceed it (3 bytes per unit at most).
+const SURELY_SHORT_KEY = Math.floor(MAX_KEY_BYTES / 3);
 
 function describePath(path) {
   return path.length === 0 ? '' : ` at '${path.join('.')}'`;
@@ -107,7 +111,7 @@ export function requireKey(key, where) {
   if (typeof key !== 'string') throw new TypeError(`${where}: key must be a string, got ${key === null ? 'null' : typeof key}`);
   if (key.length === 0) throw new TypeError(`${where}: key must not be empty`);
   if (!key.isWellFormed()) throw new TypeError(`${where}: key contains a lone surrogate; it must be well-formed Unicode`);
-  if (key.length > 21_845 && encoder.encode(key).length > MAX_KEY_BYTES) {
+  if (key.length > SURELY_SHORT_KEY && encoder.encode(key).length > MAX_KEY_BYTES) {
     throw new TypeError(`${where}: key is longer than ${MAX_KEY_BYTES} bytes of UTF-8`);
   }
   return key;

@@ -12,6 +12,7 @@ import { StateManager } from './state-manager.js';
 import { IndexedDbStore } from './storage/indexeddb-store.js';
 import { SignalingRoutes } from './transports/signaling-routes.js';
 import { loadCore } from './wasm-loader.js';
+import { STATUS_BEFORE_INIT } from './rules/kernel-rules.js';
 import { PeerConnectionPool } from './webrtc/peer-connection-pool.js';
 
 export class NodeKernel {
@@ -75,6 +76,7 @@ export class NodeKernel {
     const settings = {
       ...kernelConfig(this.#config, this.#nodeId, generateReplicaId(), this.#crypto.tag),
       persist: this.#storage !== null,
+      persistenceError: this.#persistenceError,
     };
     const error = kernel.initialize(JSON.stringify(settings), now());
     if (error) {
@@ -95,7 +97,7 @@ export class NodeKernel {
     this.#routes = new SignalingRoutes(this.#driver);
     this.#state = new StateManager(this.#driver, this.#emitter, () => this.#started, this.#nodeId);
     this.#network = new NetworkManager(this.#driver, this.#pool, this.#emitter);
-    this.#compute = new ComputeManager(this.#driver, core, this.#config.computeWorkers);
+    this.#compute = new ComputeManager(this.#driver, core, this.#config.computeWorkers, this.#nodeId);
     serveKernelOutputs(this.#driver, {
       pool: this.#pool,
       routes: this.#routes,
@@ -180,30 +182,24 @@ export class NodeKernel {
     return this.#compute.submitTask(task);
   }
 
+  // The status has one shape, the kernel's (wasm/kernel/node_status.cpp).
+  // Before initialize() it is a fresh kernel's, with this node's settings.
   getStatus() {
-    if (!this.isInitialized) {
-      return {
-        nodeId: this.#nodeId,
-        roomId: this.#config.roomId,
-        isInitialized: false,
-        isStarted: false,
-        startedAt: null,
-        topology: this.#config.topology,
-        network: { peerId: this.#nodeId, peerCount: 0, knownPeers: 0, isConnected: false, connections: 0, connectionStates: {} },
-        state: { keyCount: 0, hasPersistence: false, hasP2PSync: false },
-        compute: { enabled: false, available: false, workers: this.#config.computeWorkers, queued: 0, running: 0, completed: 0 },
-      };
-    }
+    if (!this.isInitialized) return this.#statusBeforeInit();
     this.#state.flush();
-    const status = JSON.parse(this.#driver.kernel.status());
-    status.network.transports = status.network.routes;
-    status.gameId = this.#config.gameId;
+    return JSON.parse(this.#driver.kernel.status());
+  }
+
+  #statusBeforeInit() {
+    const status = structuredClone(STATUS_BEFORE_INIT);
+    status.nodeId = status.network.peerId = this.#nodeId;
     status.roomId = this.#config.roomId;
-    status.state.hasPersistence = this.#storage !== null;
-    status.state.persistenceError = this.#persistenceError;
-    status.state.hasP2PSync = status.isStarted;
-    const { peers: _workers, ...compute } = status.compute;
-    status.compute = { enabled: true, available: compute.workers > 0, ...compute };
+    status.gameId = this.#config.gameId;
+    status.topology = this.#config.topology;
+    status.network.passwordProtected = this.#config.password !== null;
+    status.compute.workers = this.#config.computeWorkers;
+    status.compute.available = this.#config.computeWorkers > 0;
+    status.compute.maxTaskDataBytes = this.#config.maxTaskDataBytes;
     return status;
   }
 

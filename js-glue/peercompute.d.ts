@@ -222,7 +222,7 @@ export interface SignalingServerStatus {
 export interface NodeStatus {
   nodeId: string;
   roomId: string;
-  gameId?: string | null;
+  gameId: string | null;
   isInitialized: boolean;
   isStarted: boolean;
   startedAt: number | null;
@@ -236,36 +236,40 @@ export interface NodeStatus {
     connections: number;
     /** Every known peer's connection state. */
     connectionStates: Record<string, PeerState>;
-    transports?: string[];
-    bytesIn?: number;
-    bytesOut?: number;
-    messagesIn?: number;
-    messagesOut?: number;
-    rejectedFrames?: number;
-    rejectedSignals?: number;
-    lastRejection?: string | null;
-    passwordProtected?: boolean;
+    /** The signaling routes in use while started: 'broadcast-channel', 'peerjs-server'. */
+    transports: string[];
+    bytesIn: number;
+    bytesOut: number;
+    messagesIn: number;
+    messagesOut: number;
+    rejectedFrames: number;
+    rejectedSignals: number;
+    /** Of rejectedSignals, those from a shadow id on the PeerJS server ("<tag>.<id>.<n>" while "<tag>.<id>" is registered): an impostor, or a reloaded page's lingering socket. */
+    shadowedSignals: number;
+    lastRejection: string | null;
+    passwordProtected: boolean;
     /** Null without a peerServer. */
-    signalingServer?: SignalingServerStatus | null;
+    signalingServer: SignalingServerStatus | null;
   };
   state: {
     /** Live keys in the kernel, namespaced ones included. */
     keyCount: number;
     /** Deleted keys. A delete is kept for good (without its value), so a replica back from any absence converges. */
-    tombstones?: number;
+    tombstones: number;
     /** Memory those deletes take: their keys plus a fixed entry each. */
-    tombstoneBytes?: number;
+    tombstoneBytes: number;
     /** Peers' writes refused for a stamp more than maxClockDriftMs ahead of this node's clock. */
-    futureWrites?: number;
+    futureWrites: number;
     /** Anti-entropy rounds begun, when a peer's state fingerprint differed from ours. */
-    reconciliations?: number;
+    reconciliations: number;
     /** Writes anti-entropy brought that delta sync had missed. */
-    repairedWrites?: number;
-    replicaId?: number;
-    rejectedWrites?: number;
+    repairedWrites: number;
+    /** This replica's id in the CRDT; 0 before initialize(). */
+    replicaId: number;
+    rejectedWrites: number;
     hasPersistence: boolean;
     /** Why persistence is off although enablePersistence is true, else null. */
-    persistenceError?: string | null;
+    persistenceError: string | null;
     hasP2PSync: boolean;
   };
   compute: {
@@ -279,11 +283,11 @@ export interface NodeStatus {
     running: number;
     completed: number;
     /** This node's jobs still under way. */
-    activeJobs?: number;
-    tasks?: string[];
+    activeJobs: number;
+    tasks: string[];
     /** Results refused: for units a peer was not given, malformed, or oversized. */
-    rejectedResults?: number;
-    maxTaskDataBytes?: number;
+    rejectedResults: number;
+    maxTaskDataBytes: number;
   };
 }
 

@@ -24,4 +24,7 @@ cp -r js-glue/. dist/
 # wasm/host/host_interface.json into dist/host/, where js-glue imports it.
 node scripts/generate-host-interface.mjs --js dist
 cp build/wasm/peercompute-core.js build/wasm/peercompute-core.wasm dist/
+# The kernel's rules and its status before init, read from the module just
+# built, into dist/rules/ (see scripts/generate-kernel-rules.mjs).
+node scripts/generate-kernel-rules.mjs dist
 echo "build: dist/ ready ($(du -sh dist | cut -f1))"

@@ -194,7 +194,7 @@ TEST(Compute, APeerThatCrashesMidJobIsReplaced) {
     json stats = statsOf(*finished);
     EXPECT_GT(stats["retries"].get<int>(), 0) << stats.dump();
     EXPECT_EQ(net.kernel("a").scheduler().leasesHeldBy("c"), 0u);
-    EXPECT_FALSE(net.kernel("a").describeStatus()["compute"]["peers"].contains("c")) << "c is no longer a worker";
+    EXPECT_FALSE(net.kernel("a").describeComputePeers().contains("c")) << "c is no longer a worker";
   }
 }
 

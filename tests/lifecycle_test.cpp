@@ -202,6 +202,12 @@ TEST(Lifecycle, InvalidConfigRejected) {
   EXPECT_FALSE(NodeConfig::fromJson("{", &error));
   EXPECT_FALSE(NodeConfig::fromJson(R"({"nodeId":"ok","replicaId":1,"unitsQueuedPerWorker":5})", &error));
   EXPECT_EQ(error, "unitsQueuedPerWorker must be an integer in 0..4");
+  // An integer option is not truncated: 1.5 workers is refused, as the JS API refuses it.
+  EXPECT_FALSE(NodeConfig::fromJson(R"({"nodeId":"ok","replicaId":1,"computeWorkers":1.5})", &error));
+  EXPECT_EQ(error, "computeWorkers must be an integer");
+  EXPECT_FALSE(NodeConfig::fromJson(R"({"nodeId":"ok","replicaId":1,"computeWorkers":1e10})", &error));
+  EXPECT_EQ(error, "computeWorkers is too large");
+  EXPECT_FALSE(NodeConfig::fromJson(R"({"nodeId":"ok","replicaId":1,"replicaId":1.5})", &error));
   std::optional<NodeConfig> ok =
       NodeConfig::fromJson(R"({"nodeId":"ok","replicaId":5,"topology":"mesh","unitsQueuedPerWorker":1})", &error);
   ASSERT_TRUE(ok) << error;

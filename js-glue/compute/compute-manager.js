@@ -7,8 +7,12 @@ import { decodeTaskData, encodeTaskData } from './task-data.js';
 // Generated into dist/host/ by scripts/build.sh (wasm/host/host_interface.json).
 import { taskInputBatchBound, writeTaskInputBatch } from '../host/input-batches.js';
 import { WorkerPool } from './worker-pool.js';
+import { describeCharacters, escapeForClass } from '../config.js';
+// The kernel's rules for task names and job options (wasm/rules/app_rules.h).
+import { KERNEL_RULES } from '../rules/kernel-rules.js';
 
-const TASK_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
+const { taskName: NAME_RULE, job: JOB_RULE } = KERNEL_RULES;
+const TASK_NAME = new RegExp(`^[${escapeForClass(NAME_RULE.characters)}]{1,${NAME_RULE.maxLength}}$`);
 const JOB_OPTIONS = ['redundancy', 'timeoutMs', 'maxAttempts'];
 export const DEFAULT_JOB_OPTIONS = Object.freeze({ redundancy: 1, timeoutMs: 30_000, maxAttempts: 3 });
 const utf8 = new TextEncoder();
@@ -104,14 +108,16 @@ export class ComputeJob {
 
 export class ComputeManager {
   #driver;
+  #selfId;
   #core;
   #pool;
   #tasks = new Map(); // app task name -> {kind: 'module', name, module, export}
   #jobs = new Map();
   #early = new Map(); // job id -> outputs that came before submitJob() returned
 
-  constructor(driver, core, workers) {
+  constructor(driver, core, workers, selfId) {
     this.#driver = driver;
+    this.#selfId = selfId;
     this.#core = core;
     this.#pool = new WorkerPool(workers, (exec, outcome) => this.#answer(exec, outcome));
   }
@@ -121,7 +127,7 @@ export class ComputeManager {
   // input and returns (or resolves to) the result. Only the name travels.
   registerTask(name, spec) {
     const where = 'registerTask(name, {module, export})';
-    if (typeof name !== 'string' || !TASK_NAME.test(name)) throw new TypeError(`${where}: name must be 1-64 characters of A-Z, a-z, 0-9, '_', '-', '.' or ':'`);
+    if (typeof name !== 'string' || !TASK_NAME.test(name)) throw new TypeError(`${where}: name must be 1-${NAME_RULE.maxLength} characters of ${describeCharacters(NAME_RULE.characters)}`);
     if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw new TypeError(`${where}: the second argument must be an object {module: url, export: 'functionName'}`);
     for (const key of Object.keys(spec)) {
       if (key !== 'module' && key !== 'export') throw new TypeError(`${where}: unknown option '${key}'; the options are module and export`);
@@ -143,11 +149,12 @@ export class ComputeManager {
 
   // This node's workers and tasks, and what each peer advertised.
   getCapabilities() {
-    const compute = this.#kernelStatus();
+    const compute = JSON.parse(this.#driver.kernel.status()).compute;
     const builtinTasks = [...this.#core.builtinTaskNames()];
     const peers = {};
-    for (const [peerId, p] of Object.entries(compute.peers)) {
-      if (peerId !== this.#nodeId()) peers[peerId] = { workers: p.workers, tasks: p.tasks, msPerUnit: p.msPerUnit, unitsDone: p.unitsDone, rejectedResults: p.rejectedResults };
+    const self = this.#selfId;
+    for (const [peerId, p] of Object.entries(JSON.parse(this.#driver.kernel.computePeers()))) {
+      if (peerId !== self) peers[peerId] = { workers: p.workers, tasks: p.tasks, msPerUnit: p.msPerUnit, unitsDone: p.unitsDone, rejectedResults: p.rejectedResults };
     }
     return {
       workers: compute.workers,
@@ -166,6 +173,7 @@ export class ComputeManager {
     const where = 'submitJob(name, inputs, options)';
     if (typeof name !== 'string' || !TASK_NAME.test(name)) throw new TypeError(`${where}: name must be a task name such as 'mandelbrot'`);
     if (!Array.isArray(inputs)) throw new TypeError(`${where}: inputs must be an array, one input per work unit`);
+    if (inputs.length > JOB_RULE.maxUnits) throw new RangeError(`${where}: a job holds at most ${JOB_RULE.maxUnits} units; got ${inputs.length} inputs`);
     const opts = jobOptions(options, where);
     const encoded = inputs.map((input, i) => {
       try {
@@ -249,13 +257,6 @@ export class ComputeManager {
     this.#driver.inputBytes(bytes, (k, size, t) => k.handleTaskResult(exec, outcome.ok, size, t));
   }
 
-  #kernelStatus() {
-    return JSON.parse(this.#driver.kernel.status()).compute;
-  }
-
-  #nodeId() {
-    return JSON.parse(this.#driver.kernel.status()).nodeId;
-  }
 }
 
 function jobOptions(options, where) {
@@ -264,8 +265,10 @@ function jobOptions(options, where) {
     if (!JOB_OPTIONS.includes(key)) throw new TypeError(`${where}: options.${key} is not an option; the options are ${JOB_OPTIONS.join(', ')}`);
   }
   const opts = { ...DEFAULT_JOB_OPTIONS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
-  if (!Number.isInteger(opts.redundancy) || opts.redundancy < 1 || opts.redundancy > 16) throw new TypeError(`${where}: options.redundancy must be an integer in 1..16`);
+  for (const option of ['redundancy', 'maxAttempts']) {
+    const { min, max } = JOB_RULE[option];
+    if (!Number.isInteger(opts[option]) || opts[option] < min || opts[option] > max) throw new TypeError(`${where}: options.${option} must be an integer in ${min}..${max}`);
+  }
   if (typeof opts.timeoutMs !== 'number' || !(opts.timeoutMs > 0) || !Number.isFinite(opts.timeoutMs)) throw new TypeError(`${where}: options.timeoutMs must be a positive number of milliseconds`);
-  if (!Number.isInteger(opts.maxAttempts) || opts.maxAttempts < 1 || opts.maxAttempts > 100) throw new TypeError(`${where}: options.maxAttempts must be an integer in 1..100`);
   return opts;
 }

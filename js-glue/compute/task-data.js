@@ -4,6 +4,7 @@
 // to_cbor. Peers compare results byte for byte, so encoding is deterministic:
 // shortest heads, definite lengths, float64 for every non-integer, and object
 // keys in insertion order.
+import { KERNEL_RULES } from '../rules/kernel-rules.js';
 
 const MAX_DEPTH = 256;
 const MAX_UINT64 = 0xffff_ffff_ffff_ffffn;
@@ -12,13 +13,17 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 // Without cross-origin isolation browsers have no SharedArrayBuffer.
 const SharedBuffer = globalThis.SharedArrayBuffer ?? ArrayBuffer;
 
-// RFC 8746 tags for little-endian typed arrays; Uint8Array, ArrayBuffer and
-// DataView travel as a plain byte string instead.
-export const TYPED_ARRAY_TAGS = Object.freeze({
-  Uint8ClampedArray: 68, Uint16Array: 69, Uint32Array: 70, BigUint64Array: 71,
-  Int8Array: 72, Int16Array: 77, Int32Array: 78, BigInt64Array: 79,
-  Float32Array: 85, Float64Array: 86,
-});
+// RFC 8746 tags for little-endian typed arrays, as the kernel reads them
+// (wasm/compute/task_data.h); Uint8Array, ArrayBuffer and DataView travel as
+// a plain byte string instead.
+export const TYPED_ARRAY_TAGS = Object.freeze(
+  Object.fromEntries(
+    Object.entries(KERNEL_RULES.taskData).map(([name, { tag, elementBytes }]) => {
+      if (globalThis[name]?.BYTES_PER_ELEMENT !== elementBytes) throw new Error(`peercompute: the kernel's task data tag ${tag} names ${name} of ${elementBytes}-byte elements, which this runtime lacks`);
+      return [name, tag];
+    }),
+  ),
+);
 const CONSTRUCTOR_BY_TAG = new Map(Object.entries(TYPED_ARRAY_TAGS).map(([name, tag]) => [tag, globalThis[name]]));
 
 // A brand check that, unlike instanceof, works across realms and sees Node's

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
 
-import { decodeTaskData, encodeTaskData, TYPED_ARRAY_TAGS } from '../../js-glue/compute/task-data.js';
+import { decodeTaskData, encodeTaskData, TYPED_ARRAY_TAGS } from '../../dist/compute/task-data.js';
 
 const hex = (bytes) => Buffer.from(bytes).toString('hex');
 const fromHex = (text) => new Uint8Array(Buffer.from(text.replace(/\s+/g, ''), 'hex'));

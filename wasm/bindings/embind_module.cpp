@@ -15,6 +15,7 @@
 #include "host/output_encoder.h"
 #include "kernel/node_kernel.h"
 #include "kernel/result.h"
+#include "rules/app_rules.h"
 
 namespace {
 
@@ -154,6 +155,7 @@ class KernelBinding {
 
   std::string status() const { return kernel_.describeStatus().dump(); }
   std::string peers() const { return kernel_.describePeers().dump(); }
+  std::string computePeers() const { return kernel_.describeComputePeers().dump(); }
 
  private:
   static val view(const std::vector<uint8_t>& b) { return val(emscripten::typed_memory_view(b.size(), b.data())); }
@@ -181,10 +183,19 @@ val builtinTaskNames() {
   return names;
 }
 
+// The rules the JS API checks input against, and the status of a node not
+// yet initialized, both as JSON. scripts/build.sh builds them into the
+// package (dist/rules/kernel-rules.js), so the JS API needs no wasm to check
+// a config, and defines none of the rules itself.
+std::string appRules() { return pc::rules::describeAppRules().dump(); }
+std::string statusBeforeInit() { return pc::NodeKernel().describeStatus().dump(); }
+
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(peercompute) {
   emscripten::function("runBuiltinTask", &runBuiltinTask);
   emscripten::function("builtinTaskNames", &builtinTaskNames);
+  emscripten::function("appRules", &appRules);
+  emscripten::function("statusBeforeInit", &statusBeforeInit);
   pc::host::bindKernelMethods<KernelBinding, val>(emscripten::class_<KernelBinding>("Kernel").constructor<>());
 }

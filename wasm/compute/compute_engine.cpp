@@ -222,15 +222,16 @@ void ComputeEngine::onFrame(const std::string& peer, wire::WorkCancel&& f, Milli
 }
 
 nlohmann::json ComputeEngine::describe() const {
-  return {{"workers", localWorkers_.capacity()},
+  return {{"enabled", true},
+          {"available", localWorkers_.capacity() > 0},
+          {"workers", localWorkers_.capacity()},
           {"queued", localWorkers_.queued()},
           {"running", localWorkers_.running()},
           {"completed", localWorkers_.completed()},
           {"tasks", localTasks_},
           {"activeJobs", scheduler_.activeJobs()},
           {"rejectedResults", ctx_.counters.rejectedResults},
-          {"maxTaskDataBytes", ctx_.config.maxTaskDataBytes},
-          {"peers", scheduler_.describeWorkers()}};
+          {"maxTaskDataBytes", ctx_.config.maxTaskDataBytes}};
 }
 
 }  // namespace pc

@@ -1,5 +1,8 @@
 #include "kernel/node_config.h"
 
+#include <cmath>
+#include <limits>
+#include <type_traits>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -21,6 +24,18 @@ bool readNumber(const json& j, const char* name, T* out, std::string* error) {
     *error = std::string(name) + " must be a non-negative number";
     return false;
   }
+  if constexpr (std::is_integral_v<T>) {
+    // 1.5 workers is not one worker: refuse it rather than truncate.
+    const double v = it->get<double>();
+    if (std::floor(v) != v) {
+      *error = std::string(name) + " must be an integer";
+      return false;
+    }
+    if (v > static_cast<double>(std::numeric_limits<T>::max())) {
+      *error = std::string(name) + " is too large";
+      return false;
+    }
+  }
   *out = it->get<T>();
   return true;
 }
@@ -41,6 +56,17 @@ bool readString(const json& j, const char* name, std::string* out, std::string* 
   if (it == j.end()) return true;
   if (!it->is_string()) {
     *error = std::string(name) + " must be a string";
+    return false;
+  }
+  *out = it->get<std::string>();
+  return true;
+}
+// Null or absent leaves `out` empty.
+bool readOptionalString(const json& j, const char* name, std::optional<std::string>* out, std::string* error) {
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) return true;
+  if (!it->is_string()) {
+    *error = std::string(name) + " must be null or a string";
     return false;
   }
   *out = it->get<std::string>();
@@ -73,7 +99,9 @@ std::optional<NodeConfig> NodeConfig::fromJson(std::string_view text, std::strin
             readNumber(j, "maxUnitMs", &c.maxUnitMs, error) &&
             readNumber(j, "maxTaskDataBytes", &c.maxTaskDataBytes, error) &&
             readNumber(j, "unitsQueuedPerWorker", &c.unitsQueuedPerWorker, error) &&
-            readBool(j, "reportLocalChanges", &c.reportLocalChanges, error);
+            readBool(j, "reportLocalChanges", &c.reportLocalChanges, error) &&
+            readString(j, "appRoomId", &c.appRoomId, error) && readOptionalString(j, "gameId", &c.gameId, error) &&
+            readOptionalString(j, "persistenceError", &c.persistenceError, error);
   if (!ok) return std::nullopt;
   if (auto it = j.find("peerServer"); it != j.end() && !it->is_null()) {
     if (!it->is_object()) {
@@ -104,6 +132,7 @@ constexpr uint32_t kMaxUnitsQueuedPerWorker = 4;
 constexpr uint32_t kMaxMaxConnections = 256;
 constexpr size_t kMinTaskDataBytes = 1024;
 constexpr size_t kMinChannelMessageBytes = 1024;
+constexpr uint32_t kMaxPort = 65535;
 
 // The numeric options' ranges: validate() checks them and describeRules()
 // hands them to the JS API, so the two cannot differ. A number is either
@@ -166,7 +195,8 @@ std::string NodeConfig::validate() const {
   if (peerServer) {
     if (roomTag.empty()) return "a peerServer needs a roomTag";
     if (peerServer->host.empty()) return "peerServer.host must be a non-empty string";
-    if (peerServer->port == 0 || peerServer->port > 65535) return "peerServer.port must be in 1..65535";
+    if (peerServer->port == 0 || peerServer->port > kMaxPort)
+      return "peerServer.port must be an integer in 1.." + std::to_string(kMaxPort);
     if (peerServer->token.empty()) return "peerServer.token must be a non-empty string";
     if (peerServer->heartbeatIntervalMs <= 0 || peerServer->openGraceMs <= 0 || peerServer->discoveryIntervalMs <= 0 ||
         peerServer->reconnectBaseMs <= 0 || peerServer->reconnectMaxMs < peerServer->reconnectBaseMs)
@@ -195,6 +225,7 @@ nlohmann::json NodeConfig::describeRules() {
   return {{"nodeId", {{"maxLength", 64}, {"characters", kNodeIdCharacters}}},
           {"room", {{"maxBytes", kMaxRoomBytes}}},
           {"topologies", {"mesh"}},
+          {"peerServerPort", {{"min", 1}, {"max", kMaxPort}}},
           {"numbers", numbers},
           {"longer", {{"peerTimeoutMs", "pingIntervalMs"}}}};
 }

@@ -67,6 +67,14 @@ struct NodeConfig {
   // itself as it makes them (the JS API does) turns it off.
   bool reportLocalChanges = true;
 
+  // Facts of the host that the status reports, so that the status has one
+  // shape, defined in node_status.cpp: the room and game as the app named
+  // them (roomId above is the effective room, which joins the two), and why
+  // the host could not persist although asked to.
+  std::string appRoomId;                   // empty: roomId
+  std::optional<std::string> gameId;       // null in the status when absent
+  std::optional<std::string> persistenceError;
+
   // Parses the JSON the bindings pass in; fields left out keep their defaults.
   static std::optional<NodeConfig> fromJson(std::string_view text, std::string* error);
   // Empty when valid, else what is wrong.

@@ -149,6 +149,8 @@ class NodeKernel final : private PeerLinks, private ConnectionControl, private S
   // The status and the peers, as the JS API reports them (node_status.cpp).
   nlohmann::json describeStatus() const;
   nlohmann::json describePeers() const;
+  // What each worker advertised and did (ComputeManager.getCapabilities()).
+  nlohmann::json describeComputePeers() const;
 
  private:
   Result requireInitialized(const char* operation) const;

@@ -1,5 +1,9 @@
 // The node's status and its peers, in the shape the JS API reports
-// (NodeStatus and PeerInfo in js-glue/peercompute.d.ts).
+// (NodeStatus and PeerInfo in js-glue/peercompute.d.ts). This is the one
+// definition of that shape: the JS API adds nothing to it, a node not yet
+// initialized reports a copy of a fresh kernel's status (built into the
+// package as STATUS_BEFORE_INIT), and tests/js/status-shape.test.mjs checks
+// the d.ts against it.
 #include "discovery/peer_server_route.h"
 #include "kernel/node_kernel.h"
 
@@ -49,8 +53,10 @@ json NodeKernel::describeStatus() const {
   const size_t connected = connectedPeerCount();
   const SignalRoute* server = discovery_.route(PeerServerRoute::kName);
   const ReplicatedMap& map = sync_.map();
+  const auto orNull = [](const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); };
   return {{"nodeId", config_.nodeId},
-          {"roomId", config_.roomId},
+          {"roomId", config_.appRoomId.empty() ? config_.roomId : config_.appRoomId},
+          {"gameId", orNull(config_.gameId)},
           {"isInitialized", isInitialized()},
           {"isStarted", isStarted()},
           {"startedAt", isStarted() ? json(startedAt_) : json(nullptr)},
@@ -62,7 +68,7 @@ json NodeKernel::describeStatus() const {
             {"isConnected", connected > 0},
             {"connections", connected},  // a count, as in the original library
             {"connectionStates", connectionStates},
-            {"routes", isStarted() ? json(discovery_.routeNames()) : json::array()},
+            {"transports", isStarted() ? json(discovery_.routeNames()) : json::array()},
             {"bytesIn", bytesIn},
             {"bytesOut", bytesOut},
             {"messagesIn", messagesIn},
@@ -81,8 +87,13 @@ json NodeKernel::describeStatus() const {
             {"reconciliations", counters_.reconciliations},
             {"repairedWrites", counters_.repairedWrites},
             {"replicaId", config_.replicaId},
-            {"rejectedWrites", counters_.rejectedWrites}}},
+            {"rejectedWrites", counters_.rejectedWrites},
+            {"hasPersistence", config_.persist},
+            {"persistenceError", orNull(config_.persistenceError)},
+            {"hasP2PSync", isStarted()}}},
           {"compute", compute_.describe()}};
 }
+
+json NodeKernel::describeComputePeers() const { return compute_.scheduler().describeWorkers(); }
 
 }  // namespace pc
