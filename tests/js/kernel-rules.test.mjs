@@ -157,6 +157,35 @@ describe('keys: the JS API takes exactly the keys the kernel holds', () => {
   });
 });
 
+describe('values: what the JS API takes as JSON, the kernel takes and hands on unchanged', () => {
+  it('edge values round-trip through the kernel to another replica; what JSON cannot hold is refused before the kernel', async () => {
+    const values = {
+      big: Number.MAX_VALUE,
+      tiny: Number.MIN_VALUE,
+      negativeZero: -0,
+      unsafe: 2 ** 60,
+      text: 'tab\t quote" backslash\\ nul\u0000 emoji 😀 bom \ufeff',
+      deep: JSON.parse('['.repeat(100) + ']'.repeat(100)),
+      nothing: null,
+      mixed: { a: [1, 'two', { three: true }], '': 'empty name', 'ü': 'ü' },
+    };
+    const a = new NodeKernel({ enablePersistence: false, computeWorkers: 0 });
+    const b = new NodeKernel({ enablePersistence: false, computeWorkers: 0 });
+    await a.initialize();
+    await b.initialize();
+    for (const [key, value] of Object.entries(values)) a.getStateManager().write(key, value);
+    b.getStateManager().applyUpdate(a.getStateManager().encodeStateAsUpdate());
+    for (const [key, value] of Object.entries(values)) {
+      assert.deepEqual(b.getStateManager().read(key), JSON.parse(JSON.stringify(value)), key);
+    }
+    assert.equal(a.getStatus().state.rejectedWrites, 0);
+    for (const bad of ['\ud800', NaN, Infinity, 1n, () => 1, Symbol('s'), undefined, new Map()]) {
+      assert.throws(() => a.getStateManager().write('bad', bad), { name: 'TypeError' }, String(typeof bad));
+    }
+    assert.equal(a.getStateManager().has('bad'), false);
+  });
+});
+
 describe('compute: task names, job options and task data tags', () => {
   let node;
   let kernel;
