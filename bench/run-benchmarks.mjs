@@ -16,6 +16,11 @@
 // --binary makes the raw echo send Uint8Array (UTF-8 of the same JSON text)
 // instead of a string; the library always sends bytes.
 //
+// --profile adds, after the timed round trips, one untimed run of 2,000
+// library round trips and 2,000 raw ones under V8's CPU profiler in both tabs,
+// and prints where each tab's time went, by function (the profiles are saved
+// in bench/results/profiles/ and open in DevTools).
+//
 // Starts scripts/serve.mjs on a free port (5190-5199) and a PeerJS signaling
 // server (9190-9199), opens bench/connect-rtt.html in two pages of one browser
 // context and in two pages of two more contexts, prints a summary and writes
@@ -28,6 +33,7 @@ import { newRunId, round, roundStats, saveResults } from './support/results.mjs'
 import { startBenchSignalingServer } from './support/signaling.mjs';
 import { startServer } from './support/static-server.mjs';
 import { distribution, median, ratios } from './support/statistics.mjs';
+import { reportProfile, startProfiling, stopProfiling } from './support/cpu-profile.mjs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -43,7 +49,7 @@ const BULK_WARMUP_BYTES = 8 * 1024 * 1024;
 
 const USAGE =
   'usage: node bench/run-benchmarks.mjs [--trials=5] [--rounds=5] [--n=500] [--warmup=50] [--pad=32] [--binary]\n' +
-  '         [--bulk-mb=64] [--bulk-rounds=5] [--chunks=16384,65536] [--bulk-queue-kb=4096]';
+  '         [--bulk-mb=64] [--bulk-rounds=5] [--chunks=16384,65536] [--bulk-queue-kb=4096] [--profile]';
 
 function parseArgs(argv) {
   const options = {
@@ -57,6 +63,7 @@ function parseArgs(argv) {
     bulkRounds: 5,
     chunks: [16384, 65536],
     bulkQueueKb: 4096,
+    profile: false,
   };
   const numeric = {
     trials: 'trials',
@@ -69,8 +76,8 @@ function parseArgs(argv) {
     'bulk-queue-kb': 'bulkQueueKb',
   };
   for (const arg of argv) {
-    if (arg === '--binary') {
-      options.binary = true;
+    if (arg === '--binary' || arg === '--profile') {
+      options[arg.slice(2)] = true;
       continue;
     }
     if (arg === '--help' || arg === '-h') {
@@ -278,6 +285,21 @@ async function main() {
     const targetMet = ratio <= RATIO_TARGET;
 
     if (!(await call(a, 'connectedPeerIds')).includes(last.idB)) throw new Error('the library pair disconnected during the round-trip test');
+
+    if (options.profile) {
+      const dir = join(root, 'bench', 'results', 'profiles');
+      for (const kind of ['library', 'raw']) {
+        const sessions = await Promise.all([startProfiling(a), startProfiling(b)]);
+        const samples =
+          kind === 'library'
+            ? await call(a, 'libraryRoundTrips', last.idB, 2000, 0, pad)
+            : await call(a, 'rawRoundTrips', 2000, 0, pad, options.binary);
+        const [profileA, profileB] = await Promise.all(sessions.map(stopProfiling));
+        console.log(`\n${kind} round trips under the profiler (untimed): median ${ms(median(samples))}`);
+        reportProfile(`rtt-${kind}-sender`, profileA, dir);
+        reportProfile(`rtt-${kind}-echoer`, profileB, dir);
+      }
+    }
 
     // c. bulk throughput, A -> B, over the same library pair and raw channel.
     // For each chunk size: one unrecorded warm-up transfer of each kind, then

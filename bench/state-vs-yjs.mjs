@@ -25,6 +25,7 @@
 // page; trials alternate ours and Yjs. Exits non-zero only on errors; a missed
 // target is reported, not failed.
 import { call, launchChromium, openBenchPage, waitForBench } from './support/browser.mjs';
+import { reportProfile, startProfiling, stopProfiling } from './support/cpu-profile.mjs';
 import { bytes as fmtB, msShort as fmtMs, ratio as fmtRatio, rule } from './support/format.mjs';
 import { ensureBuilt, root } from './support/project.mjs';
 import { newRunId, round, roundStats, saveResults } from './support/results.mjs';
@@ -53,11 +54,16 @@ const PUBLISHED_YJS_GZIP = 'about 20 KB (crdt-benchmarks, minified bundle)';
 const SECTIONS = ['rw', 'b3', 'sync', 'size'];
 
 function parseArgs(argv) {
-  const options = { trials: 5, n: 100_000, replicas: 1540, syncN: 100_000, only: [...SECTIONS] };
+  const options = { trials: 5, n: 100_000, replicas: 1540, syncN: 100_000, only: [...SECTIONS], profile: false };
   for (const arg of argv) {
+    if (arg === '--profile') {
+      options.profile = true;
+      continue;
+    }
     if (arg === '--help' || arg === '-h') {
       console.log(
-        'usage: node bench/state-vs-yjs.mjs [--trials=5] [--n=100000] [--replicas=1540] [--sync-n=100000] [--only=rw,b3,sync,size]',
+        'usage: node bench/state-vs-yjs.mjs [--trials=5] [--n=100000] [--replicas=1540] [--sync-n=100000] [--only=rw,b3,sync,size] [--profile]\n' +
+          '  --profile: after the timed write/read trials, one untimed run of each kind under the CPU profiler, by function',
       );
       process.exit(0);
     }
@@ -269,6 +275,16 @@ async function benchWriteRead(page, options, log) {
       `  rw trial ${t + 1}/${options.trials}: ` +
         RW_KINDS.map((k) => `${k} ${last(k).writeMs.toFixed(1)}+${last(k).readMs.toFixed(1)} ms`).join(', '),
     );
+  }
+  if (options.profile) {
+    const dir = join(root, 'bench', 'results', 'profiles');
+    for (const kind of RW_KINDS.filter((k) => k !== 'ours-persist')) {
+      await reload(page);
+      const session = await startProfiling(page);
+      const run = await call(page, 'writeRead', kind, options.n);
+      console.log(`\n${kind} under the profiler (untimed): write ${run.writeMs.toFixed(1)} ms, read ${run.readMs.toFixed(1)} ms`);
+      reportProfile(`state-${kind}`, await stopProfiling(session), dir);
+    }
   }
   const summary = {};
   for (const k of RW_KINDS) {
