@@ -100,7 +100,9 @@ function findProblem(value, path, ancestors) {
 // the argument and says why JSON cannot hold the value. JSON.stringify alone
 // would drop functions and turn NaN into null without a word.
 export function toJsonText(value, where) {
-  if (!isJson(value, new Set())) {
+  // A primitive needs no walk, and no set of ancestors.
+  const ok = typeof value === 'object' && value !== null ? isJson(value, new Set()) : problemWith(value) === null;
+  if (!ok) {
     const { problem, path } = findProblem(value, [], new Set());
     throw new TypeError(`${where} ${problem}${describePath(path)}; ${hint(problem)}`);
   }

@@ -26,9 +26,19 @@ class JsonText {
   }
 }
 
+// The cached form of a value's JSON text (valid JSON: this node wrote it, or
+// the kernel checked it). Primitives are read off their first character
+// where that settles them: a JSON number is also a JS number literal that
+// Number() reads to the same double, and true, false and null are what
+// their first letter says. Strings go through JSON.parse for their escapes.
 function cacheValue(text) {
   const c = text.charCodeAt(0);
-  return c === 0x7b || c === 0x5b ? new JsonText(text) : JSON.parse(text);
+  if (c === 0x7b || c === 0x5b) return new JsonText(text); // { [
+  if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return Number(text); // - 0-9
+  if (c === 0x74) return true;
+  if (c === 0x66) return false;
+  if (c === 0x6e) return null;
+  return JSON.parse(text);
 }
 
 // A transaction must fit one Update frame (wire/PROTOCOL.md, frame limits):
@@ -584,13 +594,13 @@ export class StateManager {
 
   // Sets or (text null) deletes a cached key, keeping the namespace index.
   #cacheSet(key, text) {
-    const had = this.#cache.has(key);
     if (text === null) {
-      if (!had) return;
-      this.#cache.delete(key);
+      if (!this.#cache.delete(key)) return;
     } else {
+      // One lookup: the size tells whether the key is new.
+      const size = this.#cache.size;
       this.#cache.set(key, cacheValue(text));
-      if (had) return;
+      if (this.#cache.size === size) return;
     }
     const scoped = splitScoped(key);
     if (!scoped) {

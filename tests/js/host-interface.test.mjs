@@ -78,7 +78,9 @@ describe('the input batches: the JS writers and the C++ readers agree with the t
     return harness.run([kind, path]).split('\n').slice(0, -1); // one line an item
   }
 
-  const ops = ['k1', 'v1', 'ключ', null, 'x'.repeat(100), 'é✓😀', 'empty', ''];
+  // Short ASCII is copied a unit at a time and the rest encoded: both sides
+  // of that line (64 and 65 units), non-ASCII at a short text's end, and DEL.
+  const ops = ['k1', 'v1', 'ключ', null, 'x'.repeat(100), 'é✓😀', 'empty', '', 'a'.repeat(64), 'b'.repeat(65), `${'c'.repeat(63)}é`, 'ascii then 😀', '\u007f', '\u0080'];
   const operations = written(operationBatchBound(ops), (b, at) => writeOperationBatch(b, at, ops));
   const inputs = [new Uint8Array([1, 2, 3]), new Uint8Array(0), new Uint8Array(300).fill(9)];
   const taskInputs = written(taskInputBatchBound(inputs), (b, at) => writeTaskInputBatch(b, at, inputs));
@@ -92,6 +94,7 @@ describe('the input batches: the JS writers and the C++ readers agree with the t
   it('a slice of the operations (from, to) is a batch of its own', () => {
     const slice = written(operationBatchBound(ops, 2, 6), (b, at) => writeOperationBatch(b, at, ops, 2, 6));
     assert.equal(readInC('OperationBatch', slice).length, 2);
+    assert.equal(operations.length, 4 + ops.reduce((n, op) => n + 4 + (op === null ? 0 : utf8.encode(op).length), 0), 'exactly the bytes the batch needs');
   });
 
   it('a TaskInputBatch reads back as written', () => {

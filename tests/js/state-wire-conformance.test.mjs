@@ -310,6 +310,19 @@ describe('state frames: the library against the independent PROTOCOL.md codec', 
     assert.equal(hex(state.encodeStateAsUpdate()), settled);
   });
 
+  it('reads a peer’s primitive values exactly as JSON.parse reads their text: signs, exponents, whitespace, escapes', async () => {
+    const node = await newNode();
+    const state = node.getStateManager();
+    const T = Date.now() - 10_000;
+    const texts = ['-0', '0', '0.1', '-1.5e-7', '1E+2', '12345678901234567890', '9007199254740993', ' 7', '7 ', 'true ', '\tfalse', 'null\n', '"a\\u0041\\n"', ' "s"'];
+    const writes = texts.map((value, i) => ({ key: `p${i}`, value, wall: T, logical: 0, replicaId: 31, seq: i + 1 }));
+    state.applyUpdate(encodeUpdateFrame(writes));
+    for (const { key, value } of writes) {
+      const read = state.read(key);
+      assert.ok(Object.is(read, JSON.parse(value)), `read('${key}') of ${JSON.stringify(value)} is ${String(read)}, JSON.parse gives ${String(JSON.parse(value))}`);
+    }
+  });
+
   it('resolves concurrent writes in PROTOCOL.md order: stamp (wall, logical, replicaId), then seq, then a value above a delete, then the bytes', async () => {
     const T = Date.now() - 10_000;
     const w = (wall, logical, replicaId, seq, value) => ({ wall: T + wall, logical, replicaId, seq, value });
