@@ -14,8 +14,17 @@ if [ "$pkg_version" != "$glue_version" ]; then
   exit 1
 fi
 
-emcmake cmake -S . -B build/wasm -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build/wasm -j"$(nproc)"
+# --profiling keeps the kernel's function names in the .wasm (same code,
+# optimized alike), for CPU profiles such as the benches' --profile.
+wasm_dir=build/wasm
+profiling=OFF
+if [ "${1:-}" = "--profiling" ]; then
+  wasm_dir=build/wasm-profiling
+  profiling=ON
+fi
+
+emcmake cmake -S . -B "$wasm_dir" -DCMAKE_BUILD_TYPE=Release -DPEERCOMPUTE_PROFILING=$profiling >/dev/null
+cmake --build "$wasm_dir" -j"$(nproc)"
 
 rm -rf dist
 mkdir -p dist
@@ -23,7 +32,7 @@ cp -r js-glue/. dist/
 # The host interface's JS end (output decoder, batch writers), generated from
 # wasm/host/host_interface.json into dist/host/, where js-glue imports it.
 node scripts/generate-host-interface.mjs --js dist
-cp build/wasm/peercompute-core.js build/wasm/peercompute-core.wasm dist/
+cp "$wasm_dir/peercompute-core.js" "$wasm_dir/peercompute-core.wasm" dist/
 # The kernel's rules and its status before init, read from the module just
 # built, into dist/rules/ (see scripts/generate-kernel-rules.mjs).
 node scripts/generate-kernel-rules.mjs dist
