@@ -51,31 +51,26 @@ function hint(problem) {
   return 'only plain objects, arrays and primitives are JSON';
 }
 
-// The fast walk: true when every nested value is JSON. It allocates nothing.
-function isJson(value, ancestors) {
+// The fast walk: true when every nested value is JSON. It allocates nothing:
+// instead of a set of ancestors it counts depth, since a cycle is endless
+// depth. Past MAX_FAST_DEPTH it gives up (false), and the slow walk decides.
+const MAX_FAST_DEPTH = 200;
+
+function isJson(value, depth) {
   if (problemWith(value) !== null) return false;
   if (typeof value !== 'object' || value === null || typeof value.toJSON === 'function') return true;
-  if (ancestors.has(value)) return false;
-  ancestors.add(value);
-  let ok = true;
+  if (depth >= MAX_FAST_DEPTH) return false;
   if (Array.isArray(value)) {
-    for (let i = 0; ok && i < value.length; i++) ok = value[i] === undefined || isJson(value[i], ancestors);
-  } else {
-    for (const key in value) {
-      if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
-      if (!key.isWellFormed()) {
-        ok = false;
-        break;
-      }
-      const v = value[key];
-      if (v !== undefined && !isJson(v, ancestors)) {
-        ok = false;
-        break;
-      }
-    }
+    for (let i = 0; i < value.length; i++) if (value[i] !== undefined && !isJson(value[i], depth + 1)) return false;
+    return true;
   }
-  ancestors.delete(value);
-  return ok;
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    if (!key.isWellFormed()) return false;
+    const v = value[key];
+    if (v !== undefined && !isJson(v, depth + 1)) return false;
+  }
+  return true;
 }
 
 // The slow walk, only after the fast one failed: finds where and why.
@@ -101,10 +96,11 @@ function findProblem(value, path, ancestors) {
 // would drop functions and turn NaN into null without a word.
 export function toJsonText(value, where) {
   // A primitive needs no walk, and no set of ancestors.
-  const ok = typeof value === 'object' && value !== null ? isJson(value, new Set()) : problemWith(value) === null;
+  const ok = typeof value === 'object' && value !== null ? isJson(value, 0) : problemWith(value) === null;
   if (!ok) {
-    const { problem, path } = findProblem(value, [], new Set());
-    throw new TypeError(`${where} ${problem}${describePath(path)}; ${hint(problem)}`);
+    const found = findProblem(value, [], new Set());
+    // None found: deeper than the fast walk goes, and JSON all the same.
+    if (found) throw new TypeError(`${where} ${found.problem}${describePath(found.path)}; ${hint(found.problem)}`);
   }
   return JSON.stringify(value);
 }

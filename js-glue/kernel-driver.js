@@ -11,6 +11,7 @@ import { KernelOutputDecoder, OUTPUT_TYPES } from './host/output-decoder.js';
 
 const timeOrigin = performance.timeOrigin;
 const utf8 = new TextEncoder();
+const SHORT_TEXT = 256;
 
 export function now() {
   return timeOrigin + performance.now();
@@ -22,6 +23,7 @@ export class KernelDriver {
   #adapters = new Map(); // output type -> its handler
   #decoder = new KernelOutputDecoder();
   #draining = false;
+  #drainNow = 0; // the time of the input whose outputs are being handled
   #inputDuringDrain = false;
   #timer = null;
   #timerAt = -1;
@@ -61,10 +63,13 @@ export class KernelDriver {
     this.#beforeInput = fn;
   }
 
-  // Runs fn(kernel, now) and then processes whatever it asked for.
+  // Runs fn(kernel, now) and then processes whatever it asked for. An input
+  // raised while outputs are handled (a message handler that replies, say)
+  // happens in the same task as the input being drained, so it carries that
+  // input's time rather than reading the clock again.
   input(fn) {
     this.#beforeInput?.();
-    const result = fn(this.#kernel, now());
+    const result = fn(this.#kernel, this.#draining ? this.#drainNow : (this.#drainNow = now()));
     if (this.#draining) this.#inputDuringDrain = true;
     else this.#drain();
     return result;
@@ -100,8 +105,19 @@ export class KernelDriver {
   // intermediate array), then runs fn(kernel, size, now).
   inputText(text, fn) {
     return this.input((k, t) => {
-      const { ptr, heap } = this.reserveInput(text.length * 3);
-      const { written } = utf8.encodeInto(text, heap.subarray(ptr, ptr + text.length * 3));
+      const n = text.length;
+      const { ptr, heap } = this.reserveInput(n * 3);
+      // Short ASCII text is copied by hand: encodeInto()'s call costs more.
+      if (n <= SHORT_TEXT) {
+        let i = 0;
+        for (; i < n; i++) {
+          const c = text.charCodeAt(i);
+          if (c >= 0x80) break;
+          heap[ptr + i] = c;
+        }
+        if (i === n) return fn(k, n, t);
+      }
+      const { written } = utf8.encodeInto(text, heap.subarray(ptr, ptr + n * 3));
       return fn(k, written, t);
     });
   }

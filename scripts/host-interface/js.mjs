@@ -57,6 +57,7 @@ ${GENERATED}
 export const OUTPUT_TYPES = Object.freeze([${table.outputs.map((o) => quote(o.type)).join(', ')}]);
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
+const SHORT_TEXT = 256; // decoded by hand when ASCII (see #str)
 
 export class KernelOutputDecoder {
   #peerIds = ['']; // handle -> peer id; handle 0 is this node
@@ -138,8 +139,8 @@ ${cases.join('\n')}
     const start = this.#pos;
     this.#pos += n;
     // Short ASCII strings (ids, small JSON) are cheaper to build by hand than
-    // to hand to TextDecoder.
-    if (n <= 64) {
+    // to hand to TextDecoder, whose call costs microseconds in Chromium.
+    if (n <= SHORT_TEXT) {
       let s = '';
       for (let i = start; i < start + n; i++) {
         const c = this.#bytes[i];
@@ -214,11 +215,11 @@ ${GENERATED}
 const utf8 = new TextEncoder();
 const NULL_LENGTH = 0xffffffff; // a nullable-str that is null
 
-// Short ASCII text (keys, small values) is copied a unit at a time: for a
-// few dozen bytes that is several times faster than encodeInto(), whose
-// subarray and native call cost more than the copy. Anything else is
-// encoded by encodeInto().
-const SHORT_TEXT = 64;
+// Short ASCII text (keys, small values) is copied a unit at a time: for up
+// to a few hundred bytes that is faster than encodeInto(), whose subarray and
+// native call cost microseconds in Chromium. Anything else is encoded by
+// encodeInto().
+const SHORT_TEXT = 256;
 
 function putStr(target, view, pos, text) {
   const n = text.length;

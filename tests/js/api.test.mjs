@@ -175,6 +175,21 @@ describe('StateManager', async () => {
     assert.deepEqual(state.snapshot().data, before);
   });
 
+  it('values deeper than the fast check walks are written when they are JSON, and their problems found when not', () => {
+    const deep = (depth, leaf) => {
+      let v = leaf;
+      for (let i = 0; i < depth; i++) v = i % 2 ? [v] : { d: v };
+      return v;
+    };
+    state.write('deep', deep(500, 'bottom'));
+    assert.deepEqual(state.read('deep'), deep(500, 'bottom'));
+    assert.throws(() => state.write('deep', deep(500, () => 1)), /function at '0\.d\.0\.d/);
+    const ring = {};
+    ring.next = deep(300, ring);
+    assert.throws(() => state.write('ring', ring), /cycle at 'next\.0\.d/);
+    assert.equal(state.has('ring'), false);
+  });
+
   it('rejects a lone surrogate, which is not valid Unicode text, with a clear error', () => {
     assert.throws(() => state.write('k', '\ud800'), /lone surrogate/);
     assert.throws(() => state.write('k', { '\udc00': 1 }), /property name with a lone surrogate/);
