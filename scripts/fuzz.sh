@@ -31,7 +31,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL_HARNESSES="frame_decoder fragment_assembler signal_codec server_message task_data kernel_peer"
+ALL_HARNESSES="frame_decoder fragment_assembler signal_codec server_message task_data json_text kernel_peer"
 mode=short
 seconds="${FUZZ_SECONDS:-20}"
 case "${1:-}" in

@@ -21,7 +21,7 @@
 export const PBKDF2_ITERATIONS = 600_000;
 const SEALED_PREFIX = 'pcs1.';
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function hex(bytes) {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');

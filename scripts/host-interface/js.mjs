@@ -56,7 +56,8 @@ ${GENERATED}
 // Every output type, in the table's order.
 export const OUTPUT_TYPES = Object.freeze([${table.outputs.map((o) => quote(o.type)).join(', ')}]);
 
-const utf8 = new TextDecoder('utf-8', { fatal: false });
+// ignoreBOM: a text that begins with U+FEFF keeps it (the default would drop it).
+const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 const SHORT_TEXT = 256; // decoded by hand when ASCII (see #str)
 
 export class KernelOutputDecoder {

@@ -230,6 +230,17 @@ void taskData() {
   put("task_data", "deep", std::string(20, '\x81') + "\x00");
 }
 
+// ---- json_text: JSON texts ----
+
+void jsonText() {
+  put("json_text", "object", R"({"a":[1,2.5,-3e4,true,false,null],"b":{"c":"d\u00e9\ud83d\ude00"}})");
+  put("json_text", "spaced", " [ [ ] , { \"k\" : [ 1 ] } ]\n");
+  put("json_text", "escapes", R"("\"\\\/\b\f\n\r\t é")");
+  put("json_text", "numbers", "[0,-0,1e308,1e-400,123456789012345678901234567890,1.7976931348623157e308]");
+  put("json_text", "deep", std::string(64, '[') + std::string(64, ']'));
+  put("json_text", "bom", "\xEF\xBB\xBF{}");
+}
+
 // ---- kernel_peer: chunks of frames from m ----
 
 // A chunk whose bytes are type + body (ctl bit 7): the harness adds the rest
@@ -312,6 +323,7 @@ int main(int argc, char** argv) {
   signalCodec();
   serverMessage();
   taskData();
+  jsonText();
   kernelPeer();
   std::printf("wrote %d seeds under %s\n", written, root.c_str());
   return 0;

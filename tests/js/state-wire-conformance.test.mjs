@@ -275,6 +275,8 @@ describe('state frames: the library against the independent PROTOCOL.md codec', 
       { key: 'earlier wall', value: '-0.5e3', wall: T - 100, logical: 7, replicaId: 12, seq: 4 }, // a negative wall delta (zigzag)
       { key: 'k'.repeat(300), value: JSON.stringify('x'.repeat(300)), wall: T, logical: 0, replicaId: 11, seq: 9 },
       { key: 'largest replica id', value: 'true', wall: T, logical: 2 ** 32 - 1, replicaId: 2 ** 53 - 1, seq: 2 ** 40 },
+      // U+FEFF at the start of a key or string is text like any other: decoders must not drop it as a byte order mark.
+      { key: '\ufeffkey', value: '"\ufeffvalue"', wall: T, logical: 0, replicaId: 11, seq: 10 },
     ];
     state.applyUpdate(encodeUpdateFrame(writes));
     assertHolds(state, mergeWrites(writes), 'after the Update');
@@ -394,6 +396,11 @@ describe('state frames: the library against the independent PROTOCOL.md codec', 
       ['a seq delta of 0', update([1, 3, 1, ...entry('k', '5', 0)])],
       ['an empty key', update([1, 3, 1, ...entry('', '5', 2)])],
       ['a value that is not JSON', update([1, 3, 1, ...entry('k', '{nope', 2)])],
+      // JSON as JSON.parse reads it (PROTOCOL.md): nlohmann, the old check, let these two through.
+      ['a value after a byte order mark', update([1, 3, 1, ...entry('k', '\ufeff5', 2)])],
+      ['a value with a NUL after it', update([1, 3, 1, ...entry('k', '5\u0000garbage', 2)])],
+      ['a value with a lone surrogate escape', update([1, 3, 1, ...entry('k', '"\\ud800"', 2)])],
+      ['a value too large for a double', update([1, 3, 1, ...entry('k', '1e400', 2)])],
       ['a SyncRequest', encodeSyncRequestFrame([{ replicaId: 3, seq: 9 }])],
     ];
     assert.doesNotThrow(() => decodeStateFrame(update([1, 3, 1, ...entry('k', '5', 2)])), 'the hand-built entry is valid when its fields are');

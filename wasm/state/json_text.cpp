@@ -1,7 +1,9 @@
 #include "state/json_text.h"
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
+#include <cstdlib>
+#include <string>
+#include <vector>
 
 namespace pc {
 
@@ -29,8 +31,195 @@ bool isValidUtf8(std::string_view s) {
   return true;
 }
 
-bool isJsonText(std::string_view s) {
-  return nlohmann::json::accept(s.begin(), s.end());
-}
+namespace {
+
+// A single pass over the text with an explicit stack, so that depth costs
+// heap rather than call stack, and nothing is built: the kernel keeps the
+// text as it came and only needs to know that it is JSON.
+class JsonChecker {
+ public:
+  explicit JsonChecker(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
+
+  bool run() {
+    skipSpace();
+    if (!value()) return false;
+    // Containers: after a value, a comma or the container's close.
+    while (!stack_.empty()) {
+      skipSpace();
+      if (p_ == end_) return false;
+      const char open = stack_.back();
+      if (*p_ == ',') {
+        ++p_;
+        skipSpace();
+        if (open == '{' && !member()) return false;
+        if (open == '[' && !value()) return false;
+        continue;
+      }
+      if (*p_ != (open == '{' ? '}' : ']')) return false;
+      ++p_;
+      stack_.pop_back();
+    }
+    skipSpace();
+    return p_ == end_;
+  }
+
+ private:
+  void skipSpace() {
+    while (p_ != end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
+  }
+
+  // A value; an opened container is left on the stack for run() to finish.
+  bool value() {
+    if (p_ == end_) return false;
+    switch (*p_) {
+      case '{':
+        ++p_;
+        skipSpace();
+        if (p_ != end_ && *p_ == '}') {
+          ++p_;
+          return true;
+        }
+        stack_.push_back('{');
+        return member();
+      case '[':
+        ++p_;
+        skipSpace();
+        if (p_ != end_ && *p_ == ']') {
+          ++p_;
+          return true;
+        }
+        stack_.push_back('[');
+        return value();
+      case '"': return string();
+      case 't': return literal("true");
+      case 'f': return literal("false");
+      case 'n': return literal("null");
+      default: return number();
+    }
+  }
+
+  // "name" : value (the value may open a container).
+  bool member() {
+    if (p_ == end_ || *p_ != '"' || !string()) return false;
+    skipSpace();
+    if (p_ == end_ || *p_ != ':') return false;
+    ++p_;
+    skipSpace();
+    return value();
+  }
+
+  bool literal(std::string_view word) {
+    if (static_cast<size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word) return false;
+    p_ += word.size();
+    return true;
+  }
+
+  static int hexDigit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+
+  // \uXXXX after the backslash and 'u' were read; -1 when malformed.
+  long hex4() {
+    if (end_ - p_ < 4) return -1;
+    long v = 0;
+    for (int i = 0; i < 4; ++i) {
+      int d = hexDigit(p_[i]);
+      if (d < 0) return -1;
+      v = v * 16 + d;
+    }
+    p_ += 4;
+    return v;
+  }
+
+  bool string() {
+    ++p_;  // the opening quote
+    while (p_ != end_) {
+      const auto c = static_cast<uint8_t>(*p_);
+      if (c == '"') {
+        ++p_;
+        return true;
+      }
+      if (c < 0x20) return false;
+      if (c == '\\') {
+        if (++p_ == end_) return false;
+        const char e = *p_++;
+        if (e == 'u') {
+          long u = hex4();
+          if (u < 0) return false;
+          if (u >= 0xdc00 && u <= 0xdfff) return false;  // a low surrogate alone
+          if (u >= 0xd800 && u <= 0xdbff) {                // a high one needs its low one
+            if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') return false;
+            p_ += 2;
+            long low = hex4();
+            if (low < 0xdc00 || low > 0xdfff) return false;
+          }
+        } else if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' && e != 'n' && e != 'r' && e != 't') {
+          return false;
+        }
+        continue;
+      }
+      if (c < 0x80) {
+        ++p_;
+        continue;
+      }
+      // A multi-byte UTF-8 sequence, checked as isValidUtf8 checks it.
+      size_t extra = (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 0;
+      if (extra == 0 || static_cast<size_t>(end_ - p_) <= extra) return false;
+      if (!isValidUtf8(std::string_view(p_, extra + 1))) return false;
+      p_ += extra + 1;
+    }
+    return false;
+  }
+
+  // -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?, and finite as a
+  // double: a number too large for one is refused, as nlohmann refuses it.
+  bool number() {
+    const char* start = p_;
+    if (p_ != end_ && *p_ == '-') ++p_;
+    if (p_ == end_) return false;
+    long intDigits = 0;
+    if (*p_ == '0') {
+      ++p_;
+      intDigits = 1;
+    } else if (*p_ >= '1' && *p_ <= '9') {
+      while (p_ != end_ && *p_ >= '0' && *p_ <= '9') ++p_, ++intDigits;
+    } else {
+      return false;
+    }
+    bool leadingZero = intDigits == 1 && p_[-1] == '0';
+    if (p_ != end_ && *p_ == '.') {
+      ++p_;
+      const char* digits = p_;
+      while (p_ != end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+      if (p_ == digits) return false;
+    }
+    bool hasExponent = false;
+    if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
+      hasExponent = true;
+      ++p_;
+      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      const char* digits = p_;
+      while (p_ != end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+      if (p_ == digits) return false;
+    }
+    // Up to 308 integer digits and no exponent cannot overflow (DBL_MAX is
+    // about 1.8e308); anything else is settled by strtod itself.
+    if (!hasExponent && (leadingZero || intDigits <= 308)) return true;
+    const std::string token(start, p_);
+    const double v = std::strtod(token.c_str(), nullptr);
+    return v - v == 0;  // finite
+  }
+
+  const char* p_;
+  const char* end_;
+  std::vector<char> stack_;  // the open containers: '{' or '['
+};
+
+}  // namespace
+
+bool isJsonText(std::string_view s) { return JsonChecker(s).run(); }
 
 }  // namespace pc

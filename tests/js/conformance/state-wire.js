@@ -37,7 +37,26 @@ export const FrameType = Object.freeze({
 });
 
 const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // a leading U+FEFF is kept
+
+// PROTOCOL.md's json: one JSON value as JSON.parse reads it (so no byte
+// order mark and no NUL), with no lone surrogate escape and only finite
+// numbers. Throws if the text is not.
+function checkJson(text) {
+  const value = JSON.parse(text); // a SyntaxError if not JSON at all
+  const stack = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new RangeError('json: a number too large for a double');
+    if (typeof v === 'string' && !v.isWellFormed()) throw new RangeError('json: a lone surrogate');
+    if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (!k.isWellFormed()) throw new RangeError('json: a lone surrogate in a name');
+        stack.push(x);
+      }
+    }
+  }
+}
 
 // Unsigned LEB128 of a non-negative safe integer (wall clocks and 53-bit
 // replica ids do not fit the 32-bit bitwise operators).
@@ -220,7 +239,7 @@ function decodeWrites(r) {
       if (key === '') throw new RangeError('entry: empty key');
       const valueLength = r.varuint();
       const value = valueLength === 0 ? null : utf8Decoder.decode(r.take(valueLength - 1));
-      if (value !== null) JSON.parse(value); // one JSON value (throws a SyntaxError if not)
+      if (value !== null) checkJson(value);
       wall += unzigzag(r.varuint());
       const logical = r.varuint();
       const seqDelta = r.varuint();
