@@ -63,7 +63,7 @@ function parseArgs(argv) {
     if (arg === '--help' || arg === '-h') {
       console.log(
         'usage: node bench/state-vs-yjs.mjs [--trials=5] [--n=100000] [--replicas=1540] [--sync-n=100000] [--only=rw,b3,sync,size] [--profile]\n' +
-          '  --profile: after the timed write/read trials, one untimed run of each kind under the CPU profiler, by function',
+          '  --profile: one untimed run of each write/read kind and of each in-page sync under the CPU profiler, by function',
       );
       process.exit(0);
     }
@@ -344,6 +344,16 @@ async function benchB3(page, options, log) {
 // ---- 3. sync ----------------------------------------------------------------------------------
 
 async function benchSync(a, b, options, runId, log) {
+  if (options.profile) {
+    const dir = join(root, 'bench', 'results', 'profiles');
+    for (const [label, fn] of [['sync-ours-local', 'syncOursLocal'], ['sync-yjs', 'syncYjs']]) {
+      await reload(a);
+      const session = await startProfiling(a);
+      const run = await call(a, fn, options.syncN);
+      console.log(`\n${label} under the profiler (untimed): ${run.totalMs.toFixed(1)} ms`);
+      reportProfile(label, await stopProfiling(session), dir, 25);
+    }
+  }
   const yjs = [];
   const ours = []; // two tabs, over the network
   const local = []; // one page, encodeStateAsUpdate + applyUpdate

@@ -377,9 +377,9 @@ describe('state frames: the library against the independent PROTOCOL.md codec', 
     const patched = (i, byte) => Uint8Array.from(valid, (b, j) => (j === i ? byte : b));
     // One entry by hand: key, value length, value, wall delta, logical, seq delta.
     const entry = (key, value, seqDelta) => {
-      const out = [...varuintBytes(key.length), ...Buffer.from(key)];
+      const out = [...varuintBytes(Buffer.byteLength(key)), ...Buffer.from(key)];
       if (value === null) out.push(0);
-      else out.push(...varuintBytes(value.length + 1), ...Buffer.from(value));
+      else out.push(...varuintBytes(Buffer.byteLength(value) + 1), ...Buffer.from(value));
       return [...out, ...varuintBytes(2 * T), 0, ...varuintBytes(seqDelta)];
     };
     const update = (body) => encodeFrame(FrameType.Update, body);

@@ -47,10 +47,18 @@ Result StateSync::commit(const std::vector<Operation>& ops, Millis now) {
                            " MiB of keys and values; split it into several");
   }
   std::vector<KeyChange> changes;
-  std::vector<Write> writes = map_.commitLocal(ops, clock_.tick(now), &changes);
-  if (!changes.empty() && ctx_.config.reportLocalChanges) ctx_.outputs.push_back(StateChanged{"", std::move(changes)});
-  persist(wire::Update{writes});
-  broadcastWrites(writes);
+  const bool report = ctx_.config.reportLocalChanges;
+  if (report) changes.reserve(ops.size());
+  std::vector<Write> writes = map_.commitLocal(ops, clock_.tick(now), report ? &changes : nullptr);
+  if (!changes.empty()) ctx_.outputs.push_back(StateChanged{"", std::move(changes)});
+  // One Update frame serves storage and every peer; none is built when
+  // neither wants it.
+  const std::vector<std::string> peers = ctx_.links.connected();
+  if (ctx_.config.persist || !peers.empty()) {
+    const wire::Frame update = wire::Update{std::move(writes)};
+    persist(update);
+    for (const std::string& peer : peers) ctx_.links.send(peer, update);
+  }
   return Result::success();
 }
 
@@ -63,12 +71,6 @@ Result StateSync::clear(Millis now) {
     if (Result r = commit(part, now); !r.ok) return r;
   }
   return Result::success();
-}
-
-void StateSync::broadcastWrites(const std::vector<Write>& writes) {
-  if (writes.empty()) return;
-  wire::Frame update = wire::Update{writes};
-  for (const std::string& peer : ctx_.links.connected()) ctx_.links.send(peer, update);
 }
 
 // ---- storage and updates as bytes --------------------------------------------------

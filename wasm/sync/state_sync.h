@@ -89,7 +89,6 @@ class StateSync {
   void sendWrites(const std::string& peer, std::vector<Write>&& writes, const StateVector* finalVector);
   bool spendReconcileBudget(const std::string& peer, SyncPeer& sp, Millis now);
   void persist(const wire::Frame& frame);
-  void broadcastWrites(const std::vector<Write>& writes);
 
   EngineContext& ctx_;
   HybridLogicalClock clock_;
