@@ -94,13 +94,18 @@ function findProblem(value, path, ancestors) {
 // Turns an application value into JSON text, or throws a TypeError that names
 // the argument and says why JSON cannot hold the value. JSON.stringify alone
 // would drop functions and turn NaN into null without a word.
+// `where` may be a function that returns the name, for callers that would
+// otherwise build a name for every value of a batch only to use none.
 export function toJsonText(value, where) {
   // A primitive needs no walk, and no set of ancestors.
   const ok = typeof value === 'object' && value !== null ? isJson(value, 0) : problemWith(value) === null;
   if (!ok) {
     const found = findProblem(value, [], new Set());
     // None found: deeper than the fast walk goes, and JSON all the same.
-    if (found) throw new TypeError(`${where} ${found.problem}${describePath(found.path)}; ${hint(found.problem)}`);
+    if (found) {
+      const name = typeof where === 'function' ? where() : where;
+      throw new TypeError(`${name} ${found.problem}${describePath(found.path)}; ${hint(found.problem)}`);
+    }
   }
   return JSON.stringify(value);
 }

@@ -276,7 +276,7 @@ export class StateManager {
       const key = keys[i];
       const value = entries[key];
       requirePlainKey(key, where);
-      const text = value === undefined ? null : toJsonText(value, `${where}: entries['${key}']`);
+      const text = value === undefined ? null : toJsonText(value, () => `${where}: entries['${key}']`);
       ops[2 * i] = key;
       ops[2 * i + 1] = text;
       chars += text === null ? key.length : key.length + text.length;
@@ -639,8 +639,9 @@ export class StateManager {
   }
 
   #notify(ops, origin) {
-    const all = this.#subscribers.get('*');
     const listening = this.#emitter.listenerCount('state-changed') > 0;
+    if (!listening && this.#subscribers.size === 0) return; // nobody to tell
+    const all = this.#subscribers.get('*');
     for (let i = 0; i < ops.length; i += 2) {
       const key = ops[i];
       if (key.charCodeAt(0) === 0) {

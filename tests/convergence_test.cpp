@@ -157,6 +157,31 @@ TEST(MapConvergence, LostMessagesRepairedByDeltaSync) {
   }
 }
 
+TEST(MapConvergence, AKeyWrittenTwiceInOneTransactionKeepsItsLastValueOnly) {
+  ReplicatedMap a(1), b(2);
+  std::vector<KeyChange> changes;
+  std::vector<Write> w = a.commitLocal({{"k", "1"}, {"j", "2"}, {"k", "3"}, {"j", std::nullopt}, {"i", "4"}}, Stamp{100, 0, 1}, &changes);
+  ASSERT_EQ(w.size(), 3u) << "one write a key";
+  EXPECT_EQ(w[0].key, "k");
+  EXPECT_EQ(*w[0].value, "3");
+  EXPECT_EQ(w[1].key, "j");
+  EXPECT_FALSE(w[1].value.has_value());
+  EXPECT_EQ(w[2].key, "i");
+  EXPECT_EQ(w[0].seq + 1, w[1].seq) << "consecutive seqs, no gap for the dropped ones";
+  EXPECT_EQ(w[1].seq + 1, w[2].seq);
+  b.applyRemote(w);
+  for (ReplicatedMap* m : {&a, &b}) {
+    EXPECT_EQ(*m->get("k"), "3");
+    EXPECT_FALSE(m->has("j"));
+    EXPECT_EQ(*m->get("i"), "4");
+  }
+  // Without repeats every operation is a write, in order.
+  std::vector<Write> plain = a.commitLocal({{"x", "1"}, {"y", "2"}}, Stamp{101, 0, 1}, nullptr);
+  ASSERT_EQ(plain.size(), 2u);
+  EXPECT_EQ(plain[0].key, "x");
+  EXPECT_EQ(plain[1].key, "y");
+}
+
 TEST(MapConvergence, ConcurrentWriteAndDeleteFollowStamps) {
   // A delete concurrent with a write: the greater stamp wins on every
   // replica, whichever arrives first.

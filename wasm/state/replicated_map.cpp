@@ -56,14 +56,23 @@ void ReplicatedMap::touch(size_t leaf) {
 
 std::vector<Write> ReplicatedMap::commitLocal(const std::vector<Operation>& ops, const Stamp& stamp,
                                               std::vector<KeyChange>* changes) {
+  // A key written twice in one transaction keeps its last value only. Most
+  // transactions have no such key, and then the second look-up is skipped.
   std::unordered_map<std::string_view, size_t> lastIndex;
   lastIndex.reserve(ops.size());
-  for (size_t i = 0; i < ops.size(); ++i) lastIndex[ops[i].first] = i;
+  bool repeated = false;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    auto [it, inserted] = lastIndex.try_emplace(ops[i].first, i);
+    if (!inserted) {
+      it->second = i;
+      repeated = true;
+    }
+  }
 
   std::vector<Write> writes;
   writes.reserve(lastIndex.size());
   for (size_t i = 0; i < ops.size(); ++i) {
-    if (lastIndex[ops[i].first] != i) continue;
+    if (repeated && lastIndex[ops[i].first] != i) continue;
     Write w{ops[i].first, ops[i].second, stamp, ++lastLocalSeq_};
     ++vectorVersion_;
     w.stamp.replica = replica_;
