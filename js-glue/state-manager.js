@@ -41,6 +41,20 @@ function cacheValue(text) {
   return JSON.parse(text);
 }
 
+// A primitive as its JSON text reads back (the same value; -0 writes as 0),
+// or undefined for anything the cache keeps as text.
+function primitiveForm(value) {
+  switch (typeof value) {
+    case 'number':
+      return value === 0 ? 0 : value;
+    case 'string':
+    case 'boolean':
+      return value;
+    default:
+      return value === null ? null : undefined;
+  }
+}
+
 // A transaction must fit one Update frame (wire/PROTOCOL.md, frame limits):
 // at most TX_MAX_KEYS keys, and at most TX_MAX_BYTES by the kernel's bound
 // (NodeKernel::commit): TX_BASE_BYTES, plus for each key its UTF-8 size, its
@@ -246,7 +260,7 @@ export class StateManager {
     const text = toJsonText(value, 'write(key, value): value');
     const bytes = writeBytes(key, text, 'write(key, value)');
     const settled = this.#pendingPromise();
-    this.#applyLocal([key, text], bytes);
+    this.#applyLocal([key, text], bytes, null, [primitiveForm(value)]);
     return settled;
   }
 
@@ -271,6 +285,7 @@ export class StateManager {
     const keys = Object.keys(entries);
     if (keys.length > TX_MAX_KEYS) throw tooLarge(where, `${keys.length.toLocaleString('en-US')} keys`);
     const ops = new Array(2 * keys.length);
+    const forms = new Array(keys.length); // what the cache keeps, where the value itself will do
     let chars = 0;
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i];
@@ -279,9 +294,10 @@ export class StateManager {
       const text = value === undefined ? null : toJsonText(value, () => `${where}: entries['${key}']`);
       ops[2 * i] = key;
       ops[2 * i + 1] = text;
+      forms[i] = primitiveForm(value);
       chars += text === null ? key.length : key.length + text.length;
     }
-    return this.#applyLocalSettled(ops, checkTransaction(ops, chars, where));
+    return this.#applyLocalSettled(ops, checkTransaction(ops, chars, where), forms);
   }
 
   // Deletes every key outside namespaces: as one transaction when they fit
@@ -350,11 +366,11 @@ export class StateManager {
 
   // bytes: the ops' size (one transaction), or -1 to cut them into as many
   // transactions as they need.
-  #applyLocalSettled(ops, bytes) {
+  #applyLocalSettled(ops, bytes, forms = null) {
     const settled = this.#pendingPromise();
     if (ops.length > 0) {
       if (bytes < 0) this.#applyLocal(ops, 0, splitTransactions(ops));
-      else this.#applyLocal(ops, bytes);
+      else this.#applyLocal(ops, bytes, null, forms);
     } else {
       this.#scheduleFlush();
     }
@@ -568,12 +584,14 @@ export class StateManager {
 
   // Applies ops to the cache and queues them: as one transaction of `bytes`,
   // or, given runs ([end, bytes, ...] within ops), as one per run.
-  #applyLocal(ops, bytes, runs = null) {
+  // forms: for each operation, its value as the cache keeps it when the
+  // caller has it at hand (a primitive), else undefined.
+  #applyLocal(ops, bytes, runs = null, forms = null) {
     const base = this.#queued.length;
     for (let i = 0; i < ops.length; i += 2) {
       const key = ops[i];
       const text = ops[i + 1];
-      this.#cacheSet(key, text);
+      this.#cacheSet(key, text, forms === null ? undefined : forms[i >> 1]);
       this.#queued.push(key, text);
     }
     if (runs === null) {
@@ -593,13 +611,13 @@ export class StateManager {
   }
 
   // Sets or (text null) deletes a cached key, keeping the namespace index.
-  #cacheSet(key, text) {
+  #cacheSet(key, text, form = undefined) {
     if (text === null) {
       if (!this.#cache.delete(key)) return;
     } else {
       // One lookup: the size tells whether the key is new.
       const size = this.#cache.size;
-      this.#cache.set(key, cacheValue(text));
+      this.#cache.set(key, form === undefined ? cacheValue(text) : form);
       if (this.#cache.size === size) return;
     }
     const scoped = splitScoped(key);

@@ -175,6 +175,24 @@ TEST(MapConvergence, AKeyWrittenTwiceInOneTransactionKeepsItsLastValueOnly) {
     EXPECT_FALSE(m->has("j"));
     EXPECT_EQ(*m->get("i"), "4");
   }
+  // Many transactions with random repeats, against the rule applied naively:
+  // an operation is written when no later one names its key.
+  Rng rng(7);
+  ReplicatedMap r(9);
+  for (int t = 0; t < 200; ++t) {
+    std::vector<Operation> ops;
+    const int n = 1 + static_cast<int>(rng.below(60));
+    for (int i = 0; i < n; ++i) ops.push_back({"k" + std::to_string(rng.below(20)), std::to_string(i)});
+    std::vector<std::string> expected;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      bool later = false;
+      for (size_t j = i + 1; j < ops.size(); ++j) later |= ops[j].first == ops[i].first;
+      if (!later) expected.push_back(ops[i].first + "=" + *ops[i].second);
+    }
+    std::vector<std::string> got;
+    for (const Write& x : r.commitLocal(ops, Stamp{static_cast<uint64_t>(1000 + t), 0, 9}, nullptr)) got.push_back(x.key + "=" + *x.value);
+    ASSERT_EQ(got, expected) << "transaction " << t;
+  }
   // Without repeats every operation is a write, in order.
   std::vector<Write> plain = a.commitLocal({{"x", "1"}, {"y", "2"}}, Stamp{101, 0, 1}, nullptr);
   ASSERT_EQ(plain.size(), 2u);

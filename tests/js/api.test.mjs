@@ -175,6 +175,17 @@ describe('StateManager', async () => {
     assert.deepEqual(state.snapshot().data, before);
   });
 
+  it('reads a primitive back as its JSON would read: -0 as 0, strings and literals as written, through write and batchWrite', () => {
+    const values = { negativeZero: -0, big: 2 ** 60, tiny: 5e-324, text: 'é 😀 "quoted" \\ \n', yes: true, no: false, nothing: null, date: new Date(0) };
+    for (const [key, value] of Object.entries(values)) state.write(`w-${key}`, value);
+    state.batchWrite(Object.fromEntries(Object.entries(values).map(([k, v]) => [`b-${k}`, v])));
+    for (const [key, value] of Object.entries(values)) {
+      const expected = JSON.parse(JSON.stringify(value));
+      assert.ok(Object.is(state.read(`w-${key}`), expected), `write: ${key}`);
+      assert.ok(Object.is(state.read(`b-${key}`), expected), `batchWrite: ${key}`);
+    }
+  });
+
   it('values deeper than the fast check walks are written when they are JSON, and their problems found when not', () => {
     const deep = (depth, leaf) => {
       let v = leaf;

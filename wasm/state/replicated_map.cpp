@@ -1,6 +1,8 @@
 #include "state/replicated_map.h"
 
 #include <algorithm>
+#include <functional>
+#include <string_view>
 #include <tuple>
 
 #include "hashing/key_hash.h"
@@ -54,25 +56,44 @@ void ReplicatedMap::touch(size_t leaf) {
   dirtyLeaves_.push_back(static_cast<uint32_t>(leaf));
 }
 
-std::vector<Write> ReplicatedMap::commitLocal(const std::vector<Operation>& ops, const Stamp& stamp,
-                                              std::vector<KeyChange>* changes) {
-  // A key written twice in one transaction keeps its last value only. Most
-  // transactions have no such key, and then the second look-up is skipped.
-  std::unordered_map<std::string_view, size_t> lastIndex;
-  lastIndex.reserve(ops.size());
-  bool repeated = false;
+namespace {
+// For each operation, whether a later one in the same transaction names its
+// key (and so supersedes it). An open-addressing table of operation indices
+// in one allocation: a node-based map would allocate once a key.
+std::vector<bool> supersededOperations(const std::vector<Operation>& ops) {
+  size_t capacity = 16;
+  while (capacity < 2 * ops.size()) capacity *= 2;
+  const size_t mask = capacity - 1;
+  std::vector<uint32_t> slots(capacity, 0);  // 0: empty, else index + 1
+  std::vector<bool> superseded;
+  const std::hash<std::string_view> hash;
   for (size_t i = 0; i < ops.size(); ++i) {
-    auto [it, inserted] = lastIndex.try_emplace(ops[i].first, i);
-    if (!inserted) {
-      it->second = i;
-      repeated = true;
+    const std::string_view key = ops[i].first;
+    for (size_t at = hash(key) & mask;; at = (at + 1) & mask) {
+      if (slots[at] == 0) {
+        slots[at] = static_cast<uint32_t>(i + 1);
+        break;
+      }
+      if (ops[slots[at] - 1].first == key) {
+        if (superseded.empty()) superseded.resize(ops.size(), false);
+        superseded[slots[at] - 1] = true;
+        slots[at] = static_cast<uint32_t>(i + 1);
+        break;
+      }
     }
   }
+  return superseded;  // empty when no key repeats
+}
+}  // namespace
 
+std::vector<Write> ReplicatedMap::commitLocal(const std::vector<Operation>& ops, const Stamp& stamp,
+                                              std::vector<KeyChange>* changes) {
+  // A key written twice in one transaction keeps its last value only.
+  const std::vector<bool> superseded = supersededOperations(ops);
   std::vector<Write> writes;
-  writes.reserve(lastIndex.size());
+  writes.reserve(ops.size());
   for (size_t i = 0; i < ops.size(); ++i) {
-    if (repeated && lastIndex[ops[i].first] != i) continue;
+    if (!superseded.empty() && superseded[i]) continue;
     Write w{ops[i].first, ops[i].second, stamp, ++lastLocalSeq_};
     ++vectorVersion_;
     w.stamp.replica = replica_;
