@@ -86,10 +86,29 @@ std::vector<bool> supersededOperations(const std::vector<Operation>& ops) {
 }
 }  // namespace
 
+// Grows each leaf's table once for the keys a batch may add (those whose
+// writes carry a value), instead of through a chain of rehashes.
+template <typename HasValue>
+void ReplicatedMap::reserveLeaves(const std::vector<uint32_t>& leafOf, HasValue hasValue) {
+  std::vector<uint32_t> added(leaves_.size(), 0);
+  for (size_t i = 0; i < leafOf.size(); ++i)
+    if (hasValue(i)) ++added[leafOf[i]];
+  for (size_t leaf = 0; leaf < leaves_.size(); ++leaf) {
+    if (added[leaf] == 0) continue;
+    if (!leaves_[leaf]) leaves_[leaf] = std::make_unique<Leaf>(hash_);
+    leaves_[leaf]->live.reserve(leaves_[leaf]->live.size() + added[leaf]);
+  }
+}
+
 std::vector<Write> ReplicatedMap::commitLocal(const std::vector<Operation>& ops, const Stamp& stamp,
                                               std::vector<KeyChange>* changes) {
   // A key written twice in one transaction keeps its last value only.
   const std::vector<bool> superseded = supersededOperations(ops);
+  // Each key's leaf, once; a large transaction grows each leaf's table to
+  // its final size at once rather than through a chain of rehashes.
+  std::vector<uint32_t> leafOf(ops.size());
+  for (size_t i = 0; i < ops.size(); ++i) leafOf[i] = fingerprintLeaf(stableKeyHash(ops[i].first));
+  if (ops.size() >= kReserveAbove) reserveLeaves(leafOf, [&](size_t i) { return ops[i].second.has_value(); });
   std::vector<Write> writes;
   writes.reserve(ops.size());
   for (size_t i = 0; i < ops.size(); ++i) {
@@ -97,7 +116,7 @@ std::vector<Write> ReplicatedMap::commitLocal(const std::vector<Operation>& ops,
     Write w{ops[i].first, ops[i].second, stamp, ++lastLocalSeq_};
     ++vectorVersion_;
     w.stamp.replica = replica_;
-    if (merge(w) == Merge::Visible && changes) changes->push_back({w.key, w.value});
+    if (merge(w, leafOf[i]) == Merge::Visible && changes) changes->push_back({w.key, w.value});
     writes.push_back(std::move(w));
   }
   return writes;
@@ -105,8 +124,16 @@ std::vector<Write> ReplicatedMap::commitLocal(const std::vector<Operation>& ops,
 
 ReplicatedMap::ApplyResult ReplicatedMap::applyRemote(const std::vector<Write>& writes) {
   ApplyResult result;
-  for (const Write& w : writes) {
-    Merge m = merge(w);
+  std::vector<uint32_t> leafOf(writes.size());
+  for (size_t i = 0; i < writes.size(); ++i) leafOf[i] = fingerprintLeaf(stableKeyHash(writes[i].key));
+  if (writes.size() >= kReserveAbove) {
+    reserveLeaves(leafOf, [&](size_t i) { return writes[i].value.has_value(); });
+    result.changes.reserve(writes.size());
+    result.won.reserve(writes.size());
+  }
+  for (size_t i = 0; i < writes.size(); ++i) {
+    const Write& w = writes[i];
+    Merge m = merge(w, leafOf[i]);
     if (m == Merge::Visible) result.changes.push_back({w.key, w.value});
     if (m != Merge::Lost) result.won.push_back(w);
     if (w.stamp.replica != replica_) noteSeen(w.stamp.replica, w.seq, &result.gap);
@@ -114,8 +141,9 @@ ReplicatedMap::ApplyResult ReplicatedMap::applyRemote(const std::vector<Write>& 
   return result;
 }
 
-ReplicatedMap::Merge ReplicatedMap::merge(const Write& w) {
-  const size_t leafIndex = fingerprintLeaf(stableKeyHash(w.key));
+ReplicatedMap::Merge ReplicatedMap::merge(const Write& w) { return merge(w, fingerprintLeaf(stableKeyHash(w.key))); }
+
+ReplicatedMap::Merge ReplicatedMap::merge(const Write& w, size_t leafIndex) {
   std::unique_ptr<Leaf>& leafPtr = leaves_[leafIndex];
   if (!leafPtr) leafPtr = std::make_unique<Leaf>(hash_);
   Leaf& leaf = *leafPtr;

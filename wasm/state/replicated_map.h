@@ -136,6 +136,11 @@ class ReplicatedMap {
 
   enum class Merge { Lost, Hidden, Visible };  // Hidden: a tombstone replaced a tombstone
   Merge merge(const Write& w);
+  Merge merge(const Write& w, size_t leafIndex);  // leafIndex: the key's leaf, already known
+  // Transactions of at least this many operations reserve room in their leaves first.
+  static constexpr size_t kReserveAbove = 256;
+  template <typename HasValue>
+  void reserveLeaves(const std::vector<uint32_t>& leafOf, HasValue hasValue);
   void noteSeen(uint64_t replica, uint64_t seq, bool* gap);
   Leaf& leafFor(std::string_view key);
   const Leaf* findLeaf(std::string_view key) const;
