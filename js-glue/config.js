@@ -20,6 +20,7 @@ export const DEFAULT_CONFIG = Object.freeze({
   connectTimeoutMs: 15000,
   pingIntervalMs: 1000,
   peerTimeoutMs: 4000, // silent this long, with a ping unanswered: gone. With 1 s pings, a vanished peer goes within 5 s
+  maxConnections: 32, // connections held at most, counting those being set up; no signal can make the node open more
   computeWorkers: null, // Web Workers that run compute units; null: one less than the cores, at least 1. 0: run none
   // The longest one unit run for a peer may take in this node's Web Worker:
   // past it the worker is stopped and the peer gets an error. Units of this
@@ -47,7 +48,7 @@ const RULES = KERNEL_RULES.config;
 const TOPOLOGIES = RULES.topologies;
 const NODE_ID = new RegExp(`^[${escapeForClass(RULES.nodeId.characters)}]{1,${RULES.nodeId.maxLength}}$`);
 // The options the kernel bounds, with the ranges it applies.
-const NUMBER_OPTIONS = ['announceIntervalMs', 'connectTimeoutMs', 'pingIntervalMs', 'peerTimeoutMs', 'maxUnitMs', 'computeWorkers', 'unitsQueuedPerWorker', 'maxTaskDataBytes'];
+const NUMBER_OPTIONS = ['announceIntervalMs', 'connectTimeoutMs', 'pingIntervalMs', 'peerTimeoutMs', 'maxConnections', 'maxUnitMs', 'computeWorkers', 'unitsQueuedPerWorker', 'maxTaskDataBytes'];
 const NULLABLE = new Set(['computeWorkers', 'unitsQueuedPerWorker']); // null: a default for this host
 
 export function escapeForClass(characters) {
@@ -180,6 +181,7 @@ export function kernelConfig(config, nodeId, replicaId, roomTag) {
     connectTimeoutMs: config.connectTimeoutMs,
     pingIntervalMs: config.pingIntervalMs,
     peerTimeoutMs: config.peerTimeoutMs,
+    maxConnections: config.maxConnections,
     seed: generateReplicaId(), // randomness for redial jitter; the kernel draws none itself
     computeWorkers: config.computeWorkers,
     maxUnitMs: config.maxUnitMs,

@@ -51,6 +51,8 @@ export interface NodeConfig {
   pingIntervalMs?: number;
   /** A connected peer silent this long, with a ping unanswered, is dropped: with the default 1 s pings, within 5 s of vanishing. Default 4000. */
   peerTimeoutMs?: number;
+  /** Connections held at most, counting those being set up (1–256, default 32); no signal can make the node open more. */
+  maxConnections?: number;
   /** Web Workers that run compute units. Null (the default): one less than the cores, at least 1. 0: this node submits work but runs none. */
   computeWorkers?: number | null;
   /**
