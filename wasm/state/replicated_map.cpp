@@ -101,7 +101,7 @@ void ReplicatedMap::reserveLeaves(const std::vector<uint32_t>& leafOf, HasValue 
 }
 
 std::vector<Write> ReplicatedMap::commitLocal(const std::vector<Operation>& ops, const Stamp& stamp,
-                                              std::vector<KeyChange>* changes) {
+                                              std::vector<KeyChange>* changes, bool keepWrites) {
   // A key written twice in one transaction keeps its last value only.
   const std::vector<bool> superseded = supersededOperations(ops);
   // Each key's leaf, once; a large transaction grows each leaf's table to
@@ -110,14 +110,18 @@ std::vector<Write> ReplicatedMap::commitLocal(const std::vector<Operation>& ops,
   for (size_t i = 0; i < ops.size(); ++i) leafOf[i] = fingerprintLeaf(stableKeyHash(ops[i].first));
   if (ops.size() >= kReserveAbove) reserveLeaves(leafOf, [&](size_t i) { return ops[i].second.has_value(); });
   std::vector<Write> writes;
-  writes.reserve(ops.size());
+  if (keepWrites) writes.reserve(ops.size());
+  Write w;
   for (size_t i = 0; i < ops.size(); ++i) {
     if (!superseded.empty() && superseded[i]) continue;
-    Write w{ops[i].first, ops[i].second, stamp, ++lastLocalSeq_};
-    ++vectorVersion_;
+    w.key = ops[i].first;
+    w.value = ops[i].second;
+    w.stamp = stamp;
     w.stamp.replica = replica_;
+    w.seq = ++lastLocalSeq_;
+    ++vectorVersion_;
     if (merge(w, leafOf[i]) == Merge::Visible && changes) changes->push_back({w.key, w.value});
-    writes.push_back(std::move(w));
+    if (keepWrites) writes.push_back(std::move(w));
   }
   return writes;
 }

@@ -64,9 +64,10 @@ class ReplicatedMap {
   uint64_t replica() const { return replica_; }
 
   // Stamps and applies one local transaction. Later operations on the same key
-  // replace earlier ones. Returns the writes to send to peers.
+  // replace earlier ones. Returns the writes to send to peers (none when
+  // !keepWrites: nothing will store or send them).
   std::vector<Write> commitLocal(const std::vector<Operation>& ops, const Stamp& stamp,
-                                 std::vector<KeyChange>* changes);
+                                 std::vector<KeyChange>* changes, bool keepWrites = true);
 
   struct ApplyResult {
     std::vector<KeyChange> changes;

@@ -49,12 +49,13 @@ Result StateSync::commit(const std::vector<Operation>& ops, Millis now) {
   std::vector<KeyChange> changes;
   const bool report = ctx_.config.reportLocalChanges;
   if (report) changes.reserve(ops.size());
-  std::vector<Write> writes = map_.commitLocal(ops, clock_.tick(now), report ? &changes : nullptr);
-  if (!changes.empty()) ctx_.outputs.push_back(StateChanged{"", std::move(changes)});
   // One Update frame serves storage and every peer; none is built when
   // neither wants it.
   const std::vector<std::string> peers = ctx_.links.connected();
-  if (ctx_.config.persist || !peers.empty()) {
+  const bool wanted = ctx_.config.persist || !peers.empty();
+  std::vector<Write> writes = map_.commitLocal(ops, clock_.tick(now), report ? &changes : nullptr, wanted);
+  if (!changes.empty()) ctx_.outputs.push_back(StateChanged{"", std::move(changes)});
+  if (wanted) {
     const wire::Frame update = wire::Update{std::move(writes)};
     persist(update);
     for (const std::string& peer : peers) ctx_.links.send(peer, update);
