@@ -39,8 +39,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 const resultsFile = join(root, 'bench', 'results', 'connect-rtt.json');
 
-const RATIO_TARGET = 1.3; // round trip, library / raw: at most
-const BULK_TARGET = 0.8; // throughput, library / raw: at least
+// The goals of issue 13: a target is met only if it holds in three
+// consecutive runs, so one run's verdict is a necessary condition, not proof.
+const RATIO_TARGET = 1.15; // round trip, library / raw medians: at most
+const P90_TARGET = 1.3; // round trip, library / raw p90s: at most
+const BULK_TARGET = 0.9; // throughput, library / raw: at least
 // The library's backpressure (js-glue/webrtc/peer-connection-pool.js), which
 // the raw sender copies.
 const HIGH_WATER = 1024 * 1024;
@@ -376,6 +379,9 @@ async function main() {
         `ratio Y/Z = ${fmtRatio(ratio)} (target <= ${RATIO_TARGET}) -> ${verdict(targetMet)}`,
     );
     console.log(
+      `  p90 ratio = ${fmtRatio(libraryRtt.p90 / rawRtt.p90)} (target <= ${P90_TARGET}) -> ${verdict(libraryRtt.p90 / rawRtt.p90 <= P90_TARGET)}`,
+    );
+    console.log(
       `  library p10/p90 ${ms(libraryRtt.p10)} / ${ms(libraryRtt.p90)};  raw p10/p90 ${ms(rawRtt.p10)} / ${ms(rawRtt.p90)};  ` +
         `n=${libraryRtt.n} each (${options.rounds} alternating rounds x ${options.n}), payload ${payloadBytes} B of JSON`,
     );
@@ -451,6 +457,8 @@ async function main() {
         rawMs: roundStats(rawRtt),
         ratio: round(ratio),
         ratioTarget: RATIO_TARGET,
+        p90Ratio: round(libraryRtt.p90 / rawRtt.p90),
+        p90Target: P90_TARGET,
         targetMet,
         perRoundRatioMedian: round(median(roundRatios)),
         rounds: rounds.map((x) => ({
