@@ -43,19 +43,31 @@ class JsonChecker {
   bool run() {
     skipSpace();
     if (!value()) return false;
-    // Containers: after a value, a comma or the container's close.
+    // Containers: their first element (or their close), then after each
+    // element a comma or the close. A value that opens a container only
+    // pushes it, so nesting costs this loop's stack, never the call stack.
     while (!stack_.empty()) {
       skipSpace();
       if (p_ == end_) return false;
       const char open = stack_.back();
+      const char close = open == '{' ? '}' : ']';
+      if (justOpened_) {
+        justOpened_ = false;
+        if (*p_ == close) {
+          ++p_;
+          stack_.pop_back();
+        } else if (open == '{' ? !member() : !value()) {
+          return false;
+        }
+        continue;
+      }
       if (*p_ == ',') {
         ++p_;
         skipSpace();
-        if (open == '{' && !member()) return false;
-        if (open == '[' && !value()) return false;
+        if (open == '{' ? !member() : !value()) return false;
         continue;
       }
-      if (*p_ != (open == '{' ? '}' : ']')) return false;
+      if (*p_ != close) return false;
       ++p_;
       stack_.pop_back();
     }
@@ -68,28 +80,15 @@ class JsonChecker {
     while (p_ != end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
   }
 
-  // A value; an opened container is left on the stack for run() to finish.
+  // A value; a container is only opened (pushed) for run() to fill.
   bool value() {
     if (p_ == end_) return false;
     switch (*p_) {
       case '{':
-        ++p_;
-        skipSpace();
-        if (p_ != end_ && *p_ == '}') {
-          ++p_;
-          return true;
-        }
-        stack_.push_back('{');
-        return member();
       case '[':
-        ++p_;
-        skipSpace();
-        if (p_ != end_ && *p_ == ']') {
-          ++p_;
-          return true;
-        }
-        stack_.push_back('[');
-        return value();
+        stack_.push_back(*p_++);
+        justOpened_ = true;
+        return true;
       case '"': return string();
       case 't': return literal("true");
       case 'f': return literal("false");
@@ -216,6 +215,7 @@ class JsonChecker {
   const char* p_;
   const char* end_;
   std::vector<char> stack_;  // the open containers: '{' or '['
+  bool justOpened_ = false;  // the top container has had no element yet
 };
 
 }  // namespace
