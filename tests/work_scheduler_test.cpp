@@ -201,7 +201,7 @@ TEST(WorkScheduler, SpreadsByCapacity) {
 // Tiny units: this node's worker takes 0.1 ms a unit, the peer's round trip
 // makes it 1 ms there. Once the local worker is full, a unit waits for it
 // rather than going to the peer, where it would finish later; a peer of like
-// pace still takes units when the local one is full.
+// pace (within twice the time) still takes units when the local one is full.
 TEST(WorkScheduler, AUnitWaitsForABusyWorkerRatherThanGoWhereItWouldFinishMuchLater) {
   for (double peerMs : {1.0, 0.15}) {
     SCOPED_TRACE(peerMs == 1.0 ? "peer ten times slower" : "peer of like pace");

@@ -70,6 +70,10 @@ size_t WorkScheduler::needed(const Job& job, const Unit& unit) const {
   return have >= job.options.redundancy ? 0 : job.options.redundancy - have;
 }
 
+namespace {
+constexpr double kWaitFactor = 2;
+}  // namespace
+
 const std::string* WorkScheduler::pick(const Job& job, const Unit& unit) const {
   double known = 0;
   size_t knownCount = 0;
@@ -96,7 +100,7 @@ const std::string* WorkScheduler::pick(const Job& job, const Unit& unit) const {
     // pace it has shown (a peer's pace includes the round trip to it).
     double cost = (w.inFlight + 1) * (w.msPerUnit > 0 ? w.msPerUnit : typical) / w.capacity;
     if (w.inFlight >= slots(w)) {
-      if (!failed && w.msPerUnit > 0 && (busyCost < 0 || cost < busyCost)) busyCost = cost;
+      if (!failed && (busyCost < 0 || cost < busyCost)) busyCost = cost;
       continue;
     }
     if (!best || (bestFailed && !failed) || (bestFailed == failed && cost < bestCost)) {
@@ -109,11 +113,12 @@ const std::string* WorkScheduler::pick(const Job& job, const Unit& unit) const {
   // slot. Sent back to the worker that failed it whenever the others happened
   // to be full, a unit used up all its attempts on one hung worker.
   if (best && bestFailed && otherCould) return nullptr;
-  // Nor does a unit go to a free worker that, by the paces both have shown,
-  // would finish it later than a busy one: tiny units are not shipped to a
-  // peer whose round trip costs more than waiting for this node's own worker.
-  // A worker whose pace is not yet known is tried, so that it becomes known.
-  if (best && busyCost >= 0 && workers_.at(*best).msPerUnit > 0 && busyCost < bestCost) return nullptr;
+  // Nor does a unit go to a free worker that would finish it more than
+  // kWaitFactor times later than a busy one would: tiny units are not
+  // shipped to a peer whose round trip costs more than waiting for this
+  // node's own worker. (Within that factor a free worker takes it, so that
+  // workers of like pace all stay busy.)
+  if (best && busyCost >= 0 && busyCost * kWaitFactor < bestCost) return nullptr;
   return best;
 }
 
