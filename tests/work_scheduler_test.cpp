@@ -198,41 +198,6 @@ TEST(WorkScheduler, SpreadsByCapacity) {
   EXPECT_EQ(assignsByWorker(more)["other"], 4);
 }
 
-// Tiny units: this node's worker takes 0.1 ms a unit, the peer's round trip
-// makes it 1 ms there. Once the local worker is full, a unit waits for it
-// rather than going to the peer, where it would finish later; a peer of like
-// pace (within twice the time) still takes units when the local one is full.
-TEST(WorkScheduler, AUnitWaitsForABusyWorkerRatherThanGoWhereItWouldFinishMuchLater) {
-  for (double peerMs : {1.0, 0.15}) {
-    SCOPED_TRACE(peerMs == 1.0 ? "peer ten times slower" : "peer of like pace");
-    WS s;
-    WS::Actions a;
-    s.setWorker("local", 1, tasks(), 0, a);
-    s.setWorker("peer", 1, tasks(), 0, a);
-    // Learn their paces from one unit each.
-    s.submit("t", inputs(2, "learn"), opts(), 0, a);
-    auto first = all<WS::Assign>(a);
-    ASSERT_EQ(first.size(), 2u);
-    WS::Actions b;
-    for (const auto& x : first) s.onResult(x.worker, x.lease, WS::ResultKind::Ok, output(x.input), x.worker == "local" ? 0.1 : peerMs, b);
-    // Many tiny units: the local worker fills its slots (one running, one queued).
-    WS::Actions c;
-    s.submit("t", inputs(20, "tiny"), opts(), 10, c);
-    auto n = assignsByWorker(c);
-    EXPECT_EQ(n["local"], 2);
-    if (peerMs == 1.0) {
-      EXPECT_EQ(n.count("peer"), 0u) << "the peer would finish a unit later than the busy local worker";
-      // As the local worker returns units, the waiting ones go to it.
-      WS::Actions d;
-      auto held = all<WS::Assign>(c);
-      s.onResult(held[0].worker, held[0].lease, WS::ResultKind::Ok, output(held[0].input), 10.1, d);
-      EXPECT_EQ(assignsByWorker(d), (std::map<std::string, int>{{"local", 1}}));
-    } else {
-      EXPECT_GE(n["peer"], 1) << "a peer of like pace takes units once the local worker is full";
-    }
-  }
-}
-
 TEST(WorkScheduler, PrefersTheWorkerObservedToBeFaster) {
   WS s;
   WS::Actions a;

@@ -70,10 +70,6 @@ size_t WorkScheduler::needed(const Job& job, const Unit& unit) const {
   return have >= job.options.redundancy ? 0 : job.options.redundancy - have;
 }
 
-namespace {
-constexpr double kWaitFactor = 2;
-}  // namespace
-
 const std::string* WorkScheduler::pick(const Job& job, const Unit& unit) const {
   double known = 0;
   size_t knownCount = 0;
@@ -87,7 +83,6 @@ const std::string* WorkScheduler::pick(const Job& job, const Unit& unit) const {
   bool bestFailed = true;
   double bestCost = 0;
   bool otherCould = false;  // a worker that has not failed the unit, free or busy
-  double busyCost = -1;     // the soonest a full worker that has not failed it would finish it
   for (const auto& [id, w] : workers_) {
     if (w.capacity == 0 || !w.tasks.count(job.task)) continue;
     if (job.distrusted.count(id) || unit.active.count(id)) continue;
@@ -96,13 +91,8 @@ const std::string* WorkScheduler::pick(const Job& job, const Unit& unit) const {
     if (hasResult) continue;
     bool failed = unit.failedBy.count(id) > 0;
     otherCould = otherCould || !failed;
-    // When this worker would finish the unit: after what it holds, at the
-    // pace it has shown (a peer's pace includes the round trip to it).
+    if (w.inFlight >= slots(w)) continue;
     double cost = (w.inFlight + 1) * (w.msPerUnit > 0 ? w.msPerUnit : typical) / w.capacity;
-    if (w.inFlight >= slots(w)) {
-      if (!failed && (busyCost < 0 || cost < busyCost)) busyCost = cost;
-      continue;
-    }
     if (!best || (bestFailed && !failed) || (bestFailed == failed && cost < bestCost)) {
       best = &id;
       bestFailed = failed;
@@ -113,12 +103,6 @@ const std::string* WorkScheduler::pick(const Job& job, const Unit& unit) const {
   // slot. Sent back to the worker that failed it whenever the others happened
   // to be full, a unit used up all its attempts on one hung worker.
   if (best && bestFailed && otherCould) return nullptr;
-  // Nor does a unit go to a free worker that would finish it more than
-  // kWaitFactor times later than a busy one would: tiny units are not
-  // shipped to a peer whose round trip costs more than waiting for this
-  // node's own worker. (Within that factor a free worker takes it, so that
-  // workers of like pace all stay busy.)
-  if (best && busyCost >= 0 && busyCost * kWaitFactor < bestCost) return nullptr;
   return best;
 }
 
