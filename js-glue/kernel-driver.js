@@ -8,10 +8,9 @@
 // ./host/ holds the host interface's JS end, which scripts/build.sh generates
 // into dist/host/ from wasm/host/host_interface.json: it exists in dist/ only.
 import { KernelOutputDecoder, OUTPUT_TYPES } from './host/output-decoder.js';
+import { writeUtf8 } from './host/input-batches.js';
 
 const timeOrigin = performance.timeOrigin;
-const utf8 = new TextEncoder();
-const SHORT_TEXT = 256;
 
 export function now() {
   return timeOrigin + performance.now();
@@ -105,20 +104,8 @@ export class KernelDriver {
   // intermediate array), then runs fn(kernel, size, now).
   inputText(text, fn) {
     return this.input((k, t) => {
-      const n = text.length;
-      const { ptr, heap } = this.reserveInput(n * 3);
-      // Short ASCII text is copied by hand: encodeInto()'s call costs more.
-      if (n <= SHORT_TEXT) {
-        let i = 0;
-        for (; i < n; i++) {
-          const c = text.charCodeAt(i);
-          if (c >= 0x80) break;
-          heap[ptr + i] = c;
-        }
-        if (i === n) return fn(k, n, t);
-      }
-      const { written } = utf8.encodeInto(text, heap.subarray(ptr, ptr + n * 3));
-      return fn(k, written, t);
+      const { ptr, heap } = this.reserveInput(text.length * 3);
+      return fn(k, writeUtf8(heap, ptr, text), t);
     });
   }
 

@@ -222,24 +222,26 @@ const NULL_LENGTH = 0xffffffff; // a nullable-str that is null
 // encodeInto().
 const SHORT_TEXT = 256;
 
-function putStr(target, view, pos, text) {
+// Writes text as UTF-8 into target at index at, which has room for 3 bytes a
+// UTF-16 unit; returns the bytes written. KernelDriver.inputText uses it too.
+export function writeUtf8(target, at, text) {
   const n = text.length;
-  const start = pos + 4;
   if (n <= SHORT_TEXT) {
     let i = 0;
     for (; i < n; i++) {
       const c = text.charCodeAt(i);
       if (c >= 0x80) break;
-      target[start + i] = c;
+      target[at + i] = c;
     }
-    if (i === n) {
-      view.setUint32(pos, n, true);
-      return start + n;
-    }
+    if (i === n) return n;
   }
-  const { written } = utf8.encodeInto(text, target.subarray(start, start + 3 * n));
+  return utf8.encodeInto(text, target.subarray(at, at + 3 * n)).written;
+}
+
+function putStr(target, view, pos, text) {
+  const written = writeUtf8(target, pos + 4, text);
   view.setUint32(pos, written, true);
-  return start + written;
+  return pos + 4 + written;
 }
 
 ${table.inputBatches.map(batchWriter).join('\n\n')}
