@@ -18,7 +18,7 @@ import {
   decodeStateFrame,
   encodeSyncResponseFrame,
   shortVector,
-  encodeUpdateFrame,
+  encodeOwnUpdateFrame,
   randomReplicaId,
   reencodeStateFrame,
   stampGreater,
@@ -255,7 +255,10 @@ async function b3Ours(replicas) {
   // Cross-checks, off the clock.
   let best = null;
   const replicaIds = new Set();
-  const updateFrames = []; // the same write as the Update frame a started node broadcasts
+  // The same write as the frame a started node sends its peers (an
+  // OwnUpdate; e2e/wire-frames.spec.js checks the codec against the frame a
+  // real tab sends).
+  const wireFrames = [];
   for (let i = 0; i < replicas; i++) {
     const frame = decodeStateFrame(updates[i]);
     if (frame.type !== FrameType.SyncResponse) throw new Error(`B3 ours: update ${i} is frame type ${frame.type}`);
@@ -267,7 +270,7 @@ async function b3Ours(replicas) {
       throw new Error(`B3 ours: update ${i} does not re-encode to the same bytes with the PROTOCOL.md codec`);
     }
     const w = frame.writes[0];
-    updateFrames.push(encodeUpdateFrame(frame.writes).length);
+    wireFrames.push(encodeOwnUpdateFrame(frame.writes).length);
     replicaIds.add(w.replicaId);
     if (best === null || stampGreater(w, best)) best = w;
   }
@@ -303,7 +306,7 @@ async function b3Ours(replicas) {
     minUpdate: Math.min(...sizes),
     maxUpdate: Math.max(...sizes),
     analyticBytes: sum(analytic),
-    updateFrameBytes: sum(updateFrames),
+    wireBytes: sum(wireFrames),
     createMs: t1 - t0,
     writeMs: t2 - t1,
     encodeMs: t3 - t2,

@@ -247,9 +247,13 @@ TEST(KernelConvergence, ShuffledDuplicatedDelayedFramesOverManySeeds) {
 
     // The oracle sees every write that travels, in whatever frame.
     ReplicatedMap oracle(1u << 30);
-    net.onFrameSent = [&](const std::string&, const std::string&, const std::vector<uint8_t>& bytes) {
+    net.onFrameSent = [&](const std::string& from, const std::string&, const std::vector<uint8_t>& bytes) {
       wire::Decoded d = wire::decode(bytes);
       if (!d.frame) return;
+      if (auto* own = std::get_if<wire::OwnUpdate>(&*d.frame)) {  // the sender's own writes
+        for (Write& w : own->writes) w.stamp.replica = net.kernel(from).config().replicaId;
+        oracle.applyRemote(own->writes);
+      }
       if (const auto* u = std::get_if<wire::Update>(&*d.frame)) oracle.applyRemote(u->writes);
       if (const auto* s = std::get_if<wire::SyncResponse>(&*d.frame)) oracle.applyRemote(s->writes);
     };

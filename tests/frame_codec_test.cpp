@@ -107,7 +107,7 @@ bool same(const Frame& x, const Frame& y) {
           return a.level == b.level && a.nodes == b.nodes;
         } else if constexpr (std::is_same_v<T, ReconcileEntries>) {
           return a.reply == b.reply && a.leaves == b.leaves;
-        } else if constexpr (std::is_same_v<T, Update>) {
+        } else if constexpr (std::is_same_v<T, Update> || std::is_same_v<T, OwnUpdate>) {
           return sameWrites(a.writes, b.writes);
         } else if constexpr (std::is_same_v<T, AppMessage> || std::is_same_v<T, Presence>) {
           return a.json == b.json;
@@ -174,6 +174,10 @@ std::vector<Sample> samples() {
       {"Update batch",
        Update{{write("a", "true", 10, 2, 3, 4), write("b", std::nullopt, 10, 2, 3, 5),
                write("c", " [ 1 , 2 ] ", 10, 2, 3, 6), write(std::string(300, 'k'), std::string(200, '1'), 10, 2, 3, 7)}}},
+      // An OwnUpdate's writer is the sender: it decodes as replica 0.
+      {"OwnUpdate one", OwnUpdate{{write("v", "1539", 1764331200000, 0, 0, 1)}}},
+      {"OwnUpdate batch",
+       OwnUpdate{{write("a", "true", 10, 2, 0, 4), write("b", std::nullopt, 10, 2, 0, 5), write("c", "[1,2]", 11, 0, 0, 9)}}},
       {"AppMessage", AppMessage{R"({"hello":"world"})"}},
       {"AppMessage null", AppMessage{"null"}},
       {"Ping 0", Ping{0}},
@@ -294,6 +298,35 @@ TEST(FrameCodec, RoundTripsEveryFrameType) {
   EXPECT_EQ(types.size(), std::variant_size_v<Frame>) << "a sample of every frame type";
 }
 
+// A node's own transaction goes to its peers without its writer: the frame
+// is the Update's, less the run count and the replica id, and everything
+// else (keys, values, clocks, sequence numbers) decodes the same.
+TEST(FrameCodec, AnOwnUpdateIsAnUpdateWithoutItsWriter) {
+  const uint64_t replica = (uint64_t{1} << 53) - 12345;  // a replica id as the JS glue draws them
+  std::vector<Write> writes = {write("v", "1539", 1764331200000, 0, replica, 1),
+                               write("w", std::nullopt, 1764331200000, 1, replica, 2)};
+  std::vector<uint8_t> update = encode(Update{writes});
+  std::vector<uint8_t> own = encode(OwnUpdate{writes});
+  EXPECT_EQ(own[2], static_cast<uint8_t>(FrameType::OwnUpdate));
+  // The run count (1 byte) and the 53-bit replica id (8 bytes) are gone.
+  EXPECT_EQ(update.size() - own.size(), 1u + 8u);
+  Decoded d = decode(own);
+  ASSERT_TRUE(d.frame.has_value()) << describe(d.error);
+  const auto& decoded = std::get<OwnUpdate>(*d.frame).writes;
+  ASSERT_EQ(decoded.size(), writes.size());
+  for (size_t i = 0; i < writes.size(); ++i) {
+    Write expected = writes[i];
+    expected.stamp.replica = 0;  // the receiving session names the writer
+    EXPECT_EQ(decoded[i].key, expected.key);
+    EXPECT_EQ(decoded[i].value, expected.value);
+    EXPECT_EQ(decoded[i].stamp, expected.stamp);
+    EXPECT_EQ(decoded[i].seq, expected.seq);
+  }
+  // B3's write (one key, a number of four digits): a 4-byte header, the
+  // count, key and value with their lengths (8), the clock (6 + 1) and seq.
+  EXPECT_EQ(encode(OwnUpdate{{writes[0]}}).size(), 20u);
+}
+
 // ---- malformed input ---------------------------------------------------------------------
 
 TEST(FrameCodec, EveryPrefixOfEveryFrameIsRejected) {
@@ -325,7 +358,7 @@ TEST(FrameCodec, RejectsBadMagicVersionAndType) {
       expectRejected(b, DecodeError::UnsupportedVersion);
     }
   }
-  for (int type : {0, 20, 21, 0x7F, 0xFF}) expectRejected(rawFrame(static_cast<uint8_t>(type), {0}), DecodeError::UnknownType);
+  for (int type : {0, 21, 22, 0x7F, 0xFF}) expectRejected(rawFrame(static_cast<uint8_t>(type), {0}), DecodeError::UnknownType);
 }
 
 TEST(FrameCodec, RejectsTrailingBytes) {
@@ -470,6 +503,7 @@ TEST(FrameCodec, RejectsForbiddenFieldValues) {
   expectRejected(rawFrame(FrameType::Update, updateBody({zeroSeq})), DecodeError::InvalidField);
   expectRejected(rawFrame(FrameType::Update, updateBody({wideLogical})), DecodeError::InvalidField);
   expectRejected(rawFrame(FrameType::Update, updateBody({})), DecodeError::InvalidField);  // an empty transaction
+  expectRejected(encode(OwnUpdate{}), DecodeError::InvalidField);  // an empty transaction
   expectRejected(encode(Hello{"", 1, "room", ""}), DecodeError::InvalidField);
   expectRejected(encode(Fragment{1, 0, 1, "x"}), DecodeError::InvalidField);
   expectRejected(encode(Auth{""}), DecodeError::InvalidField);  // an empty proof proves nothing  // one fragment is no fragment

@@ -61,6 +61,14 @@ std::vector<uint8_t> updateFor(NodeKernel& from, NodeKernel& to) {
   return update;
 }
 
+// The write a replica holds for `key`.
+Write heldWrite(const ReplicatedMap& map, const std::string& key) {
+  for (Write& w : map.writesMissingFrom({}))
+    if (w.key == key) return w;
+  ADD_FAILURE() << "no write holds " << key;
+  return {};
+}
+
 std::map<std::string, std::string> live(const std::map<std::string, Write>& oracle) {
   std::map<std::string, std::string> out;
   for (const auto& [key, w] : oracle)
@@ -191,3 +199,42 @@ TEST(UpdateExchange, ReplicasThatRestartFromStorageConvergeAndLoseNoWrite) {
     if (HasFailure()) break;
   }
 }
+
+// Peers get a node's transactions as OwnUpdate frames, which leave the writer
+// out; the receiving session attributes them to the replica the sender's
+// Hello named, and the stored record still names it. Bytes with no sender
+// (applyUpdate, storage) cannot be an OwnUpdate.
+TEST(UpdateExchange, PeersGetOwnUpdatesAttributedToTheSendersReplica) {
+  SimulatedNetwork net;
+  ASSERT_TRUE(net.startMesh({"a", "b"}));
+  const size_t sentBefore = net.outputs<SendData>("a").size();
+  ASSERT_TRUE(net.write("a", "v", "1539").ok);
+  net.runFor(200);
+  bool sawOwnUpdate = false;
+  const auto sent = net.outputs<SendData>("a");
+  for (size_t i = sentBefore; i < sent.size(); ++i) {
+    wire::Decoded d = wire::decode(sent[i].second.bytes);
+    ASSERT_TRUE(d.frame.has_value());
+    EXPECT_FALSE(std::holds_alternative<wire::Update>(*d.frame)) << "a's own transaction goes out as an OwnUpdate";
+    if (auto* own = std::get_if<wire::OwnUpdate>(&*d.frame)) {
+      sawOwnUpdate = true;
+      ASSERT_EQ(own->writes.size(), 1u);
+      EXPECT_EQ(own->writes[0].key, "v");
+    }
+  }
+  EXPECT_TRUE(sawOwnUpdate);
+  const uint64_t replicaA = net.kernel("a").config().replicaId;
+  EXPECT_EQ(heldWrite(net.kernel("b").state(), "v").stamp.replica, replicaA) << "b attributes the write to a's replica";
+  EXPECT_EQ(net.kernel("b").state().stateVector().at(replicaA), net.kernel("a").state().stateVector().at(replicaA));
+
+  // A forged OwnUpdate is the sender's own write, whatever it claims: it
+  // cannot be passed off as another replica's.
+  const uint64_t replicaB = net.kernel("b").config().replicaId;
+  std::vector<uint8_t> forged = wire::encode(wire::OwnUpdate{{Write{"x", "1", Stamp{static_cast<uint64_t>(net.now()), 0, replicaB}, 99}}});
+  net.input("b", [&](NodeKernel& k, Millis now) { k.handleData("a", forged.data(), forged.size(), now); });
+  EXPECT_EQ(heldWrite(net.kernel("b").state(), "x").stamp.replica, replicaA);
+
+  // applyUpdate has no sender to name the writer.
+  EXPECT_FALSE(net.kernel("b").applyUpdate(forged.data(), forged.size(), false, net.now()).ok);
+}
+

@@ -73,7 +73,7 @@ std::string typeName(size_t index) {
   static const char* names[] = {"Hello",        "SyncRequest", "SyncResponse", "Update",     "AppMessage", "Ping",
                                 "Pong",         "Fragment",    "StateAck",     "Presence",   "BinaryMessage", "Auth",
                                 "Capabilities", "WorkAssign",  "WorkResult",   "WorkCancel", "ReconcileNodes",
-                                "ReconcileEntries", "SyncWrites"};
+                                "ReconcileEntries", "SyncWrites", "OwnUpdate"};
   if (index < sizeof(names) / sizeof(names[0])) return names[index];
   return "frame type " + std::to_string(index + 1);
 }
@@ -84,6 +84,7 @@ bool keysOf(const wire::Frame& f, std::set<std::string>* keys) {
   if (auto* u = std::get_if<wire::Update>(&f)) writes = &u->writes;
   if (auto* s = std::get_if<wire::SyncResponse>(&f)) writes = &s->writes;
   if (auto* s = std::get_if<wire::SyncWrites>(&f)) writes = &s->writes;
+  if (auto* o = std::get_if<wire::OwnUpdate>(&f)) writes = &o->writes;
   if (!writes) return false;
   bool forbidden = false;
   for (const Write& w : *writes) {

@@ -94,6 +94,7 @@ std::vector<std::pair<std::string, wire::Frame>> sampleFrames() {
       {"reconcile-nodes", wire::ReconcileNodes{1, {{0, Digest128{1, 2}}, {15, Digest128{3, 4}}}}},
       {"reconcile-entries", wire::ReconcileEntries{false, {{7, {Digest128{5, 6}}}}}},
       {"sync-writes", wire::SyncWrites{{w("k1", "1", 1000, 1, 1), w("k2", std::nullopt, 1005, 1, 3, 2)}}},
+      {"own-update", wire::OwnUpdate{{w("k1", "[1,2]", 1000, 0, 4), w("k2", std::nullopt, 1000, 0, 5, 1)}}},
   };
 }
 

@@ -198,6 +198,11 @@ void SessionEngine::deliver(PeerSession& s, wire::Frame&& frame, Millis now) {
     ++s.stats.messagesIn;
     s.lastMessageAt = now;
   }
+  if (auto* own = std::get_if<wire::OwnUpdate>(&frame)) {
+    // The sender's own transaction: its writer is the replica its Hello named.
+    for (Write& w : own->writes) w.stamp.replica = s.replica;
+    frame = wire::Update{std::move(own->writes)};
+  }
   events_.frameArrived(s, std::move(frame), now);
 }
 

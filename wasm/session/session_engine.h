@@ -31,8 +31,9 @@ class SessionEvents {
 
 class SessionEngine {
  public:
-  // The frames a session handles itself; the rest go to the router.
-  using Frames = FrameSet<wire::Hello, wire::Auth, wire::Ping, wire::Pong, wire::Fragment>;
+  // The frames a session handles itself; the rest go to the router. An
+  // OwnUpdate goes on as the Update it is, once its writer is known.
+  using Frames = FrameSet<wire::Hello, wire::Auth, wire::Ping, wire::Pong, wire::Fragment, wire::OwnUpdate>;
 
   SessionEngine(EngineContext& context, EntropyPool& entropy, SessionEvents& events)
       : ctx_(context), entropy_(entropy), events_(events) {}

@@ -49,16 +49,21 @@ Result StateSync::commit(const std::vector<Operation>& ops, Millis now) {
   std::vector<KeyChange> changes;
   const bool report = ctx_.config.reportLocalChanges;
   if (report) changes.reserve(ops.size());
-  // One Update frame serves storage and every peer; none is built when
-  // neither wants it.
+  // The transaction's writes serve storage and every peer; none is kept
+  // when neither wants them.
   const std::vector<std::string> peers = ctx_.links.connected();
   const bool wanted = ctx_.config.persist || !peers.empty();
   std::vector<Write> writes = map_.commitLocal(ops, clock_.tick(now), report ? &changes : nullptr, wanted);
   if (!changes.empty()) ctx_.outputs.push_back(StateChanged{"", std::move(changes)});
   if (wanted) {
-    const wire::Frame update = wire::Update{std::move(writes)};
-    persist(update);
-    for (const std::string& peer : peers) ctx_.links.send(peer, update);
+    // Stored records name their writer; peers learn it from this node's
+    // Hello, so the frame they get leaves it out (an OwnUpdate).
+    wire::Frame frame = wire::Update{std::move(writes)};
+    persist(frame);
+    if (!peers.empty()) {
+      frame = wire::OwnUpdate{std::move(std::get<wire::Update>(frame).writes)};
+      for (const std::string& peer : peers) ctx_.links.send(peer, frame);
+    }
   }
   return Result::success();
 }

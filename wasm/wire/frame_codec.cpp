@@ -58,6 +58,27 @@ void putVector(ByteWriter& w, const StateVector& v) {
   }
 }
 
+// One writer's writes [begin, end), in rising seq order: clocks and sequence
+// numbers go as differences, the first from 0.
+void putEntries(ByteWriter& w, const std::vector<Write>& writes, size_t begin, size_t end) {
+  uint64_t wall = 0, seq = 0;
+  for (size_t i = begin; i < end; ++i) {
+    const Write& x = writes[i];
+    w.bytes(x.key);
+    if (x.value) {
+      w.varuint(x.value->size() + 1);
+      w.raw(x.value->data(), x.value->size());
+    } else {
+      w.varuint(0);
+    }
+    w.varuint(zigzag(static_cast<int64_t>(x.stamp.wall - wall)));
+    w.varuint(x.stamp.logical);
+    w.varuint(x.seq - seq);
+    wall = x.stamp.wall;
+    seq = x.seq;
+  }
+}
+
 // Writes travel in runs of one writer with rising sequence numbers, so the
 // writer is named once and clocks and sequence numbers are sent as
 // differences: a delta sync of a single writer's keys costs little more than
@@ -74,22 +95,7 @@ void putWrites(ByteWriter& w, const std::vector<Write>& writes) {
   for (auto [begin, end] : runs) {
     w.varuint(writes[begin].stamp.replica);
     w.varuint(end - begin);
-    uint64_t wall = 0, seq = 0;
-    for (size_t i = begin; i < end; ++i) {
-      const Write& x = writes[i];
-      w.bytes(x.key);
-      if (x.value) {
-        w.varuint(x.value->size() + 1);
-        w.raw(x.value->data(), x.value->size());
-      } else {
-        w.varuint(0);
-      }
-      w.varuint(zigzag(static_cast<int64_t>(x.stamp.wall - wall)));
-      w.varuint(x.stamp.logical);
-      w.varuint(x.seq - seq);
-      wall = x.stamp.wall;
-      seq = x.seq;
-    }
+    putEntries(w, writes, begin, end);
   }
 }
 
@@ -124,6 +130,11 @@ struct BodyWriter {
     if (f.root) putDigest(w, *f.root);
   }
   void operator()(const SyncWrites& f) { putWrites(w, f.writes); }
+  // One transaction of one writer (the sender): one run, its writer left out.
+  void operator()(const OwnUpdate& f) {
+    w.varuint(f.writes.size());
+    putEntries(w, f.writes, 0, f.writes.size());
+  }
   void operator()(const ReconcileNodes& f) {
     w.u8(f.level);
     w.varuint(f.nodes.size());
@@ -209,36 +220,41 @@ class BodyReader {
     if (runs > r_.remaining() / kMinRunBytes) return reject<std::vector<Write>>(DecodeError::BadLength);
     for (uint64_t run = 0; run < runs && ok(); ++run) {
       uint64_t replica = r_.varuint();
-      uint64_t n = r_.varuint();
-      if (ok() && n == 0) reject(DecodeError::InvalidField);
-      if (n > r_.remaining() / kMinEntryBytes) return reject<std::vector<Write>>(DecodeError::BadLength);
-      if (n > limits_.maxWritesPerFrame - out.size()) return reject<std::vector<Write>>(DecodeError::TooLarge);
       // No reserve per run: growing a little for each of many small runs
       // would copy the whole list each time. The vector's own doubling keeps
-      // decoding linear, and the count check above bounds it.
-      uint64_t wall = 0, seq = 0;
-      for (uint64_t i = 0; i < n && ok(); ++i) {
-        Write w;
-        w.key = text();
-        if (ok() && w.key.empty()) reject(DecodeError::InvalidField);
-        uint64_t valueLength = r_.varuint();
-        if (ok() && valueLength > 0) {
-          if (valueLength - 1 > r_.remaining()) return reject<std::vector<Write>>(DecodeError::Truncated);
-          w.value = json(static_cast<size_t>(valueLength - 1));
-        }
-        // Deltas are taken modulo 2^64, so every wall value round-trips.
-        wall += static_cast<uint64_t>(unzigzag(r_.varuint()));
-        uint64_t logical = r_.varuint();
-        if (logical > UINT32_MAX) reject(DecodeError::InvalidField);
-        uint64_t seqDelta = r_.varuint();
-        if (ok() && (seqDelta == 0 || UINT64_MAX - seq < seqDelta)) reject(DecodeError::InvalidField);
-        seq += seqDelta;
-        w.stamp = Stamp{wall, static_cast<uint32_t>(logical), replica};
-        w.seq = seq;
-        out.push_back(std::move(w));
-      }
+      // decoding linear, and the count check in entries() bounds it.
+      entries(replica, &out);
     }
     return out;
+  }
+
+  // A count (at least 1), then that many entries of one writer, appended to *out.
+  void entries(uint64_t replica, std::vector<Write>* out) {
+    uint64_t n = r_.varuint();
+    if (ok() && n == 0) reject(DecodeError::InvalidField);
+    if (n > r_.remaining() / kMinEntryBytes) return void(reject(DecodeError::BadLength));
+    if (n > limits_.maxWritesPerFrame - out->size()) return void(reject(DecodeError::TooLarge));
+    uint64_t wall = 0, seq = 0;
+    for (uint64_t i = 0; i < n && ok(); ++i) {
+      Write w;
+      w.key = text();
+      if (ok() && w.key.empty()) reject(DecodeError::InvalidField);
+      uint64_t valueLength = r_.varuint();
+      if (ok() && valueLength > 0) {
+        if (valueLength - 1 > r_.remaining()) return void(reject(DecodeError::Truncated));
+        w.value = json(static_cast<size_t>(valueLength - 1));
+      }
+      // Deltas are taken modulo 2^64, so every wall value round-trips.
+      wall += static_cast<uint64_t>(unzigzag(r_.varuint()));
+      uint64_t logical = r_.varuint();
+      if (logical > UINT32_MAX) reject(DecodeError::InvalidField);
+      uint64_t seqDelta = r_.varuint();
+      if (ok() && (seqDelta == 0 || UINT64_MAX - seq < seqDelta)) reject(DecodeError::InvalidField);
+      seq += seqDelta;
+      w.stamp = Stamp{wall, static_cast<uint32_t>(logical), replica};
+      w.seq = seq;
+      out->push_back(std::move(w));
+    }
   }
 
   bool ok() const { return r_.ok() && error_ == DecodeError::None; }
@@ -300,6 +316,11 @@ std::optional<Frame> readBody(FrameType type, BodyReader& b) {
     case FrameType::SyncWrites: {
       SyncWrites f{b.writes()};
       if (b.ok() && f.writes.empty()) b.reject(DecodeError::InvalidField);
+      return f;
+    }
+    case FrameType::OwnUpdate: {
+      OwnUpdate f;
+      b.entries(0, &f.writes);  // the writer is the sender; its session fills it in
       return f;
     }
     case FrameType::ReconcileNodes: {
@@ -442,7 +463,8 @@ size_t maxBodyBytes(FrameType type, const Limits& limits) {
     case FrameType::StateAck: return 32;
     case FrameType::SyncResponse:
     case FrameType::SyncWrites:
-    case FrameType::Update: return limits.maxStateFrameBytes;
+    case FrameType::Update:
+    case FrameType::OwnUpdate: return limits.maxStateFrameBytes;
     case FrameType::AppMessage:
     case FrameType::BinaryMessage: return limits.maxFrameBytes;
     case FrameType::Ping:
@@ -469,7 +491,7 @@ std::optional<Header> peekHeader(const uint8_t* data, size_t size, const Limits&
   if (data[0] != kMagic) return fail(DecodeError::BadMagic);
   if (data[1] != kVersion) return fail(DecodeError::UnsupportedVersion);
   uint8_t type = data[2];
-  if (type < static_cast<uint8_t>(FrameType::Hello) || type > static_cast<uint8_t>(FrameType::SyncWrites))
+  if (type < static_cast<uint8_t>(FrameType::Hello) || type > static_cast<uint8_t>(FrameType::OwnUpdate))
     return fail(DecodeError::UnknownType);
   ByteReader header(data + 3, size - 3);
   uint64_t length = header.varuint();

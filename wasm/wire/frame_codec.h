@@ -36,6 +36,7 @@ enum class FrameType : uint8_t {
   ReconcileNodes = 17,
   ReconcileEntries = 18,
   SyncWrites = 19,
+  OwnUpdate = 20,
 };
 
 struct Hello {
@@ -131,10 +132,18 @@ struct SyncWrites {
   std::vector<Write> writes;
 };
 
+// A transaction of the sender's own replica: an Update whose writer is the
+// replicaId of the sender's Hello, so the frame need not name it. Decoded
+// writes carry replica 0 until the session, which knows the sender, fills it
+// in (SessionEngine); no engine sees this frame type.
+struct OwnUpdate {
+  std::vector<Write> writes;
+};
+
 // In FrameType order: a frame's type is its index plus one.
 using Frame = std::variant<Hello, SyncRequest, SyncResponse, Update, AppMessage, Ping, Pong, Fragment, StateAck,
                            Presence, BinaryMessage, Auth, Capabilities, WorkAssign, WorkResult, WorkCancel,
-                           ReconcileNodes, ReconcileEntries, SyncWrites>;
+                           ReconcileNodes, ReconcileEntries, SyncWrites, OwnUpdate>;
 
 // What a receiver accepts. Every count and length a peer sends is checked
 // against these before anything is allocated for it, and each frame type has

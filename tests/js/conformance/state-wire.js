@@ -12,6 +12,9 @@
 //
 // Frame:        0xC5, 0x02, type, varuint body length, body
 // Update:       writes (runCount >= 1)
+// OwnUpdate:    varuint n (>= 1), then n x entry: one run whose writer is the
+//               sender (the replicaId of its Hello), left out; what a node
+//               sends its peers for each of its transactions
 // SyncResponse: vector, writes            (what encodeStateAsUpdate() returns)
 // SyncRequest:  vector                     (what encodeStateVector() returns)
 // vector = varuint n, then n x (varuint replicaId, varuint seq)
@@ -34,6 +37,7 @@ export const FrameType = Object.freeze({
   Pong: 7,
   Fragment: 8,
   StateAck: 9,
+  OwnUpdate: 20,
 });
 
 const utf8 = new TextEncoder();
@@ -102,8 +106,6 @@ export function encodeWrites(writes, out = []) {
   const runs = [];
   for (let i = 0; i < writes.length; i++) {
     const w = writes[i];
-    if (typeof w.key !== 'string' || w.key === '') throw new TypeError('write.key must be a non-empty string');
-    if (!(w.seq >= 1)) throw new RangeError('write.seq must be >= 1');
     const prev = writes[i - 1];
     if (prev && prev.replicaId === w.replicaId && w.seq > prev.seq) runs[runs.length - 1].push(w);
     else runs.push([w]);
@@ -111,24 +113,32 @@ export function encodeWrites(writes, out = []) {
   varuintBytes(runs.length, out);
   for (const run of runs) {
     varuintBytes(run[0].replicaId, out);
-    varuintBytes(run.length, out);
-    let wall = 0;
-    let seq = 0;
-    for (const w of run) {
-      pushBytes(out, utf8.encode(w.key));
-      if (w.value === null || w.value === undefined) {
-        out.push(0);
-      } else {
-        const bytes = utf8.encode(w.value);
-        varuintBytes(bytes.length + 1, out);
-        for (const b of bytes) out.push(b);
-      }
-      varuintBytes(zigzag(w.wall - wall), out);
-      varuintBytes(w.logical, out);
-      varuintBytes(w.seq - seq, out);
-      wall = w.wall;
-      seq = w.seq;
+    encodeEntries(run, out);
+  }
+  return out;
+}
+
+// n, then the entries of one writer's run (rising seq; deltas from 0).
+function encodeEntries(run, out) {
+  varuintBytes(run.length, out);
+  let wall = 0;
+  let seq = 0;
+  for (const w of run) {
+    if (typeof w.key !== 'string' || w.key === '') throw new TypeError('write.key must be a non-empty string');
+    if (!(w.seq >= 1)) throw new RangeError('write.seq must be >= 1');
+    pushBytes(out, utf8.encode(w.key));
+    if (w.value === null || w.value === undefined) {
+      out.push(0);
+    } else {
+      const bytes = utf8.encode(w.value);
+      varuintBytes(bytes.length + 1, out);
+      for (const b of bytes) out.push(b);
     }
+    varuintBytes(zigzag(w.wall - wall), out);
+    varuintBytes(w.logical, out);
+    varuintBytes(w.seq - seq, out);
+    wall = w.wall;
+    seq = w.seq;
   }
   return out;
 }
@@ -144,6 +154,18 @@ export function encodeFrame(type, body) {
 export function encodeUpdateFrame(writes) {
   if (writes.length === 0) throw new RangeError('an Update carries at least one write');
   return encodeFrame(FrameType.Update, encodeWrites(writes));
+}
+
+// The OwnUpdate frame a node sends its peers for one of its own transactions
+// (`writes`: one writer, rising seq). The writer is not on the wire.
+export function encodeOwnUpdateFrame(writes) {
+  if (writes.length === 0) throw new RangeError('an OwnUpdate carries at least one write');
+  for (let i = 1; i < writes.length; i++) {
+    if (writes[i].replicaId !== writes[0].replicaId || !(writes[i].seq > writes[i - 1].seq)) {
+      throw new RangeError("an OwnUpdate is one writer's run: one replicaId, rising seq");
+    }
+  }
+  return encodeFrame(FrameType.OwnUpdate, encodeEntries(writes, []));
 }
 
 // A SyncResponse sends its vector short (PROTOCOL.md): it leaves out each
@@ -228,31 +250,35 @@ function decodeVector(r) {
 function decodeWrites(r) {
   const runs = r.varuint();
   const writes = [];
-  for (let k = 0; k < runs; k++) {
-    const replicaId = r.varuint();
-    const n = r.varuint();
-    if (n < 1) throw new RangeError('run: empty');
-    let wall = 0;
-    let seq = 0;
-    for (let i = 0; i < n; i++) {
-      const key = r.text();
-      if (key === '') throw new RangeError('entry: empty key');
-      const valueLength = r.varuint();
-      const value = valueLength === 0 ? null : utf8Decoder.decode(r.take(valueLength - 1));
-      if (value !== null) checkJson(value);
-      wall += unzigzag(r.varuint());
-      const logical = r.varuint();
-      const seqDelta = r.varuint();
-      if (seqDelta < 1) throw new RangeError('entry: seq delta 0');
-      seq += seqDelta;
-      writes.push({ key, value, wall, logical, replicaId, seq });
-    }
+  for (let k = 0; k < runs; k++) decodeEntries(r, r.varuint(), writes);
+  return writes;
+}
+
+// n, then n entries of one writer, appended to `writes`.
+function decodeEntries(r, replicaId, writes) {
+  const n = r.varuint();
+  if (n < 1) throw new RangeError('run: empty');
+  let wall = 0;
+  let seq = 0;
+  for (let i = 0; i < n; i++) {
+    const key = r.text();
+    if (key === '') throw new RangeError('entry: empty key');
+    const valueLength = r.varuint();
+    const value = valueLength === 0 ? null : utf8Decoder.decode(r.take(valueLength - 1));
+    if (value !== null) checkJson(value);
+    wall += unzigzag(r.varuint());
+    const logical = r.varuint();
+    const seqDelta = r.varuint();
+    if (seqDelta < 1) throw new RangeError('entry: seq delta 0');
+    seq += seqDelta;
+    writes.push({ key, value, wall, logical, replicaId, seq });
   }
   return writes;
 }
 
-// Decodes a whole frame of type SyncResponse, Update or SyncRequest.
-export function decodeStateFrame(bytes) {
+// Decodes a whole frame of type SyncResponse, Update, OwnUpdate or
+// SyncRequest. An OwnUpdate needs `sender`, the sending peer's replicaId.
+export function decodeStateFrame(bytes, sender = undefined) {
   if (bytes.length < 4 || bytes[0] !== FRAME_MAGIC || bytes[1] !== PROTOCOL_VERSION) throw new RangeError('not a frame');
   const type = bytes[2];
   const header = new Reader(bytes, 3);
@@ -265,6 +291,11 @@ export function decodeStateFrame(bytes) {
     frame = { type, writes: decodeWrites(r) };
     if (frame.writes.length === 0) throw new RangeError('Update: no write');
   }
+  else if (type === FrameType.OwnUpdate) {
+    // The writer is the sender: `sender` is the replicaId its Hello named.
+    if (sender === undefined) throw new RangeError('OwnUpdate: only a peer session knows its writer (pass the sender)');
+    frame = { type, writes: decodeEntries(r, sender, []) };
+  }
   else if (type === FrameType.SyncRequest) frame = { type, vector: decodeVector(r) };
   else throw new RangeError(`frame type ${type} is not a state frame`);
   if (r.pos !== r.end) throw new RangeError('frame: trailing bytes');
@@ -274,6 +305,7 @@ export function decodeStateFrame(bytes) {
 export function reencodeStateFrame(frame) {
   if (frame.type === FrameType.SyncResponse) return encodeSyncResponseFrame(frame.vector, frame.writes);
   if (frame.type === FrameType.Update) return encodeUpdateFrame(frame.writes);
+  if (frame.type === FrameType.OwnUpdate) return encodeOwnUpdateFrame(frame.writes);
   return encodeSyncRequestFrame(frame.vector);
 }
 
