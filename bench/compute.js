@@ -149,12 +149,14 @@ async function runTiny(units, to = 10, timeoutMs = 120_000) {
 }
 
 // ---- raw Web Workers (references) ---------------------------------------------------
-// echo: a plain module worker (Blob URL) that posts back what it gets, in the
-// shape the library's WorkerPool uses ({run: exec, spec, input} in, copied,
-// {exec, ok, bytes} out with the bytes transferred).
+// echo: a plain module worker (Blob URL) that posts back what it gets: one
+// unit a message ({run: exec, input} in, copied; {exec, ok, bytes} out with
+// the bytes transferred), as an app would write it.
 // task: the library's own worker script (dist/compute/task-worker.js), driven
-// directly with the same messages, so the unit runs exactly as in the library
-// but without the kernel, the scheduler or the ComputeManager.
+// directly in its own protocol ({runs: [{exec, spec, input}]} in, {results}
+// out), one unit a message as the echo: the unit runs exactly as in the
+// library but without the kernel, the scheduler, the ComputeManager, or the
+// batching of small units.
 
 const ECHO_SOURCE = 'self.onmessage = ({ data }) => self.postMessage({ exec: data.run, ok: true, bytes: data.input }, [data.input.buffer]);\n';
 const workers = { echo: [], task: [] };
@@ -200,15 +202,17 @@ function drive(kind, count, inFlight, total, next, timeoutMs) {
         w.onmessage = ({ data }) => {
           const at = performance.now();
           if (data.started !== undefined) return; // a unit with a CPU budget began (the library's pool times it)
-          if (!data.ok) {
-            reject(new Error(`${kind} worker: ${data.error}`));
-            return;
+          for (const reply of data.results ?? [data]) {
+            if (!reply.ok) {
+              reject(new Error(`${kind} worker: ${reply.error}`));
+              return;
+            }
+            replies[reply.exec] = reply.bytes;
+            each[reply.exec] = at - sentAt[reply.exec];
+            received++;
+            if (received === total) resolve({ ms: at - t0, replies, each });
+            else send(w);
           }
-          replies[data.exec] = data.bytes;
-          each[data.exec] = at - sentAt[data.exec];
-          received++;
-          if (received === total) resolve({ ms: at - t0, replies, each });
-          else send(w);
         };
       }
       for (let k = 0; k < inFlight; k++) for (const w of pool) send(w);
@@ -233,7 +237,7 @@ async function rawEcho(n, inFlight = 2, timeoutMs = 60_000) {
 async function rawTiny(n, inFlight = 2, to = 10, timeoutMs = 60_000) {
   const spec = { kind: 'builtin', name: 'countPrimes' };
   const template = encodeTaskData({ from: 0, to });
-  const r = await drive('task', 1, inFlight, n, (exec) => ({ run: exec, spec, input: template.slice() }), timeoutMs);
+  const r = await drive('task', 1, inFlight, n, (exec) => ({ runs: [{ exec, spec, input: template.slice() }] }), timeoutMs);
   const expected = PRIMES_BELOW[to];
   const wrong = r.replies.filter((b) => decodeTaskData(b) !== expected).length;
   if (wrong > 0) throw new Error(`raw countPrimes: ${wrong} of ${n} outputs are not ${expected}`);
@@ -246,7 +250,7 @@ async function rawTiny(n, inFlight = 2, to = 10, timeoutMs = 60_000) {
 async function rawMandelbrot(params, count = 1, timeoutMs = 120_000) {
   const spec = { kind: 'builtin', name: 'mandelbrot' };
   const inputs = mandelbrotInputs(params).map((input) => encodeTaskData(input));
-  const r = await drive('task', count, 1, inputs.length, (exec) => ({ run: exec, spec, input: inputs[exec] }), timeoutMs);
+  const r = await drive('task', count, 1, inputs.length, (exec) => ({ runs: [{ exec, spec, input: inputs[exec] }] }), timeoutMs);
   const digest = await digestTiles(r.replies.map((b) => decodeTaskData(b)));
   return { ms: r.ms, units: inputs.length, workers: count, ...digest, unitMs: r.each };
 }

@@ -67,8 +67,10 @@ export interface NodeConfig {
   maxTaskDataBytes?: number;
   /**
    * Units each worker is handed beyond the one it runs (0..4), so that it starts the next without
-   * waiting for the page. Null (the default): 1 where there are Web Workers, else 0. 0 costs a round
-   * trip through the page per unit but never leaves a unit waiting in a busy worker: for few, long units.
+   * waiting for the page. Small units of this node's own jobs (under 2 ms each) queue deeper: about
+   * 4 ms of them, at most 64, handed over in one message. Null (the default): 1 where there are Web
+   * Workers, else 0. 0 turns queuing off: a round trip through the page per unit, but never a unit
+   * waiting in a busy worker: for few, long units.
    */
   unitsQueuedPerWorker?: number | null;
 }
@@ -168,7 +170,8 @@ export interface ComputeCapabilities {
   /** False where there are no Web Workers (Node): units run on the main thread. */
   usesWebWorkers: boolean;
   /** What each connected peer advertised, and how it has done for this node's jobs. */
-  peers: Record<string, { workers: number; tasks: string[]; msPerUnit: number | null; unitsDone: number; rejectedResults: number }>;
+  /** Per peer: msPerUnit is the smoothed time from handing it a unit to its result; roundTripMs its last ping time. */
+  peers: Record<string, { workers: number; tasks: string[]; msPerUnit: number | null; roundTripMs: number | null; unitsDone: number; rejectedResults: number }>;
 }
 
 export interface ComputeManager {

@@ -927,3 +927,46 @@ TEST(Compute, ARefusedUnitEchoesNothingThePeerSent) {
   }
   EXPECT_TRUE(answered);
 }
+
+// Small units across the kernel and a modelled host: units that run here in
+// 0.05 ms, a peer a round trip of about 2 ms away. Once the pings have
+// measured that round trip and the job has seen one of its units run here,
+// its units stay here, where the worker takes about 4 ms of them at a time;
+// the peer gets only what went out before the job knew.
+TEST(Compute, SmallUnitsStayHomeInADeepQueue) {
+  pcsim::NetworkOptions o;
+  o.dataDelayMin = 1;
+  o.dataDelayMax = 1;
+  SimulatedNetwork net(o);
+  NodeConfig config;
+  config.computeWorkers = 1;
+  config.unitsQueuedPerWorker = 1;
+  NodeSetup host;
+  host.workerQueues = true;
+  host.workerHopMs = 0.02;
+  host.taskMs = 0.05;
+  addAndStart(net, "a", config, host);
+  addAndStart(net, "b", config, host);
+  ASSERT_TRUE(net.runUntil([&] { return net.fullMesh(); }, 5000));
+  net.runFor(3000);  // pings measure the round trip
+  std::vector<std::string> inputs(2000, encodeTaskData({{"from", 0}, {"to", 10}}));
+  const Millis startedAt = net.now();
+  uint64_t job = mustSubmit(net, "a", "countPrimes", inputs);
+  ASSERT_TRUE(runUntilFinished(net, "a", job, 10'000));
+  ASSERT_TRUE(finishedOf(net, "a", job)->ok);
+  expectOutputs(progressOf(net, "a", job), expected("countPrimes", inputs));
+  json byPeer = statsOf(*finishedOf(net, "a", job))["unitsByPeer"];
+  EXPECT_LE(byPeer.value("b", 0), 2);
+  // The host held up to 1 + 64 units of the job at once.
+  size_t mostHanded = 0, handed = 0;
+  std::vector<std::pair<Millis, int>> events;
+  for (const auto& [at, run] : net.outputs<RunTask>("a")) events.push_back({at, +1});
+  for (const auto& [at, p] : net.outputs<JobProgress>("a"))
+    if (p.job == job && p.peers == std::vector<std::string>{"a"}) events.push_back({at, -1});
+  std::sort(events.begin(), events.end());  // at one time, results before the units they make room for
+  for (const auto& [at, delta] : events) mostHanded = std::max(mostHanded, handed += delta);
+  EXPECT_GT(mostHanded, 40u);
+  EXPECT_LE(mostHanded, 65u);
+  // 2000 units of 0.05 ms: about 100 ms of work, and not much more.
+  EXPECT_LT(net.now() - startedAt, 150);
+}

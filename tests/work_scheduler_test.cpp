@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
 #include <string>
@@ -58,6 +59,8 @@ class Driver {
     bool lies = false;
     bool hangs = false;
     Millis freeAt = 0;
+    bool local = false;  // reports its run time, as the host does for this node's worker
+    size_t inFlight = 0, peakInFlight = 0;
   };
   struct Pending {
     Millis at;
@@ -83,6 +86,13 @@ class Driver {
     s.setWorker(id, capacity, tasks(), now, a);
     apply(a);
   }
+  // This node's own worker: `ms` a unit, which it reports with each result.
+  void addLocal(const std::string& id, uint32_t capacity, Millis ms) {
+    workers[id] = Worker{ms, false, false, now, true};
+    WS::Actions a;
+    s.setWorker(id, capacity, tasks(), now, a, true);
+    apply(a);
+  }
   uint64_t submit(size_t units, JobOptions o) {
     WS::Actions a;
     uint64_t job = s.submit("t", inputs(units), o, now, a);
@@ -94,11 +104,13 @@ class Driver {
       if (auto* x = std::get_if<WS::Assign>(&action)) {
         assigns.emplace_back(now, *x);
         Worker& w = workers.at(x->worker);
+        w.peakInFlight = std::max(w.peakInFlight, ++w.inFlight);
         if (w.hangs) continue;
         w.freeAt = std::max(now, w.freeAt) + w.ms;
         pending.push_back({w.freeAt, seq++, x->worker, x->lease, (w.lies ? "lie:" : "out:") + x->input});
       } else if (auto* r = std::get_if<WS::Revoke>(&action)) {
         revokes.push_back(*r);
+        --workers.at(r->worker).inFlight;
         pending.erase(std::remove_if(pending.begin(), pending.end(), [&](const Pending& p) { return p.lease == r->lease; }),
                       pending.end());
       } else if (auto* d = std::get_if<WS::UnitDone>(&action)) {
@@ -122,7 +134,9 @@ class Driver {
     if (result) {
       Pending p = *first;
       pending.erase(first);
-      EXPECT_EQ(s.onResult(p.worker, p.lease, WS::ResultKind::Ok, p.bytes, now, a), WS::Verdict::Counted);
+      Worker& w = workers.at(p.worker);
+      --w.inFlight;
+      EXPECT_EQ(s.onResult(p.worker, p.lease, WS::ResultKind::Ok, p.bytes, now, a, w.local ? w.ms : 0), WS::Verdict::Counted);
     } else {
       s.onTimeout(now, a);
     }
@@ -696,4 +710,118 @@ TEST(WorkScheduler, JobsAreServedInSubmissionOrder) {
   auto next = all<WS::Assign>(r);
   ASSERT_EQ(next.size(), 1u);
   EXPECT_EQ(next[0].input, "first2") << "the older job's units go first";
+}
+
+// ---- small units -------------------------------------------------------------------------
+
+// Units that run here in 0.05 ms, a peer whose round trip costs 1 ms: once
+// the job knows a unit's local run time, its units wait for the local worker
+// instead of going to the peer, and the local worker holds many at once (the
+// host hands them over in batches), marked small.
+TEST(WorkScheduler, SmallUnitsStayWithTheLocalWorkerInADeepQueue) {
+  Driver d;
+  d.s.setLocalQueueLimit(64);
+  d.addLocal("self", 1, 0.05);
+  d.add("peer", 1, 1.05);
+  d.s.setShipCost("peer", 1.0);
+  d.submit(2000, opts(1, 10'000));
+  d.runUntil(100'000);
+  ASSERT_EQ(d.ended.size(), 1u);
+  EXPECT_TRUE(d.ended[0].ok) << d.ended[0].error;
+  const json& byPeer = d.ended[0].stats["unitsByPeer"];
+  // Before the first local result the job knows nothing: the peer gets its
+  // two slots' worth, and no more.
+  EXPECT_LE(byPeer.value("peer", 0), 2);
+  EXPECT_EQ(byPeer.value("self", 0) + byPeer.value("peer", 0), 2000);
+  // About 4 ms of work queued: 1 running and min(64, 4 / 0.05) waiting.
+  EXPECT_EQ(d.workers["self"].peakInFlight, 65u);
+  size_t small = 0;
+  for (const auto& [at, a] : d.assigns) small += a.small;
+  EXPECT_GE(small, 1990u) << "every assign after the first result is marked small";
+  for (const auto& [at, a] : d.assigns)
+    if (a.worker == "peer") EXPECT_FALSE(a.small);
+  // The whole job took about 2000 x 0.05 ms on the local worker.
+  EXPECT_LT(d.now, 2000 * 0.05 + 5);
+}
+
+// Units that take 20 ms here are worth a 1 ms round trip: the peer takes its
+// share, and the local worker's queue stays one deep.
+TEST(WorkScheduler, LargeUnitsStillGoToPeers) {
+  Driver d;
+  d.s.setLocalQueueLimit(64);
+  d.addLocal("self", 1, 20);
+  d.add("peer", 1, 21);
+  d.s.setShipCost("peer", 1.0);
+  d.submit(60, opts(1, 10'000));
+  d.runUntil(100'000);
+  ASSERT_EQ(d.ended.size(), 1u);
+  EXPECT_TRUE(d.ended[0].ok) << d.ended[0].error;
+  const json& byPeer = d.ended[0].stats["unitsByPeer"];
+  EXPECT_GE(byPeer.value("peer", 0), 24) << "the peer does close to half";
+  EXPECT_EQ(d.workers["self"].peakInFlight, 2u);
+  for (const auto& [at, a] : d.assigns) EXPECT_FALSE(a.small);
+}
+
+// Small units under a quorum: the local worker can give each unit only one of
+// its two results, so the second still goes to the peer, round trip or not.
+TEST(WorkScheduler, SmallUnitsStillGoToAPeerWhenTheQuorumNeedsIt) {
+  Driver d;
+  d.s.setLocalQueueLimit(64);
+  d.addLocal("self", 1, 0.05);
+  d.add("peer", 1, 1.05);
+  d.s.setShipCost("peer", 1.0);
+  d.submit(50, opts(2, 10'000));
+  d.runUntil(100'000);
+  ASSERT_EQ(d.ended.size(), 1u);
+  EXPECT_TRUE(d.ended[0].ok) << d.ended[0].error;
+  const json& byPeer = d.ended[0].stats["unitsByPeer"];
+  EXPECT_EQ(byPeer.value("peer", 0), 50);
+  EXPECT_EQ(byPeer.value("self", 0), 50);
+}
+
+// Without a worker queue (unitsQueuedPerWorker 0: limit 0) small units still
+// stay local, but the local worker holds no more than before.
+TEST(WorkScheduler, WithoutALocalQueueLimitSmallUnitsAreNotBatched) {
+  Driver d;
+  d.addLocal("self", 1, 0.05);
+  d.add("peer", 1, 1.05);
+  d.s.setShipCost("peer", 1.0);
+  d.submit(200, opts(1, 10'000));
+  d.runUntil(100'000);
+  ASSERT_EQ(d.ended.size(), 1u);
+  EXPECT_LE(d.ended[0].stats["unitsByPeer"].value("peer", 0), 2);
+  EXPECT_EQ(d.workers["self"].peakInFlight, 2u);
+  for (const auto& [at, a] : d.assigns) EXPECT_FALSE(a.small);
+}
+
+// A peer whose round trip is not yet known (no pong yet) is not held back.
+TEST(WorkScheduler, APeerOfUnknownRoundTripStillTakesUnits) {
+  Driver d;
+  d.addLocal("self", 1, 0.5);
+  d.add("peer", 1, 0.5);
+  d.submit(200, opts(1, 10'000));
+  d.runUntil(100'000);
+  ASSERT_EQ(d.ended.size(), 1u);
+  EXPECT_GE(d.ended[0].stats["unitsByPeer"].value("peer", 0), 60);
+}
+
+
+// 100,000 small units that wait for the local worker while a peer is held
+// back: each result places the next unit with one pick, so the job takes
+// linear time. (Scanning every waiting unit on each result, as dispatch once
+// did, took about n^2 / 2 picks: minutes at this size.)
+TEST(WorkScheduler, ManySmallUnitsWaitingForTheLocalWorkerCostLinearTime) {
+  Driver d;
+  d.s.setLocalQueueLimit(64);
+  d.addLocal("self", 1, 0.05);
+  d.add("peer", 1, 1.05);
+  d.s.setShipCost("peer", 1.0);
+  const auto t0 = std::chrono::steady_clock::now();
+  d.submit(100'000, opts(1, 100'000));
+  d.runUntil(1e9);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_EQ(d.ended.size(), 1u);
+  EXPECT_TRUE(d.ended[0].ok);
+  EXPECT_LE(d.ended[0].stats["unitsByPeer"].value("peer", 0), 2);
+  EXPECT_LT(seconds, 10.0) << "quadratic dispatch";
 }

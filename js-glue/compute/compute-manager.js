@@ -154,7 +154,7 @@ export class ComputeManager {
     const peers = {};
     const self = this.#selfId;
     for (const [peerId, p] of Object.entries(JSON.parse(this.#driver.kernel.computePeers()))) {
-      if (peerId !== self) peers[peerId] = { workers: p.workers, tasks: p.tasks, msPerUnit: p.msPerUnit, unitsDone: p.unitsDone, rejectedResults: p.rejectedResults };
+      if (peerId !== self) peers[peerId] = { workers: p.workers, tasks: p.tasks, msPerUnit: p.msPerUnit, roundTripMs: p.roundTripMs, unitsDone: p.unitsDone, rejectedResults: p.rejectedResults };
     }
     return {
       workers: compute.workers,
@@ -254,7 +254,7 @@ export class ComputeManager {
 
   #answer(exec, outcome) {
     const bytes = outcome.ok ? outcome.bytes : utf8.encode(outcome.error);
-    this.#driver.inputBytes(bytes, (k, size, t) => k.handleTaskResult(exec, outcome.ok, size, t));
+    this.#driver.inputBytes(bytes, (k, size, t) => k.handleTaskResult(exec, outcome.ok, size, outcome.runMs ?? 0, t));
   }
 
 }

@@ -20,24 +20,34 @@ async function taskFunction(spec) {
   return fn;
 }
 
+let core = null; // the wasm module, once loaded
+
 // spec: {kind: 'builtin', name} or {kind: 'module', name, module, export}.
-// Returns {ok: true, bytes} with the result as task data, or {ok: false, error}.
-// onStart(), if given, is called once what the unit needs is loaded (the wasm
-// module, the task's ES module), just before the task itself runs: a unit's
-// CPU budget counts from there.
+// Returns {ok: true, bytes, runMs} with the result as task data, or
+// {ok: false, error, runMs}; runMs is how long the task itself ran (0 if it
+// never started). onStart(), if given, is called once what the unit needs is
+// loaded (the wasm module, the task's ES module), just before the task itself
+// runs: a unit's CPU budget counts from there.
 export async function runTask(spec, input, onStart = null) {
+  let startedAt = null;
+  const ran = () => (startedAt === null ? 0 : performance.now() - startedAt);
   try {
     if (spec.kind === 'builtin') {
-      const core = await loadCore();
+      core ??= await loadCore();
       onStart?.();
+      startedAt = performance.now();
       const out = core.runBuiltinTask(spec.name, input);
-      return typeof out === 'string' ? { ok: false, error: out } : { ok: true, bytes: out.slice() };
+      if (typeof out === 'string') return { ok: false, error: out, runMs: ran() };
+      const bytes = out.slice();
+      return { ok: true, bytes, runMs: ran() };
     }
     const fn = await taskFunction(spec);
     onStart?.();
+    startedAt = performance.now();
     const result = await fn(decodeTaskData(input));
-    return { ok: true, bytes: encodeTaskData(result, 'result') };
+    const bytes = encodeTaskData(result, 'result');
+    return { ok: true, bytes, runMs: ran() };
   } catch (error) {
-    return { ok: false, error: `${spec.name}: ${error?.message ?? String(error)}` };
+    return { ok: false, error: `${spec.name}: ${error?.message ?? String(error)}`, runMs: ran() };
   }
 }

@@ -1,14 +1,21 @@
-// The Web Worker that runs compute units off the page's main thread, one at
-// a time and in order. The WorkerPool may post the next unit while one runs;
-// it waits here, and {cancel: exec} takes it out again. Each unit starts from
-// its own task (a message to itself), so a cancel that arrived meanwhile is
-// read before the unit it cancels would start. For a unit posted `timed`,
-// {started: exec} tells the pool when its task begins to run, after its
-// modules are loaded: the pool times the unit's CPU budget from there.
+// The Web Worker that runs compute units off the page's main thread, in
+// order. The WorkerPool posts units in batches ({runs: [...]}), as many as
+// the kernel lets this worker hold: one, or for small units up to about 4 ms
+// of work. They wait here, and {cancel: exec} takes one out again.
+//
+// Units run from their own task (a message to itself), a run of them at a
+// time for at most SLICE_MS, and the outcomes of that run go back in one
+// message ({results: [...]}); so a cancel that arrived meanwhile is read
+// before the unit it cancels would start, unless that unit is within the
+// slice already under way. For a unit posted `timed`, {started: exec} tells
+// the pool when its task begins to run, after its modules are loaded: the
+// pool times the unit's CPU budget from there. Every outcome carries runMs,
+// how long the task itself ran.
 import { runTask } from './task-runner.js';
 
-const queue = []; // {exec, spec, input}
-let busy = false; // a unit is running, or about to start
+const SLICE_MS = 2;
+const queue = []; // {exec, spec, input, timed}
+let busy = false; // a slice is running, or about to start
 const wake = new MessageChannel();
 
 function schedule() {
@@ -18,12 +25,17 @@ function schedule() {
 }
 
 wake.port1.onmessage = async () => {
-  const unit = queue.shift();
-  if (unit) {
+  const results = [];
+  const transfer = [];
+  const sliceStart = performance.now();
+  do {
+    const unit = queue.shift();
     const onStart = unit.timed ? () => self.postMessage({ started: unit.exec }) : undefined;
     const outcome = await runTask(unit.spec, unit.input, onStart);
-    self.postMessage({ exec: unit.exec, ...outcome }, outcome.ok ? [outcome.bytes.buffer] : []);
-  }
+    results.push({ exec: unit.exec, ...outcome });
+    if (outcome.ok) transfer.push(outcome.bytes.buffer);
+  } while (queue.length > 0 && performance.now() - sliceStart < SLICE_MS);
+  self.postMessage({ results }, transfer);
   busy = false;
   schedule();
 };
@@ -34,6 +46,6 @@ self.onmessage = ({ data }) => {
     if (index >= 0) queue.splice(index, 1);
     return;
   }
-  queue.push({ exec: data.run, spec: data.spec, input: data.input, timed: data.timed === true });
+  for (const run of data.runs) queue.push({ exec: run.exec, spec: run.spec, input: run.input, timed: run.timed === true });
   schedule();
 };

@@ -7,15 +7,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-// A stand-in for task-worker.js: it runs the units posted to it one at a
-// time and in order. A unit's input is {loadMs, runMs}: it posts {started} (for a unit posted `timed`)
-// after loadMs (the worker loading the task's module), and its result runMs
-// later; runMs Infinity never ends.
+// A stand-in for task-worker.js, speaking its protocol: units come in
+// batches ({runs}); it runs them one at a time and in order, and answers each
+// in a {results} message. A unit's input is {loadMs, runMs}: it posts
+// {started} (for a unit posted `timed`) after loadMs (the worker loading the
+// task's module), and its result runMs later; runMs Infinity never ends.
 class FakeWorker {
   static all = [];
   onmessage = null;
   onerror = null;
   terminated = false;
+  messages = []; // every message the pool posted
   #queue = [];
   #busy = false;
   #timer = null;
@@ -26,11 +28,12 @@ class FakeWorker {
   }
 
   postMessage(message) {
+    this.messages.push(message);
     if (message.cancel !== undefined) {
-      this.#queue = this.#queue.filter((unit) => unit.run !== message.cancel);
+      this.#queue = this.#queue.filter((unit) => unit.exec !== message.cancel);
       return;
     }
-    this.#queue.push(message);
+    this.#queue.push(...message.runs);
     this.#next();
   }
 
@@ -48,10 +51,10 @@ class FakeWorker {
     this.#busy = true;
     const unit = this.#queue.shift();
     this.#timer = setTimeout(() => {
-      if (unit.timed) this.#post({ started: unit.run });
+      if (unit.timed) this.#post({ started: unit.exec });
       if (unit.input.runMs === Infinity) return;
       this.#timer = setTimeout(() => {
-        this.#post({ exec: unit.run, ok: true, bytes: new Uint8Array([unit.run]) });
+        this.#post({ results: [{ exec: unit.exec, ok: true, bytes: new Uint8Array([unit.exec]), runMs: unit.input.runMs }] });
         this.#busy = false;
         this.#next();
       }, unit.input.runMs);
@@ -179,3 +182,36 @@ describe('WorkerPool CPU budget (stand-in workers)', () => {
     assert.deepEqual(outcomes, []);
   });
 });
+
+describe('WorkerPool batches (stand-in workers)', () => {
+  it('hands a worker the units of one task in one message, and answers each unit with its run time', { timeout: 5000 }, async () => {
+    FakeWorker.all = [];
+    const { p, settled } = pool(1);
+    for (let exec = 1; exec <= 20; exec++) p.run(exec, spec('tiny'), { runMs: 0 }, 0);
+    const outcomes = await settled(20);
+    assert.equal(FakeWorker.all.length, 1);
+    const runs = FakeWorker.all[0].messages.filter((m) => m.runs);
+    assert.equal(runs.length, 1, 'one message');
+    assert.deepEqual(runs[0].runs.map((r) => r.exec), Array.from({ length: 20 }, (_, i) => i + 1));
+    assert.deepEqual(outcomes.map((o) => o.exec), Array.from({ length: 20 }, (_, i) => i + 1));
+    assert.ok(outcomes.every((o) => o.ok && o.runMs === 0));
+    p.close();
+  });
+
+  it('a unit cancelled before its batch is posted never reaches the worker, and its worker lives on', { timeout: 5000 }, async () => {
+    FakeWorker.all = [];
+    const { p, outcomes, settled } = pool(1);
+    p.run(1, spec('a'), { runMs: 1 }, 0);
+    p.run(2, spec('b'), { runMs: 1 }, 0);
+    p.run(3, spec('c'), { runMs: 1 }, 0);
+    p.cancel(1); // the running-to-be unit, still in the outbox: no terminate needed
+    p.cancel(2);
+    await settled(3);
+    assert.deepEqual(outcomes.map(({ exec, ok }) => [exec, ok]), [[1, false], [2, false], [3, true]]);
+    const [worker] = FakeWorker.all;
+    assert.equal(worker.terminated, false);
+    assert.deepEqual(worker.messages.map((m) => m.runs?.map((r) => r.exec) ?? m), [[3]]);
+    p.close();
+  });
+});
+

@@ -541,10 +541,10 @@ void SimulatedNetwork::hostRunTask(Node& n, const pc::RunTask& run) {
     return;
   }
   if (n.setup.hangTasks && !(run.budgetMs > 0)) return;
-  schedule(now_ + took, [this, id = n.id, page = n.page, exec = run.exec, outcome = std::move(outcome)] {
+  schedule(now_ + took, [this, id = n.id, page = n.page, exec = run.exec, took, outcome = std::move(outcome)] {
     Node* m = live(id);
     if (!m || m->page != page || !m->runningTasks.erase(exec)) return;
-    m->kernel->handleTaskResult(exec, outcome.ok, outcome.bytes, now_);
+    m->kernel->handleTaskResult(exec, outcome.ok, outcome.bytes, took, now_);
     pump(id);
   });
 }
@@ -566,13 +566,14 @@ void SimulatedNetwork::startWorker(Node& n, size_t w) {
     Node::Worker& worker = m->workers[w];
     if (worker.incarnation != incarnation || worker.units.empty() || worker.units.front().exec != exec) return;
     pc::TaskOutcome outcome = std::move(worker.units.front().outcome);
+    const double ran = stopped ? worker.units.front().budgetMs : worker.units.front().took;
     worker.units.pop_front();
     if (stopped) ++worker.incarnation;
     startWorker(*m, w);
-    schedule(now_ + m->setup.workerHopMs, [this, id, page, exec, outcome = std::move(outcome)] {
+    schedule(now_ + m->setup.workerHopMs, [this, id, page, exec, ran, outcome = std::move(outcome)] {
       Node* m = live(id);
       if (!m || m->page != page || !m->runningTasks.erase(exec)) return;
-      m->kernel->handleTaskResult(exec, outcome.ok, outcome.bytes, now_);
+      m->kernel->handleTaskResult(exec, outcome.ok, outcome.bytes, ran, now_);
       pump(id);
     });
   });
@@ -596,7 +597,7 @@ void SimulatedNetwork::hostCancelTask(Node& n, uint64_t exec) {
   schedule(now_, [this, id = n.id, page = n.page, exec] {
     Node* m = live(id);
     if (!m || m->page != page) return;
-    m->kernel->handleTaskResult(exec, false, "cancelled", now_);
+    m->kernel->handleTaskResult(exec, false, "cancelled", 0, now_);
     pump(id);
   });
 }

@@ -137,10 +137,10 @@ class KernelBinding {
   std::string cancelJob(double job, double now) { return errorOf(kernel_.cancelJob(static_cast<uint64_t>(job), now)); }
   std::string registerTask(const std::string& name, double now) { return errorOf(kernel_.registerTask(name, now)); }
   // The result (task data, or an error message when !ok) is in the input buffer.
-  void handleTaskResult(double exec, bool ok, size_t size, double now) {
+  void handleTaskResult(double exec, bool ok, size_t size, double runMs, double now) {
     if (size > inbox_.size()) return;
     kernel_.handleTaskResult(static_cast<uint64_t>(exec), ok,
-                             std::string(reinterpret_cast<const char*>(inbox_.data()), size), now);
+                             std::string(reinterpret_cast<const char*>(inbox_.data()), size), runMs, now);
   }
   std::string jobStats(double job) const { return kernel_.jobStats(static_cast<uint64_t>(job)).dump(); }
 

@@ -12,15 +12,25 @@ namespace pc {
 namespace {
 constexpr size_t kMaxTasksAdvertised = 256;
 constexpr uint64_t kMaxWorkersAdvertised = 1024;
+// Small units of this node's own jobs queued in one worker at most (the
+// scheduler keeps it to about 4 ms of work); none without a worker queue.
+constexpr uint32_t kSmallUnitsPerWorker = 64;
 }  // namespace
 
 void ComputeEngine::configure(Millis now) {
   const NodeConfig& c = ctx_.config;
-  localWorkers_.setCapacity(c.computeWorkers, c.unitsQueuedPerWorker);
+  const uint32_t small = c.unitsQueuedPerWorker > 0 ? kSmallUnitsPerWorker : 0;
+  localWorkers_.setCapacity(c.computeWorkers, c.unitsQueuedPerWorker, small);
+  scheduler_.setLocalQueueLimit(small);
   for (const std::string& name : builtinTaskNames()) localTasks_.insert(name);
   WorkScheduler::Actions actions;
-  scheduler_.setWorker(c.nodeId, c.computeWorkers, localTasks_, now, actions);
+  scheduler_.setWorker(c.nodeId, c.computeWorkers, localTasks_, now, actions, true);
   apply(actions, now);
+}
+
+void ComputeEngine::refreshShipCosts() {
+  for (const std::string& peer : ctx_.links.connected())
+    scheduler_.setShipCost(peer, ctx_.links.roundTripMs(peer).value_or(0));
 }
 
 Result ComputeEngine::registerTask(const std::string& name, Millis now) {
@@ -32,7 +42,7 @@ Result ComputeEngine::registerTask(const std::string& name, Millis now) {
     return Result::failure("at most " + std::to_string(kMaxTasksAdvertised) + " tasks can be registered");
   }
   WorkScheduler::Actions actions;
-  scheduler_.setWorker(ctx_.config.nodeId, ctx_.config.computeWorkers, localTasks_, now, actions);
+  scheduler_.setWorker(ctx_.config.nodeId, ctx_.config.computeWorkers, localTasks_, now, actions, true);
   apply(actions, now);
   wire::Frame caps = capabilities();
   for (const std::string& peer : ctx_.links.connected()) ctx_.links.send(peer, caps);
@@ -57,6 +67,7 @@ Result ComputeEngine::submitJob(const std::string& task, std::vector<std::string
     std::string why = checkTaskData(inputs[i]);
     if (!why.empty()) return Result::failure("inputs[" + std::to_string(i) + "] is not task data: " + why);
   }
+  refreshShipCosts();
   WorkScheduler::Actions actions;
   *job = scheduler_.submit(task, std::move(inputs), options, now, actions);
   apply(actions, now);
@@ -70,7 +81,7 @@ Result ComputeEngine::cancelJob(uint64_t job, Millis now) {
   return Result::success();
 }
 
-void ComputeEngine::handleTaskResult(uint64_t exec, bool ok, std::string bytes, Millis now) {
+void ComputeEngine::handleTaskResult(uint64_t exec, bool ok, std::string bytes, double runMs, Millis now) {
   const NodeConfig& c = ctx_.config;
   std::optional<LocalWorkers::Run> run = localWorkers_.finish(exec);
   if (!run) return;
@@ -90,9 +101,10 @@ void ComputeEngine::handleTaskResult(uint64_t exec, bool ok, std::string bytes, 
       bytes.resize(cut);
     }
     if (run->origin == c.nodeId) {
+      refreshShipCosts();
       WorkScheduler::Actions actions;
       scheduler_.onResult(c.nodeId, run->lease, ok ? WorkScheduler::ResultKind::Ok : WorkScheduler::ResultKind::Failed,
-                          std::move(bytes), now, actions);
+                          std::move(bytes), now, actions, runMs);
       apply(actions, now);
     } else if (ctx_.links.isConnected(run->origin)) {
       ctx_.links.send(run->origin, wire::WorkResult{run->lease, ok, std::move(bytes)});
@@ -108,7 +120,7 @@ void ComputeEngine::apply(WorkScheduler::Actions& actions, Millis) {
         [&](auto&& x) {
           using T = std::decay_t<decltype(x)>;
           if constexpr (std::is_same_v<T, WorkScheduler::Assign>) {
-            if (x.worker == self) localWorkers_.enqueue(self, x.lease, std::move(x.task), std::move(x.input));
+            if (x.worker == self) localWorkers_.enqueue(self, x.lease, std::move(x.task), std::move(x.input), 0, x.small);
             else ctx_.links.send(x.worker, wire::WorkAssign{x.lease, std::move(x.task), std::move(x.input)});
           } else if constexpr (std::is_same_v<T, WorkScheduler::Revoke>) {
             if (x.worker == self) {
@@ -160,6 +172,7 @@ void ComputeEngine::onFrame(const std::string& peer, wire::Capabilities&& f, Mil
   WorkScheduler::Actions actions;
   scheduler_.setWorker(peer, static_cast<uint32_t>(f.workers), std::set<std::string>(f.tasks.begin(), f.tasks.end()),
                        now, actions);
+  scheduler_.setShipCost(peer, ctx_.links.roundTripMs(peer).value_or(0));
   apply(actions, now);
 }
 
@@ -203,6 +216,7 @@ void ComputeEngine::onFrame(const std::string& peer, wire::WorkResult&& f, Milli
   } else if (f.ok) {
     kind = checkTaskData(f.bytes).empty() ? WorkScheduler::ResultKind::Ok : WorkScheduler::ResultKind::Invalid;
   }
+  refreshShipCosts();
   WorkScheduler::Actions actions;
   WorkScheduler::Verdict verdict = scheduler_.onResult(peer, f.lease, kind, std::move(f.bytes), now, actions);
   if (verdict == WorkScheduler::Verdict::NotGiven) {

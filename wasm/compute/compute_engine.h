@@ -32,8 +32,9 @@ class ComputeEngine {
   Result submitJob(const std::string& task, std::vector<std::string> inputs, const JobOptions& options, Millis now,
                    uint64_t* job);
   Result cancelJob(uint64_t job, Millis now);
-  // The host's answer to RunTask: task data, or an error message.
-  void handleTaskResult(uint64_t exec, bool ok, std::string bytes, Millis now);
+  // The host's answer to RunTask: task data, or an error message; runMs is
+  // how long the task ran in its worker (0: unknown).
+  void handleTaskResult(uint64_t exec, bool ok, std::string bytes, double runMs, Millis now);
 
   void peerConnected(const std::string& peer);
   void peerGone(const std::string& peer, Millis now);
@@ -50,6 +51,8 @@ class ComputeEngine {
  private:
   void apply(WorkScheduler::Actions& actions, Millis now);
   void startLocalRuns();
+  // The scheduler's view of what a round trip to each peer costs (pings).
+  void refreshShipCosts();
   wire::Capabilities capabilities() const;
 
   EngineContext& ctx_;

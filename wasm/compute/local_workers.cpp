@@ -4,8 +4,9 @@
 
 namespace pc {
 
-void LocalWorkers::enqueue(std::string origin, uint64_t lease, std::string task, std::string input, double budgetMs) {
-  queue_.push_back(Run{0, std::move(origin), lease, std::move(task), std::move(input), false, budgetMs});
+void LocalWorkers::enqueue(std::string origin, uint64_t lease, std::string task, std::string input, double budgetMs,
+                           bool small) {
+  queue_.push_back(Run{0, std::move(origin), lease, std::move(task), std::move(input), false, budgetMs, small});
 }
 
 std::vector<LocalWorkers::Run> LocalWorkers::start() {
@@ -19,10 +20,14 @@ std::vector<LocalWorkers::Run> LocalWorkers::start() {
     auto last = lastStarted_.find(origin);
     return std::make_pair(held[origin], last == lastStarted_.end() ? uint64_t{0} : last->second);
   };
-  while (!queue_.empty() && running_.size() < handedLimit_) {
+  while (!queue_.empty()) {
     auto next = queue_.begin();
     for (auto it = queue_.begin(); it != queue_.end(); ++it)
       if (rank(it->origin) < rank(next->origin)) next = it;
+    const bool fits = running_.size() < handedLimit_ ||
+                      (next->small && running_.size() < smallLimit_ &&
+                       std::all_of(queue_.begin(), queue_.end(), [](const Run& r) { return r.small; }));
+    if (!fits) break;
     ++held[next->origin];
     lastStarted_[next->origin] = ++starts_;
     Run run = std::move(*next);

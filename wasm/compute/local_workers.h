@@ -2,9 +2,13 @@
 // The host runs each in a Web Worker; this keeps the queue, so that the host
 // holds no more than its workers can run (plus `queuedPerWorker` waiting in
 // each worker's own queue), and so that a revoked unit still queued here
-// never reaches the host.
+// never reaches the host. Small units of this node's own jobs (the scheduler
+// marks them) may go further, up to `smallPerWorker` queued in each worker,
+// so the host can hand a worker many in one message; never while any other
+// unit waits here.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -24,15 +28,18 @@ class LocalWorkers {
     std::string input;
     bool cancelled = false;
     double budgetMs = 0;  // CPU budget the host enforces; 0: none
+    bool small = false;   // may queue past the usual limit (see above)
   };
 
-  void setCapacity(uint32_t workers, uint32_t queuedPerWorker = 0) {
+  void setCapacity(uint32_t workers, uint32_t queuedPerWorker = 0, uint32_t smallPerWorker = 0) {
     capacity_ = workers;
     handedLimit_ = static_cast<size_t>(workers) * (1 + queuedPerWorker);
+    smallLimit_ = std::max(handedLimit_, static_cast<size_t>(workers) * (1 + smallPerWorker));
   }
   uint32_t capacity() const { return capacity_; }
 
-  void enqueue(std::string origin, uint64_t lease, std::string task, std::string input, double budgetMs = 0);
+  void enqueue(std::string origin, uint64_t lease, std::string task, std::string input, double budgetMs = 0,
+               bool small = false);
   // Runs to hand to the host now: they fill the free workers (and their
   // queues). Owners share the workers fairly: the next run is always one of
   // the owner that holds the fewest workers now, so one peer's flood of
@@ -55,6 +62,7 @@ class LocalWorkers {
  private:
   uint32_t capacity_ = 0;
   size_t handedLimit_ = 0;
+  size_t smallLimit_ = 0;
   std::deque<Run> queue_;
   std::map<uint64_t, Run> running_;
   uint64_t nextExec_ = 1;

@@ -8,15 +8,43 @@ using nlohmann::json;
 
 namespace {
 constexpr size_t kRetiredLeasesKept = 4096;
-constexpr double kSpeedSmoothing = 0.3;  // weight of the newest round trip
+constexpr double kSpeedSmoothing = 0.3;  // weight of the newest round trip, or run time
+// The work a deep local queue holds per worker, in run time: enough that the
+// host hands the worker many small units in one message, little enough that
+// a job's end, a cancel, or another owner's unit never waits long behind it.
+constexpr double kQueuedWorkMs = 4;
 }  // namespace
 
 void WorkScheduler::setWorker(const std::string& id, uint32_t capacity, std::set<std::string> tasks, Millis now,
-                              Actions& out) {
+                              Actions& out, bool local) {
   Worker& w = workers_[id];
   w.capacity = capacity;
   w.tasks = std::move(tasks);
+  w.local = local;
+  if (local) localId_ = id;
   dispatch(now, out);
+}
+
+void WorkScheduler::setShipCost(const std::string& id, double ms) {
+  auto it = workers_.find(id);
+  if (it != workers_.end() && !it->second.local) it->second.shipMs = ms > 0 ? ms : 0;
+}
+
+const WorkScheduler::Worker* WorkScheduler::localWorker() const {
+  auto it = localId_.empty() ? workers_.end() : workers_.find(localId_);
+  return it == workers_.end() ? nullptr : &it->second;
+}
+
+// Small: a unit of the job runs here in under half kQueuedWorkMs, so a deep
+// queue holds at least two.
+bool WorkScheduler::small(const Job& job) const {
+  return localQueueLimit_ > 0 && job.localRunMs > 0 && job.localRunMs * 2 < kQueuedWorkMs;
+}
+
+uint32_t WorkScheduler::slots(const Worker& w, const Job* job) const {
+  if (!w.local || !job || !small(*job)) return w.capacity + 1;
+  double perWorker = std::min<double>(localQueueLimit_, kQueuedWorkMs / job->localRunMs);
+  return w.capacity * (1 + static_cast<uint32_t>(perWorker));
 }
 
 void WorkScheduler::removeWorker(const std::string& id, Millis now, Actions& out) {
@@ -28,7 +56,7 @@ void WorkScheduler::removeWorker(const std::string& id, Millis now, Actions& out
     Lease l = endLease(lease, false);
     Job& job = jobs_.at(l.job);
     ++job.retries;
-    job.wanting.insert(l.unit);
+    job.retrying.insert(l.unit);
   }
   workers_.erase(id);
   dispatch(now, out);
@@ -50,7 +78,7 @@ uint64_t WorkScheduler::submit(std::string task, std::vector<std::string> inputs
   job.units.resize(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     job.units[i].input = std::move(inputs[i]);
-    job.wanting.insert(job.wanting.end(), i);
+    job.fresh.insert(job.fresh.end(), i);
   }
   if (job.units.empty()) finish(id, true, {}, out);
   else dispatch(now, out);
@@ -79,19 +107,29 @@ const std::string* WorkScheduler::pick(const Job& job, const Unit& unit) const {
 
   // A worker whose attempt failed is taken only when no other can run it,
   // so a unit is not stuck while its only remaining worker is one that failed.
+  auto mayTake = [&](const std::string& id, const Worker& w) {
+    if (w.capacity == 0 || !w.tasks.count(job.task)) return false;
+    if (job.distrusted.count(id) || unit.active.count(id)) return false;
+    for (const auto& r : unit.results)
+      if (r.first == id) return false;
+    return true;
+  };
+  // A unit that runs here in less time than a round trip to a peer costs
+  // stays here, as long as the local worker may take it: shipping it would
+  // cost both main threads more than running it.
+  const Worker* local = localWorker();
+  const bool keepHere = local && job.localRunMs > 0 && mayTake(localId_, *local) && !unit.failedBy.count(localId_);
+
   const std::string* best = nullptr;
   bool bestFailed = true;
   double bestCost = 0;
   bool otherCould = false;  // a worker that has not failed the unit, free or busy
   for (const auto& [id, w] : workers_) {
-    if (w.capacity == 0 || !w.tasks.count(job.task)) continue;
-    if (job.distrusted.count(id) || unit.active.count(id)) continue;
-    bool hasResult = false;
-    for (const auto& r : unit.results) hasResult = hasResult || r.first == id;
-    if (hasResult) continue;
+    if (!mayTake(id, w)) continue;
     bool failed = unit.failedBy.count(id) > 0;
     otherCould = otherCould || !failed;
-    if (w.inFlight >= slots(w)) continue;
+    if (keepHere && !w.local && w.shipMs > job.localRunMs) continue;
+    if (w.inFlight >= slots(w, &job)) continue;
     double cost = (w.inFlight + 1) * (w.msPerUnit > 0 ? w.msPerUnit : typical) / w.capacity;
     if (!best || (bestFailed && !failed) || (bestFailed == failed && cost < bestCost)) {
       best = &id;
@@ -107,21 +145,39 @@ const std::string* WorkScheduler::pick(const Job& job, const Unit& unit) const {
 }
 
 void WorkScheduler::dispatch(Millis now, Actions& out) {
-  auto anyFreeSlot = [&] {
-    return std::any_of(workers_.begin(), workers_.end(),
-                       [](const auto& w) { return w.second.capacity > 0 && w.second.inFlight < slots(w.second); });
+  auto anyFreeSlot = [&](const Job& job) {
+    return std::any_of(workers_.begin(), workers_.end(), [&](const auto& w) {
+      return w.second.capacity > 0 && w.second.inFlight < slots(w.second, &job);
+    });
+  };
+  // A unit wants `needed` more leases; true when it got them all.
+  auto place = [&](Job& job, size_t u) {
+    Unit& unit = job.units[u];
+    while (needed(job, unit) > 0) {
+      const std::string* worker = pick(job, unit);
+      if (!worker) break;
+      issue(job, u, *worker, now, out);
+    }
+    return needed(job, unit) == 0;
   };
   for (auto& [id, job] : jobs_) {
-    for (auto it = job.wanting.begin(); it != job.wanting.end();) {
-      if (!anyFreeSlot()) return;
-      size_t u = *it;
-      Unit& unit = job.units[u];
-      while (needed(job, unit) > 0) {
-        const std::string* worker = pick(job, unit);
-        if (!worker) break;
-        issue(job, u, *worker, now, out);
+    // Units issued before come first; each has a history of its own.
+    for (auto it = job.retrying.begin(); it != job.retrying.end() && anyFreeSlot(job);)
+      it = place(job, *it) ? job.retrying.erase(it) : std::next(it);
+    // Fresh units are alike: where one finds no worker, none after it would,
+    // so the scan ends there, and a job of many small units that wait for
+    // the local worker costs one pick per result, not one per waiting unit.
+    // (One that got some of its leases, under a quorum, is fresh no more.)
+    for (auto it = job.fresh.begin(); it != job.fresh.end() && anyFreeSlot(job);) {
+      const size_t u = *it;
+      if (place(job, u)) {
+        it = job.fresh.erase(it);
+      } else if (!job.units[u].active.empty()) {
+        job.retrying.insert(u);
+        it = job.fresh.erase(it);
+      } else {
+        break;
       }
-      it = needed(job, unit) == 0 ? job.wanting.erase(it) : std::next(it);
     }
   }
 }
@@ -130,8 +186,9 @@ void WorkScheduler::issue(Job& job, size_t u, const std::string& worker, Millis 
   uint64_t lease = nextLease_++;
   leases_[lease] = Lease{job.id, u, worker, now, now + job.options.timeoutMs};
   job.units[u].active.insert(worker);
-  ++workers_.at(worker).inFlight;
-  out.push_back(Assign{worker, lease, job.task, job.units[u].input});
+  Worker& w = workers_.at(worker);
+  ++w.inFlight;
+  out.push_back(Assign{worker, lease, job.task, job.units[u].input, w.local && small(job)});
 }
 
 WorkScheduler::Lease WorkScheduler::endLease(uint64_t id, bool retire) {
@@ -162,11 +219,11 @@ void WorkScheduler::attemptFailed(Job& job, size_t u, const std::string& worker,
     return;
   }
   ++job.retries;
-  job.wanting.insert(u);
+  job.retrying.insert(u);
 }
 
 WorkScheduler::Verdict WorkScheduler::onResult(const std::string& worker, uint64_t leaseId, ResultKind kind,
-                                               std::string bytes, Millis now, Actions& out) {
+                                               std::string bytes, Millis now, Actions& out, double runMs) {
   auto it = leases_.find(leaseId);
   if (it == leases_.end() || it->second.worker != worker) {
     auto r = retired_.find(leaseId);
@@ -178,6 +235,8 @@ WorkScheduler::Verdict WorkScheduler::onResult(const std::string& worker, uint64
   Worker& w = workers_.at(worker);
   double took = std::max<double>(now - lease.issuedAt, 0.001);
   w.msPerUnit = w.msPerUnit > 0 ? (1 - kSpeedSmoothing) * w.msPerUnit + kSpeedSmoothing * took : took;
+  if (w.local && runMs > 0 && kind == ResultKind::Ok)
+    job.localRunMs = job.localRunMs > 0 ? (1 - kSpeedSmoothing) * job.localRunMs + kSpeedSmoothing * runMs : runMs;
 
   if (kind == ResultKind::Failed) {
     attemptFailed(job, lease.unit, worker, "at " + worker + ": " + bytes, out);
@@ -188,7 +247,7 @@ WorkScheduler::Verdict WorkScheduler::onResult(const std::string& worker, uint64
     ++w.rejected;
     job.distrusted.insert(worker);
     ++job.retries;
-    job.wanting.insert(lease.unit);
+    job.retrying.insert(lease.unit);
   } else {
     unit.results.emplace_back(worker, std::move(bytes));
     size_t agree = 0;
@@ -199,7 +258,7 @@ WorkScheduler::Verdict WorkScheduler::onResult(const std::string& worker, uint64
       accept(job, lease.unit, output, out);
     } else if (needed(job, unit) > 0) {
       if (unit.active.empty() && unit.results.size() > 1) ++job.retries;  // they disagree: ask someone else
-      job.wanting.insert(lease.unit);
+      job.retrying.insert(lease.unit);
     }
   }
   dispatch(now, out);
@@ -230,7 +289,8 @@ void WorkScheduler::accept(Job& job, size_t u, const std::string& output, Action
   unit.results.shrink_to_fit();
   unit.input.clear();
   unit.input.shrink_to_fit();
-  job.wanting.erase(u);
+  job.fresh.erase(u);
+  job.retrying.erase(u);
   uint64_t id = job.id;
   bool complete = job.done == job.units.size();
   out.push_back(std::move(done));
@@ -307,6 +367,7 @@ json WorkScheduler::describeWorkers() const {
                {"tasks", w.tasks},
                {"inFlight", w.inFlight},
                {"msPerUnit", w.msPerUnit > 0 ? json(w.msPerUnit) : json(nullptr)},
+               {"roundTripMs", w.shipMs > 0 ? json(w.shipMs) : json(nullptr)},
                {"unitsDone", w.unitsDone},
                {"rejectedResults", w.rejected},
                {"failures", w.failures}};

@@ -8,6 +8,13 @@
 // whose worker leaves is issued again. With redundancy k a unit is accepted
 // only when k distinct workers returned byte-identical results (a BOINC-style
 // quorum); a worker whose result loses is distrusted for the rest of the job.
+//
+// Small units are not worth shipping. Once this node's own worker has run
+// some of a job's units, the job knows how long one takes here; a unit that
+// runs here in less time than a round trip to a peer takes stays here (it
+// waits for the local worker rather than going to the peer), and the local
+// worker is then given a deeper queue, so the host can hand it many units in
+// one message (about kQueuedWorkMs of work each).
 // Sans-I/O like the kernel: time comes in, actions go out.
 #pragma once
 
@@ -39,6 +46,9 @@ class WorkScheduler {
     uint64_t lease = 0;
     std::string task;
     std::string input;
+    // A unit of a job whose units run here in well under a round trip: the
+    // local worker may hold many at once (LocalWorkers hands them on).
+    bool small = false;
   };
   // The lease is void: the worker may stop, and its result will be ignored.
   struct Revoke {
@@ -74,15 +84,24 @@ class WorkScheduler {
     NotGiven,  // this worker never held that lease: a protocol fault
   };
 
-  // Adds or updates a worker. Capacity 0 takes no units.
-  void setWorker(const std::string& id, uint32_t capacity, std::set<std::string> tasks, Millis now, Actions& out);
+  // Adds or updates a worker. Capacity 0 takes no units. The local worker is
+  // this node's own; run times are known only for it.
+  void setWorker(const std::string& id, uint32_t capacity, std::set<std::string> tasks, Millis now, Actions& out,
+                 bool local = false);
+  // How many units the local worker may hold per running unit when units are
+  // small (0: never more than the one queued behind each running unit).
+  void setLocalQueueLimit(uint32_t perWorker) { localQueueLimit_ = perWorker; }
+  // What a round trip to a peer costs now (its ping time); 0 while unknown.
+  void setShipCost(const std::string& id, double ms);
   // The worker is gone: its leases are issued again, without counting as failures.
   void removeWorker(const std::string& id, Millis now, Actions& out);
   bool anyWorkerOffers(const std::string& task) const;
 
   uint64_t submit(std::string task, std::vector<std::string> inputs, JobOptions options, Millis now, Actions& out);
+  // runMs: how long the unit ran on the local worker (the host measures it);
+  // 0 when unknown, and for every other worker.
   Verdict onResult(const std::string& worker, uint64_t lease, ResultKind kind, std::string bytes, Millis now,
-                   Actions& out);
+                   Actions& out, double runMs = 0);
   bool cancel(uint64_t job, Millis now, Actions& out);
   void onTimeout(Millis now, Actions& out);
   std::optional<Millis> nextTimeout() const;
@@ -99,6 +118,8 @@ class WorkScheduler {
     std::set<std::string> tasks;
     uint32_t inFlight = 0;
     double msPerUnit = 0;  // smoothed round trip of a unit; 0 until one returns
+    double shipMs = 0;     // a round trip to it (0: unknown, or the local worker)
+    bool local = false;
     uint64_t unitsDone = 0, rejected = 0, failures = 0;
   };
   struct Unit {
@@ -115,11 +136,13 @@ class WorkScheduler {
     std::string task;
     JobOptions options;
     std::vector<Unit> units;
-    std::set<size_t> wanting;  // units that need another lease
+    std::set<size_t> fresh;     // units never issued
+    std::set<size_t> retrying;  // units issued before that need another lease
     size_t done = 0;
     std::set<std::string> distrusted;
     std::map<std::string, uint64_t> unitsByWorker;
     uint64_t retries = 0, rejected = 0;
+    double localRunMs = 0;  // smoothed run time of a unit on the local worker; 0 until known
   };
   struct Lease {
     uint64_t job = 0;
@@ -128,7 +151,11 @@ class WorkScheduler {
     Millis issuedAt = 0, deadline = 0;
   };
 
-  static uint32_t slots(const Worker& w) { return w.capacity + 1; }  // one queued behind each running
+  // Units a worker may hold for `job`: one queued behind its running ones,
+  // or for the local worker and small units, about kQueuedWorkMs of them.
+  uint32_t slots(const Worker& w, const Job* job) const;
+  bool small(const Job& job) const;
+  const Worker* localWorker() const;
   size_t needed(const Job& job, const Unit& unit) const;
   const std::string* pick(const Job& job, const Unit& unit) const;
   void dispatch(Millis now, Actions& out);
@@ -148,6 +175,8 @@ class WorkScheduler {
   std::map<uint64_t, std::string> retired_;
   uint64_t nextJob_ = 1;
   uint64_t nextLease_ = 1;
+  uint32_t localQueueLimit_ = 0;
+  std::string localId_;
 };
 
 }  // namespace pc

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <deque>
+#include <optional>
 #include <type_traits>
 #include <string>
 #include <vector>
@@ -35,6 +36,8 @@ class PeerLinks {
   virtual bool isConnected(const std::string& peer) const = 0;
   // The peers whose handshake is done, in id order.
   virtual std::vector<std::string> connected() const = 0;
+  // The last ping round trip to the peer; nullopt before its first pong.
+  virtual std::optional<double> roundTripMs(const std::string& peer) const = 0;
 };
 
 struct EngineContext {

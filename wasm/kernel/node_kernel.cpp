@@ -154,6 +154,11 @@ bool NodeKernel::isConnected(const std::string& peer) const {
   return s && s->state == PeerState::Connected;
 }
 
+std::optional<double> NodeKernel::roundTripMs(const std::string& peer) const {
+  const PeerSession* s = sessions_.find(peer);
+  return s ? s->rttMs : std::nullopt;
+}
+
 std::vector<std::string> NodeKernel::connected() const {
   std::vector<std::string> ids;
   for (const auto& [id, s] : sessions_.all())
@@ -234,8 +239,8 @@ void NodeKernel::handleAuthProofs(uint64_t ticket, std::string proof, std::strin
   sessions_.onProofs(ticket, std::move(proof), std::move(expected), now);
 }
 
-void NodeKernel::handleTaskResult(uint64_t exec, bool ok, std::string bytes, Millis now) {
-  compute_.handleTaskResult(exec, ok, std::move(bytes), now);
+void NodeKernel::handleTaskResult(uint64_t exec, bool ok, std::string bytes, double runMs, Millis now) {
+  compute_.handleTaskResult(exec, ok, std::move(bytes), runMs, now);
 }
 
 // Each due deadline goes to the engine that set it; each handler checks that

@@ -103,7 +103,8 @@ class NodeKernel final : private PeerLinks, private ConnectionControl, private S
   Result submitJob(const std::string& task, std::vector<std::string> inputs, const JobOptions& options, Millis now,
                    uint64_t* job);
   Result cancelJob(uint64_t job, Millis now);
-  void handleTaskResult(uint64_t exec, bool ok, std::string bytes, Millis now);
+  // runMs: how long the task ran in its worker, as the host measured it (0: unknown).
+  void handleTaskResult(uint64_t exec, bool ok, std::string bytes, double runMs, Millis now);
   nlohmann::json jobStats(uint64_t job) const { return compute_.scheduler().jobStats(job); }
 
   // Updates as bytes, for storage and for apps that move state themselves.
@@ -168,6 +169,7 @@ class NodeKernel final : private PeerLinks, private ConnectionControl, private S
   void reject(const std::string& peer, const std::string& why) override;
   bool isConnected(const std::string& peer) const override;
   std::vector<std::string> connected() const override;
+  std::optional<double> roundTripMs(const std::string& peer) const override;
   // ConnectionControl: discovery's.
   std::optional<PeerState> connectionState(const std::string& peer) const override;
   size_t connectionCount() const override { return sessions_.count(); }
