@@ -255,6 +255,24 @@ async function rawMandelbrot(params, count = 1, timeoutMs = 120_000) {
   return { ms: r.ms, units: inputs.length, workers: count, ...digest, unitMs: r.each };
 }
 
+// This tab's share of the tiles (every `parts`-th, from `part`) on one copy
+// of the library's worker script: run in two tabs at once, the speed of two
+// tabs with no library between them (and no network: the split is fixed).
+// Times are performance.timeOrigin + now(), comparable across the tabs.
+async function rawMandelbrotShare(params, part, parts, timeoutMs = 120_000) {
+  const spec = { kind: 'builtin', name: 'mandelbrot' };
+  const inputs = mandelbrotInputs(params)
+    .map((input, index) => ({ input, index }))
+    .filter(({ index }) => index % parts === part)
+    .map(({ input }) => encodeTaskData(input));
+  const startAt = performance.timeOrigin + performance.now();
+  const r = await drive('task', 1, 1, inputs.length, (exec) => ({ runs: [{ exec, spec, input: inputs[exec] }] }), timeoutMs);
+  const endAt = performance.timeOrigin + performance.now();
+  let countSum = 0;
+  for (const bytes of r.replies) for (const v of decodeTaskData(bytes)) countSum += v;
+  return { startAt, endAt, units: inputs.length, countSum };
+}
+
 window.bench = {
   ready: true,
   version: VERSION,
@@ -268,5 +286,6 @@ window.bench = {
   rawEcho,
   rawTiny,
   rawMandelbrot,
+  rawMandelbrotShare,
 };
 setStatus(`ready (PeerCompute ${VERSION})`);
