@@ -6,6 +6,7 @@
 // when the page is cross-origin isolated, as the runner makes it).
 import { NodeKernel, VERSION } from '/dist/peercompute.js';
 import { decodeTaskData, encodeTaskData } from '/dist/compute/task-data.js';
+import { relayRawSignals } from './support/raw-signaling.js';
 
 const statusEl = document.getElementById('status');
 const setStatus = (text) => {
@@ -181,7 +182,7 @@ function rawWorker(kind, i) {
 // `count` workers of `kind`, keeping `inFlight` messages outstanding on each.
 // Returns the wall time, every reply in message order, and (with inFlight 1)
 // each message's own round trip.
-function drive(kind, count, inFlight, total, next, timeoutMs) {
+function drive(kind, count, inFlight, total, next, timeoutMs, onReply = null) {
   const pool = Array.from({ length: count }, (_, i) => rawWorker(kind, i));
   const replies = new Array(total);
   const each = new Array(total);
@@ -209,6 +210,7 @@ function drive(kind, count, inFlight, total, next, timeoutMs) {
             }
             replies[reply.exec] = reply.bytes;
             each[reply.exec] = at - sentAt[reply.exec];
+            onReply?.(reply.bytes);
             received++;
             if (received === total) resolve({ ms: at - t0, replies, each });
             else send(w);
@@ -255,21 +257,71 @@ async function rawMandelbrot(params, count = 1, timeoutMs = 120_000) {
   return { ms: r.ms, units: inputs.length, workers: count, ...digest, unitMs: r.each };
 }
 
+// A raw RTCDataChannel between tabs A and B (signalled over a
+// BroadcastChannel of its own, ordered and reliable like the library's), for
+// the two-tab reference: B ships its tiles' results to A over it, as an app
+// without the library would.
+let results = null; // {pc, channel, bc, received: [], wake}
+
+async function rawResultsChannel(name, role, timeoutMs = 15_000) {
+  results?.pc.close();
+  results?.bc.close();
+  const pc = new RTCPeerConnection({ iceServers: [] });
+  const bc = new BroadcastChannel(name);
+  const entry = { pc, bc, channel: null, received: [], wake: null };
+  results = entry;
+  const opened = new Promise((resolve, reject) => {
+    relayRawSignals(bc, role, pc, reject);
+    const attach = (channel) => {
+      entry.channel = channel;
+      channel.binaryType = 'arraybuffer';
+      channel.onmessage = ({ data }) => {
+        entry.received.push(new Uint8Array(data));
+        entry.wake?.();
+      };
+      if (channel.readyState === 'open') resolve();
+      else channel.onopen = () => resolve();
+    };
+    if (role === 'offer') attach(pc.createDataChannel('bench-results', { ordered: true }));
+    else pc.ondatachannel = ({ channel }) => attach(channel);
+  });
+  if (role === 'offer') {
+    await pc.setLocalDescription(await pc.createOffer());
+    bc.postMessage({ from: role, sdp: pc.localDescription.toJSON() });
+  }
+  await withTimeout(opened, timeoutMs, `raw results channel (${role})`);
+  return true;
+}
+
 // This tab's share of the tiles (every `parts`-th, from `part`) on one copy
-// of the library's worker script: run in two tabs at once, the speed of two
-// tabs with no library between them (and no network: the split is fixed).
-// Times are performance.timeOrigin + now(), comparable across the tabs.
-async function rawMandelbrotShare(params, part, parts, timeoutMs = 120_000) {
+// of the library's worker script; run in tabs A and B at once, the speed of
+// two tabs with no library between them (the split is fixed). ship 'send'
+// (tab B) sends each result over the raw channel as it comes; 'receive' (tab
+// A) also waits for `expect` results from it, so the end is when A holds the
+// whole image. Times are performance.timeOrigin + now(), comparable across
+// the tabs.
+async function rawMandelbrotShare(params, part, parts, ship = null, expect = 0, timeoutMs = 120_000) {
   const spec = { kind: 'builtin', name: 'mandelbrot' };
   const inputs = mandelbrotInputs(params)
     .map((input, index) => ({ input, index }))
     .filter(({ index }) => index % parts === part)
     .map(({ input }) => encodeTaskData(input));
+  if (ship === 'receive') results.received = [];
   const startAt = performance.timeOrigin + performance.now();
-  const r = await drive('task', 1, 1, inputs.length, (exec) => ({ runs: [{ exec, spec, input: inputs[exec] }] }), timeoutMs);
+  const r = await drive('task', 1, 1, inputs.length, (exec) => ({ runs: [{ exec, spec, input: inputs[exec] }] }), timeoutMs, (bytes) => {
+    if (ship === 'send') results.channel.send(bytes);
+  });
+  if (ship === 'receive') {
+    const all = new Promise((resolve) => {
+      const check = () => results.received.length >= expect && resolve();
+      results.wake = check;
+      check();
+    });
+    await withTimeout(all, timeoutMs, `${expect} results over the raw channel`);
+  }
   const endAt = performance.timeOrigin + performance.now();
   let countSum = 0;
-  for (const bytes of r.replies) for (const v of decodeTaskData(bytes)) countSum += v;
+  for (const bytes of [...r.replies, ...(ship === 'receive' ? results.received : [])]) for (const v of decodeTaskData(bytes)) countSum += v;
   return { startAt, endAt, units: inputs.length, countSum };
 }
 
@@ -287,5 +339,6 @@ window.bench = {
   rawTiny,
   rawMandelbrot,
   rawMandelbrotShare,
+  rawResultsChannel,
 };
 setStatus(`ready (PeerCompute ${VERSION})`);
