@@ -496,6 +496,43 @@ async function clockMeasure(name, samples = 20) {
   }
 }
 
+// What one send costs the sending tab's main thread, library against raw:
+// n sends of the ping text in a row (the peer's responder ignores them:
+// they are not pings), timed in one stretch, both ways alternating in
+// blocks. A diagnostic for the round trip, not a target.
+async function sendCost(peerId, n, pad, rounds = 5) {
+  const network = node.getNetworkManager();
+  const { channel } = raw ?? {};
+  if (!channel || channel.readyState !== 'open') throw new Error('sendCost(): the raw channel is not open');
+  const waitDrained = async () => {
+    while (channel.bufferedAmount > 0 || network.queuedBytes(peerId) > 0) await new Promise((r) => setTimeout(r, 5));
+  };
+  const lib = [];
+  const rawUs = [];
+  const rawBytesUs = [];
+  const encoder = new TextEncoder();
+  for (let r = 0; r < rounds; r++) {
+    for (const kind of r % 2 === 0 ? ['library', 'raw', 'rawBytes'] : ['rawBytes', 'raw', 'library']) {
+      await waitDrained();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      // The raw peer echoes everything back: count the echoes, so none is
+      // still on its way when the block ends.
+      let echoed = 0;
+      channel.onmessage = () => echoed++;
+      const t0 = performance.now();
+      if (kind === 'library') for (let i = 0; i < n; i++) network.sendToPeer(peerId, { bench: 'cost', seq: i, pad });
+      else if (kind === 'raw') for (let i = 0; i < n; i++) channel.send(JSON.stringify({ bench: 'cost', seq: i, pad }));
+      else for (let i = 0; i < n; i++) channel.send(encoder.encode(JSON.stringify({ bench: 'cost', seq: i, pad })));
+      const us = ((performance.now() - t0) * 1000) / n;
+      (kind === 'library' ? lib : kind === 'raw' ? rawUs : rawBytesUs).push(us);
+      if (kind !== 'library') await withTimeout((async () => { while (echoed < n) await new Promise((r) => setTimeout(r, 5)); })(), 10_000, 'raw echoes');
+      channel.onmessage = null;
+    }
+  }
+  await waitDrained();
+  return { library: lib, raw: rawUs, rawBytes: rawBytesUs };
+}
+
 window.bench = {
   version: VERSION,
   clock,
@@ -512,6 +549,7 @@ window.bench = {
   rawWaitOpen,
   rawRoundTrips,
   rawClose,
+  sendCost,
   nodeEvents,
   peerSnapshot,
   libraryBulkExpect,

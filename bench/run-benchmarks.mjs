@@ -289,6 +289,11 @@ async function main() {
 
     if (!(await call(a, 'connectedPeerIds')).includes(last.idB)) throw new Error('the library pair disconnected during the round-trip test');
 
+    // Where a round trip's extra time could go: what one send costs the
+    // sending tab's main thread (diagnostic, not a target).
+    const cost = await call(a, 'sendCost', last.idB, 2000, pad);
+    const sendCost = { libraryUs: distribution(cost.library), rawUs: distribution(cost.raw) };
+
     if (options.profile) {
       const dir = join(root, 'bench', 'results', 'profiles');
       for (const kind of ['library', 'raw']) {
@@ -388,6 +393,10 @@ async function main() {
     console.log(
       `  per-round ratios: ${perRoundRatios(roundRatios)}`,
     );
+    console.log(
+      `  diagnostic, one send's cost to the sender's main thread (2,000 in a row, 5 alternating blocks): ` +
+        `sendToPeer median ${(sendCost.libraryUs.median).toFixed(1)} µs, raw channel.send(JSON.stringify) median ${(sendCost.rawUs.median).toFixed(1)} µs`,
+    );
     for (const x of bulk) {
       console.log(
         `bulk ${options.bulkMb} MiB in ${kib(x.chunkSize)} binary chunks: sendToPeer median ${mbps(x.libraryMbps.median)}   ` +
@@ -452,6 +461,7 @@ async function main() {
         },
       },
       roundTrip: {
+        sendCostUs: { library: sendCost.libraryUs, raw: sendCost.rawUs },
         description: 'sequential round trips measured in tab A with performance.now(); warm-up excluded',
         libraryMs: roundStats(libraryRtt),
         rawMs: roundStats(rawRtt),

@@ -1,7 +1,8 @@
 // KernelDriver: the one place where JavaScript feeds the C++ kernel. Every
 // input carries the current time; after it, the driver takes the kernel's
 // outputs in one crossing, hands each to the adapter that serves its type
-// (host-adapters.js), and arms one timer for the kernel's next wake-up.
+// (host-adapters.js), and keeps one timer armed no later than the kernel's
+// next wake-up.
 // Inputs raised while outputs are being handled (a subscriber that writes,
 // say) queue inside the kernel and go out in order.
 //
@@ -142,7 +143,13 @@ export class KernelDriver {
     this.#arm(timeout);
   }
 
+  // Arms one timer for the kernel's next wake-up. A wake-up that moved later
+  // (a peer's liveness deadline does, with every frame it sends) keeps the
+  // timer armed for the earlier time: it then fires early, the kernel finds
+  // nothing due and names its next wake-up, and the timer is armed for that.
+  // So a stream of messages costs no timer per message.
   #arm(at) {
+    if (at >= 0 && this.#timer !== null && this.#timerAt <= at) return;
     if (at === this.#timerAt) return;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
