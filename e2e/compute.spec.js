@@ -199,6 +199,8 @@ test('bad input gets a clear error and leaves other jobs unharmed', async ({ con
     attempt('oversized', () => cm.submitJob('countPrimes', [new Uint8Array(17 * 1024 * 1024)]));
     attempt('option', () => cm.submitJob('countPrimes', [], { redundancy: 0 }));
     attempt('register', () => cm.registerTask('bad name!', { module: '/x.js', export: 'f' }));
+    // A built-in task checks its inputs at submission: no job, no attempts.
+    attempt('badInput', () => cm.submitJob('mandelbrot', [{ x0: -2, y0: -1, dx: 0.01, dy: 0.01, width: 8, height: 8, maxIter: 50 }, { x0: 'left' }]));
     const failure = async (name, input) => {
       try {
         await cm.submitJob(name, [input], { maxAttempts: 2 }).result;
@@ -210,7 +212,6 @@ test('bad input gets a clear error and leaves other jobs unharmed', async ({ con
     caught.throws = await failure('throws', {});
     caught.notData = await failure('notData', {});
     caught.missing = await failure('missing', {});
-    caught.badInput = await failure('mandelbrot', { x0: 'left' });
     caught.good = await good.result;
     return caught;
   });
@@ -224,7 +225,7 @@ test('bad input gets a clear error and leaves other jobs unharmed', async ({ con
   expect(errors.throws).toMatch(/throws: this task always fails/);
   expect(errors.notData).toMatch(/result\.f is a function, not data/);
   expect(errors.missing).toMatch(/could not import .*no-such-module\.js/);
-  expect(errors.badInput).toMatch(/mandelbrot: input\.x0 must be a number/);
+  expect(errors.badInput).toMatch(/^Error: submitJob\(name, inputs, options\): inputs\[1\]: mandelbrot: input\.x0 must be a number$/);
   expect(errors.good).toEqual([168, 135]);
 });
 

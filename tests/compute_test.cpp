@@ -367,6 +367,15 @@ TEST(Compute, BadInputIsRefusedWithAClearError) {
   refused("mandelbrot", {good}, options(17), "redundancy");
   refused("mandelbrot", {good}, options(1, 30'000, 0), "maxAttempts");
   refused("mandelbrot", {good}, options(1, 0), "timeoutMs");
+  // A built-in task's inputs are checked at submission, field by field, as
+  // the task would check them: the job fails now, not after its attempts.
+  refused("mandelbrot", {good, encodeTaskData({{"x0", "left"}})}, options(), "inputs[1]: mandelbrot: input.x0 must be a number");
+  json noWidth = json::parse(R"({"x0": 0, "y0": 0, "dx": 0.1, "dy": 0.1, "height": 4, "maxIter": 10})");
+  refused("mandelbrot", {encodeTaskData(noWidth)}, options(), "inputs[0]: mandelbrot: input.width must be a number");
+  refused("countPrimes", {encodeTaskData({{"from", 10}, {"to", 5}})}, options(),
+          "inputs[0]: countPrimes: input.to must not be below input.from");
+  refused("countPrimes", {encodeTaskData({{"from", 0}, {"to", 1.5}})}, options(), "input.to must be an integer");
+  refused("countPrimes", {encodeTaskData(json::array({1, 2}))}, options(), "inputs[0]: countPrimes: the input must be an object");
   EXPECT_EQ(net.kernel("a").scheduler().activeJobs(), 0u);
 
   Result r = net.input("a", [&](NodeKernel& k, Millis now) { return k.cancelJob(4242, now); });

@@ -101,6 +101,9 @@ export class ComputeJob {
 
   #fail(error) {
     this.#finalStats ??= this.#manager.jobStats(this.id) ?? { done: this.#done, total: this.total, unitsByPeer: {}, retries: 0, rejectedResults: 0, distrustedPeers: [] };
+    // An app that listens for 'error' has been told: `result` may go
+    // unawaited without an unhandled rejection (which ends a Node process).
+    if (this.#emitter.listenerCount('error') > 0) this.result.catch(() => {});
     this.#settle.reject(error);
     this.#emitter.emit('error', error);
   }

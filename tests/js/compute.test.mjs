@@ -76,9 +76,27 @@ describe('compute in Node', async () => {
   });
 
   it('a task that fails on every attempt fails the job, naming the unit and the error', async () => {
-    const job = cm.submitJob('mandelbrot', [{ x0: 0 }], { maxAttempts: 2 });
-    await assert.rejects(job.result, /unit 0 failed 2 times; last: .*mandelbrot: input\.y0 must be a number/);
+    cm.registerTask('throws', { module: new URL('../../web/tasks/collatz.js', import.meta.url), export: 'alwaysThrows' });
+    const job = cm.submitJob('throws', [{}], { maxAttempts: 2 });
+    await assert.rejects(job.result, /unit 0 failed 2 times; last: .*throws: this task always fails/);
     assert.equal(job.stats.retries, 1);
+  });
+
+  it("a failed job whose 'error' the app listens for leaves no unhandled rejection behind", async () => {
+    cm.registerTask('throws', { module: new URL('../../web/tasks/collatz.js', import.meta.url), export: 'alwaysThrows' });
+    const unhandled = [];
+    const onUnhandled = (reason) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const job = cm.submitJob('throws', [{}], { maxAttempts: 1 });
+      const failed = new Promise((resolve) => job.on('error', resolve));
+      assert.match((await failed).message, /throws: this task always fails/);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(unhandled, []);
+      await assert.rejects(job.result, /this task always fails/); // still rejects for whoever awaits it
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 
   it('throws an Error that names the bad argument, and submits nothing', () => {
@@ -93,6 +111,9 @@ describe('compute in Node', async () => {
     assert.throws(() => cm.submitJob('countPrimes', [], { timeoutMs: -1 }), /options\.timeoutMs must be a positive number/);
     assert.throws(() => cm.submitJob('countPrimes', [], { maxAttempts: 0 }), /options\.maxAttempts must be an integer/);
     assert.throws(() => cm.submitJob('countPrimes', [], { retries: 2 }), /options\.retries is not an option/);
+    // Built-in tasks check their inputs at submission, naming the input and the field.
+    assert.throws(() => cm.submitJob('mandelbrot', [{ x0: 0 }]), /^Error: submitJob\(name, inputs, options\): inputs\[0\]: mandelbrot: input\.y0 must be a number$/);
+    assert.throws(() => cm.submitJob('countPrimes', [{ from: 0, to: 10 }, { from: 5, to: 1 }]), /inputs\[1\]: countPrimes: input\.to must not be below input\.from/);
     assert.throws(() => cm.registerTask('mandelbrot', { module: './x.js', export: 'f' }), /'mandelbrot' is a built-in task/);
     assert.throws(() => cm.registerTask('ok', { module: './x.js', fn: 'f' }), /unknown option 'fn'/);
     assert.throws(() => cm.registerTask('ok', () => 1), /must be an object \{module: url, export/);
@@ -109,7 +130,7 @@ describe('compute in Node', async () => {
     assert.equal(c.workers, 2);
     assert.ok(c.completed > 0);
     assert.equal(c.queued, 0);
-    assert.deepEqual(c.tasks, ['collatz', 'countPrimes', 'mandelbrot']);
+    assert.deepEqual(c.tasks, ['collatz', 'countPrimes', 'mandelbrot', 'throws']);
   });
 
   it('a node with computeWorkers 0 runs nothing, so a job waits for a peer', async () => {

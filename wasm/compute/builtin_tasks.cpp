@@ -37,16 +37,27 @@ std::string integer(const json& input, const char* name, uint64_t lo, uint64_t h
   return {};
 }
 
-TaskOutcome mandelbrot(const json& input) {
+struct MandelbrotInput {
   double x0, y0, dx, dy;
   uint64_t width, height, maxIter;
-  for (std::string e : {number(input, "x0", &x0), number(input, "y0", &y0), number(input, "dx", &dx),
-                        number(input, "dy", &dy), integer(input, "width", 1, 1 << 16, &width),
-                        integer(input, "height", 1, 1 << 16, &height),
-                        integer(input, "maxIter", 1, UINT32_MAX, &maxIter)})
-    if (!e.empty()) return error("mandelbrot: " + e);
-  if (width * height > kMaxPixels)
-    return error("mandelbrot: width * height must be at most " + std::to_string(kMaxPixels));
+};
+
+// The parameters, or "" and the reason they are not.
+std::string readMandelbrot(const json& input, MandelbrotInput* m) {
+  for (std::string e : {number(input, "x0", &m->x0), number(input, "y0", &m->y0), number(input, "dx", &m->dx),
+                        number(input, "dy", &m->dy), integer(input, "width", 1, 1 << 16, &m->width),
+                        integer(input, "height", 1, 1 << 16, &m->height),
+                        integer(input, "maxIter", 1, UINT32_MAX, &m->maxIter)})
+    if (!e.empty()) return "mandelbrot: " + e;
+  if (m->width * m->height > kMaxPixels)
+    return "mandelbrot: width * height must be at most " + std::to_string(kMaxPixels);
+  return {};
+}
+
+TaskOutcome mandelbrot(const json& input) {
+  MandelbrotInput m;
+  if (std::string why = readMandelbrot(input, &m); !why.empty()) return error(why);
+  const auto [x0, y0, dx, dy, width, height, maxIter] = m;
   std::vector<uint32_t> counts(width * height);
   for (uint64_t j = 0; j < height; ++j) {
     double ci = y0 + static_cast<double>(j) * dy;
@@ -67,12 +78,17 @@ TaskOutcome mandelbrot(const json& input) {
   return {true, encodeTaskData(uint32Array(counts))};
 }
 
+std::string readCountPrimes(const json& input, uint64_t* from, uint64_t* to) {
+  for (std::string e : {integer(input, "from", 0, kMaxPrimeLimit, from), integer(input, "to", 0, kMaxPrimeLimit, to)})
+    if (!e.empty()) return "countPrimes: " + e;
+  if (*to < *from) return "countPrimes: input.to must not be below input.from";
+  if (*to - *from > kMaxPrimeRange) return "countPrimes: to - from must be at most " + std::to_string(kMaxPrimeRange);
+  return {};
+}
+
 TaskOutcome countPrimes(const json& input) {
   uint64_t from, to;
-  for (std::string e : {integer(input, "from", 0, kMaxPrimeLimit, &from), integer(input, "to", 0, kMaxPrimeLimit, &to)})
-    if (!e.empty()) return error("countPrimes: " + e);
-  if (to < from) return error("countPrimes: input.to must not be below input.from");
-  if (to - from > kMaxPrimeRange) return error("countPrimes: to - from must be at most " + std::to_string(kMaxPrimeRange));
+  if (std::string why = readCountPrimes(input, &from, &to); !why.empty()) return error(why);
   // A segmented sieve: the primes up to sqrt(to) strike out their multiples.
   uint64_t root = static_cast<uint64_t>(std::sqrt(static_cast<double>(to))) + 1;
   std::vector<bool> small(root + 1, true);
@@ -103,6 +119,21 @@ const std::vector<std::string>& builtinTaskNames() {
 bool isBuiltinTask(std::string_view name) {
   const auto& names = builtinTaskNames();
   return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+std::string checkBuiltinInput(std::string_view name, std::string_view inputBytes) {
+  std::optional<json> input = parseTaskData(inputBytes);
+  if (!input) return std::string(name) + ": the input is not well-formed task data";
+  if (!input->is_object()) return std::string(name) + ": the input must be an object";
+  if (name == "mandelbrot") {
+    MandelbrotInput m;
+    return readMandelbrot(*input, &m);
+  }
+  if (name == "countPrimes") {
+    uint64_t from, to;
+    return readCountPrimes(*input, &from, &to);
+  }
+  return "no built-in task is named '" + std::string(name) + "'";
 }
 
 TaskOutcome runBuiltinTask(std::string_view name, std::string_view inputBytes) {

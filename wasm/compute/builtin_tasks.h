@@ -21,6 +21,11 @@ struct TaskOutcome {
 const std::vector<std::string>& builtinTaskNames();
 bool isBuiltinTask(std::string_view name);
 
+// Why a built-in task would refuse this input (task data), or "" if it takes
+// it: the same checks the task makes, without running it, so that a job of
+// bad inputs fails when it is submitted.
+std::string checkBuiltinInput(std::string_view name, std::string_view input);
+
 // Runs a built-in task on task data; a bad input is an error outcome.
 TaskOutcome runBuiltinTask(std::string_view name, std::string_view input);
 

@@ -66,6 +66,9 @@ Result ComputeEngine::submitJob(const std::string& task, std::vector<std::string
                              " bytes, over the limit of " + std::to_string(c.maxTaskDataBytes) + " (maxTaskDataBytes)");
     std::string why = checkTaskData(inputs[i]);
     if (!why.empty()) return Result::failure("inputs[" + std::to_string(i) + "] is not task data: " + why);
+    // A built-in task's input is checked now, not when a worker runs it.
+    if (isBuiltinTask(task) && !(why = checkBuiltinInput(task, inputs[i])).empty())
+      return Result::failure("inputs[" + std::to_string(i) + "]: " + why);
   }
   refreshShipCosts();
   WorkScheduler::Actions actions;
