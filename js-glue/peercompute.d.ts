@@ -3,6 +3,34 @@
 /** Any value JSON can hold. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
+/**
+ * What the API checks a value against where it takes JSON: `T` itself where every part of it
+ * is JSON, with `never` in place of any part that is not (a function, a bigint, a symbol). Unlike
+ * `JsonValue`, it takes values typed by an `interface`, which has no index signature. An object
+ * with `toJSON()` (a Date) is taken, as JSON.stringify takes it; a property that is undefined is
+ * left out, as JSON.stringify leaves it out.
+ */
+export type JsonSafe<T> = [T] extends [JsonValue]
+  ? T
+  : T extends string | number | boolean | null | undefined
+    ? T
+    : T extends ((...args: never[]) => unknown) | bigint | symbol
+      ? never
+      : T extends readonly unknown[]
+        ? { [K in keyof T]: JsonSafe<T[K]> }
+        : T extends { toJSON(): unknown }
+          ? T
+          : T extends object
+            ? { [K in keyof T]: JsonSafe<T[K]> }
+            : never;
+
+/** A STUN or TURN server, as RTCPeerConnection takes it (the DOM's RTCIceServer, without the DOM). */
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
 /** Binary data a message may carry; it arrives as a Uint8Array. */
 export type BinaryData = ArrayBuffer | ArrayBufferView;
 
@@ -42,7 +70,7 @@ export interface NodeConfig {
   /** A PeerJS signaling server, for peers in other browsers and on other machines. Null: BroadcastChannel only (same-origin tabs). */
   peerServer?: PeerServerConfig | null;
   /** STUN/TURN servers passed to every RTCPeerConnection. */
-  iceServers?: RTCIceServer[];
+  iceServers?: IceServer[];
   /** How often a node announces itself on the signaling transports. Default 2000. */
   announceIntervalMs?: number;
   /** A connection that is not up within this time is abandoned. Default 15000. */
@@ -91,6 +119,13 @@ export type TaskData =
   | ArrayBufferView
   | TaskData[]
   | { [key: string]: TaskData };
+
+/**
+ * An input a job takes: task data, or any object (one typed by an `interface` included). Each
+ * input is checked when the job is submitted: a part that is not task data throws a TypeError
+ * naming it, and a built-in task's input an Error naming the field.
+ */
+export type TaskInput = TaskData | object;
 
 /** Input of the built-in `mandelbrot` task; its result is a Uint32Array of escape counts, row-major. */
 export interface MandelbrotInput {
@@ -176,13 +211,14 @@ export interface ComputeCapabilities {
 
 export interface ComputeManager {
   /** Registers an app task: the workers import `module` (a URL, resolved against the page) and call its export. Only the name travels to peers. */
-  registerTask(name: string, spec: { module: string | URL; export?: string }): this;
+  registerTask(name: string, spec: { module: string | { href: string }; export?: string }): this;
   getCapabilities(): ComputeCapabilities;
-  submitJob(name: 'mandelbrot', inputs: MandelbrotInput[], options?: JobOptions): ComputeJob<Uint32Array>;
-  submitJob(name: 'countPrimes', inputs: CountPrimesInput[], options?: JobOptions): ComputeJob<number>;
-  submitJob<Out = TaskData>(name: string, inputs: TaskData[], options?: JobOptions): ComputeJob<Out>;
+  submitJob(name: 'mandelbrot', inputs: readonly MandelbrotInput[], options?: JobOptions): ComputeJob<Uint32Array>;
+  submitJob(name: 'countPrimes', inputs: readonly CountPrimesInput[], options?: JobOptions): ComputeJob<number>;
+  /** Out: what the task returns, typed as the app says it is. */
+  submitJob<Out = TaskData>(name: string, inputs: readonly TaskInput[], options?: JobOptions): ComputeJob<Out>;
   /** One task, one result: the original library's shape. */
-  submitTask<Out = TaskData>(task: { id?: string | number; type: string; data: TaskData; options?: JobOptions }): Promise<Out>;
+  submitTask<Out = TaskData>(task: { id?: string | number; type: string; data: TaskInput; options?: JobOptions }): Promise<Out>;
 }
 
 export type PeerState = 'discovered' | 'connecting' | 'handshaking' | 'connected';
@@ -325,12 +361,13 @@ export type Unsubscribe = () => void;
  * once when there is none). Awaiting it is optional.
  */
 export interface StateManager {
-  read(key: string): JsonValue | undefined;
+  /** The value, typed as the app says it is (T: any JSON type; the default JsonValue). */
+  read<T = JsonValue>(key: string): T | undefined;
   /**
    * Throws a TypeError naming the problem if the key or value is not valid, and a
    * RangeError if the value is too large for one transaction (16 MiB).
    */
-  write(key: string, value: JsonValue): Promise<true>;
+  write<T>(key: string, value: T & JsonSafe<T>): Promise<true>;
   /** Resolves to whether the key existed. */
   delete(key: string): Promise<boolean>;
   has(key: string): boolean;
@@ -340,9 +377,9 @@ export interface StateManager {
    * plus 14 bytes a key (so about 700,000 entries of short keys and values): a larger one throws
    * a RangeError that names the limit, and nothing is written. Split it into several batchWrite calls.
    */
-  batchWrite(entries: Record<string, JsonValue | undefined>): Promise<number>;
+  batchWrite<T extends object>(entries: T & { [K in keyof T]: JsonSafe<T[K]> | undefined }): Promise<number>;
   /** The callback gets undefined as value when the key was deleted. */
-  subscribe(key: string | '*', callback: (value: JsonValue | undefined, key: string) => void): Unsubscribe;
+  subscribe<T = JsonValue>(key: string | '*', callback: (value: T | undefined, key: string) => void): Unsubscribe;
   /** Keys outside namespaces. */
   keys(): string[];
   values(): JsonValue[];
@@ -363,20 +400,20 @@ export interface StateManager {
   /** Empties this room's store; memory and peers keep the state. */
   clearPersistence(): Promise<void>;
 
-  writeScoped(namespace: string, key: string, value: JsonValue): Promise<true>;
-  readScoped(namespace: string, key: string): JsonValue | undefined;
+  writeScoped<T>(namespace: string, key: string, value: T & JsonSafe<T>): Promise<true>;
+  readScoped<T = JsonValue>(namespace: string, key: string): T | undefined;
   hasScoped(namespace: string, key: string): boolean;
   deleteScoped(namespace: string, key: string): Promise<boolean>;
   /** Deletes every key of the namespace: as one transaction within the limits clear() names. */
   clearNamespace(namespace: string): Promise<number>;
   listNamespaceKeys(namespace: string): string[];
-  observeNamespace(namespace: string, callback: (value: JsonValue | undefined, key: string) => void): Unsubscribe;
+  observeNamespace<T = JsonValue>(namespace: string, callback: (value: T | undefined, key: string) => void): Unsubscribe;
 
   /**
    * This node's ephemeral state for its peers (never stored); null clears it. At most 64 KiB of
    * JSON: a larger one throws a RangeError naming the limit, and the presence stays as it was.
    */
-  setPresence(presence: JsonValue): void;
+  setPresence<T>(presence: T & JsonSafe<T>): void;
   /**
    * Every node's presence, this node's included: a new object each call, whose values are
    * parsed once when they change and deep-frozen (shared with every listener; copy one to change it).
@@ -429,9 +466,9 @@ export interface NetworkManager {
    * to fall). Frames the node sends of itself (state, presence, compute) are not
    * refused: one that would pass the bound disconnects the peer, which has stopped reading.
    */
-  sendToPeer(peerId: string, message: JsonValue | BinaryData, options?: SendOptions): true;
+  sendToPeer<T>(peerId: string, message: T & (T extends BinaryData ? T : JsonSafe<T>), options?: SendOptions): true;
   /** Returns the number of connected peers it went to. */
-  broadcast(message: JsonValue | BinaryData, options?: SendOptions): number;
+  broadcast<T>(message: T & (T extends BinaryData ? T : JsonSafe<T>), options?: SendOptions): number;
   /** Bytes waiting for the peer's channel to drain. */
   queuedBytes(peerId: string): number;
   addMessageHandler(handler: MessageHandler): Unsubscribe;
@@ -472,7 +509,7 @@ export declare class NodeKernel {
   clearPersistence(): Promise<void>;
   getComputeManager(): ComputeManager;
   /** Runs task `type` on `data` somewhere in the room: `{id, type, data}`, as the original library took it. */
-  submitTask<Out = TaskData>(task: { id?: string | number; type: string; data: TaskData; options?: JobOptions }): Promise<Out>;
+  submitTask<Out = TaskData>(task: { id?: string | number; type: string; data: TaskInput; options?: JobOptions }): Promise<Out>;
 }
 
 /** Returns a node that is initialized but not started. */

@@ -2,8 +2,8 @@
 // pack it, install the tarball into a scratch app, and use it from there
 // through the package's `exports`.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -23,10 +23,19 @@ describe('npm pack', () => {
 
   it('ships the ES module, the wasm, the glue and the type declarations, and no sources', () => {
     const files = packed.files.map((f) => f.path);
-    for (const f of ['dist/peercompute.js', 'dist/peercompute-core.wasm', 'dist/peercompute-core.js', 'dist/peercompute.d.ts', 'package.json', 'README.md']) {
+    for (const f of ['dist/peercompute.js', 'dist/peercompute-core.wasm', 'dist/peercompute-core.js', 'dist/peercompute.d.ts', 'package.json', 'README.md', 'LICENSE']) {
       assert.ok(files.includes(f), `${f} is in the package`);
     }
-    assert.ok(!files.some((f) => f.startsWith('wasm/') || f.startsWith('tests/') || f.endsWith('.cpp')), 'no C++ sources or tests');
+    assert.ok(!files.some((f) => f.startsWith('tests/') || f.endsWith('.cpp') || f.endsWith('.h')), 'no C++ sources or tests');
+    assert.deepEqual(files.filter((f) => f.startsWith('wasm/')), ['wasm/wire/PROTOCOL.md'], 'of wasm/, only the protocol document');
+  });
+
+  it("every relative link in the packed README points at a file in the package", () => {
+    const files = new Set(packed.files.map((f) => f.path));
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const links = [...readme.matchAll(/\]\(([^)#]+)(#[^)]*)?\)/g)].map((m) => m[1]).filter((l) => !/^[a-z]+:/.test(l));
+    assert.ok(links.length > 0);
+    for (const link of links) assert.ok(files.has(link.replace(/^\.\//, '')), `README links to ${link}, which the package lacks`);
   });
 
   it('installs into an app and works there through package exports', () => {
@@ -44,5 +53,11 @@ describe('npm pack', () => {
     );
     const out = JSON.parse(execFileSync(process.execPath, ['main.js'], { cwd: app, encoding: 'utf8' }).trim());
     assert.deepEqual(out, { VERSION: packed.version, value: { ok: true }, initialized: true });
+
+    // require() says the package is ESM-only, and how to load it.
+    writeFileSync(join(app, 'main.cjs'), "require('peercompute');");
+    const failed = spawnSync(process.execPath, ['main.cjs'], { cwd: app, encoding: 'utf8' });
+    assert.notEqual(failed.status, 0);
+    assert.match(failed.stderr, /peercompute is an ES module and cannot be loaded with require\(\)\. Use `import \{ createNode \} from 'peercompute'`/);
   });
 });

@@ -2,6 +2,54 @@
 // must describe the API as an application uses it.
 import { createNode, DEFAULT_CONFIG, NodeKernel, VERSION, type JsonValue, type PeerInfo } from '../../../dist/peercompute.js';
 
+// App code types its values with interfaces; the API takes them, checks them
+// as JSON, and hands them back typed.
+interface Player {
+  name: string;
+  pos: { x: number; y: number };
+  tags?: string[];
+  joinedAt: Date; // JSON.stringify calls its toJSON()
+}
+interface Range {
+  from: number;
+  to: number;
+}
+interface Chain {
+  start: number;
+  steps: number;
+}
+
+async function typedApp(node: NodeKernel): Promise<void> {
+  const state = node.getStateManager();
+  const ada: Player = { name: 'ada', pos: { x: 1, y: 2 }, joinedAt: new Date() };
+  await state.write('player:ada', ada);
+  await state.writeScoped('players', 'ada', ada);
+  const back: Player | undefined = state.read<Player>('player:ada');
+  const scoped: Player | undefined = state.readScoped<Player>('players', 'ada');
+  state.subscribe<Player>('player:ada', (p) => console.log(p?.pos.x));
+  state.observeNamespace<Player>('players', (p, key) => console.log(key, p?.name));
+  await state.batchWrite({ 'player:bob': { ...ada, name: 'bob' }, gone: undefined });
+  state.setPresence({ cursor: ada.pos });
+  node.getNetworkManager().sendToPeer('pc-other', ada);
+  node.getNetworkManager().broadcast(new Uint8Array(4));
+  // Not JSON: each is refused where it is written.
+  // @ts-expect-error a function is not JSON
+  await state.write('f', { name: 'x', run: () => 1 });
+  // @ts-expect-error a bigint is not JSON
+  await state.write('b', 10n);
+  // @ts-expect-error a symbol is not JSON
+  node.getNetworkManager().sendToPeer('pc-other', { s: Symbol('x') });
+
+  const compute = node.getComputeManager();
+  const ranges: Range[] = [{ from: 1, to: 1000 }];
+  const job = compute.submitJob<Chain>('collatz', ranges);
+  const chains: Chain[] = await job.result;
+  job.on('progress', ({ output }) => console.log(output.steps));
+  const one: Chain = await node.submitTask<Chain>({ type: 'collatz', data: ranges[0] });
+  console.log(back, scoped, chains, one);
+}
+void typedApp;
+
 async function main(): Promise<void> {
   const node: NodeKernel = await createNode({ roomId: 'game-1', iceServers: [{ urls: 'stun:stun.example.org' }] });
   await node.start();
