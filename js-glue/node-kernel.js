@@ -4,6 +4,7 @@
 import { DEFAULT_CONFIG, effectiveRoom, generateNodeId, generateReplicaId, kernelConfig, normalizeConfig } from './config.js';
 import { ComputeManager } from './compute/compute-manager.js';
 import { RoomCrypto } from './crypto/room-crypto.js';
+import { missingForStart } from './environment.js';
 import { EventEmitter } from './event-emitter.js';
 import { randomBytes, serveKernelOutputs } from './host-adapters.js';
 import { KernelDriver, now } from './kernel-driver.js';
@@ -122,6 +123,10 @@ export class NodeKernel {
   async start() {
     if (!this.isInitialized) throw new Error('start(): the node is not initialized; call initialize() first');
     if (this.#started) return this;
+    const missing = missingForStart(this.#config);
+    if (missing.length > 0) {
+      throw new Error(`start(): ${missing.join('; and ')}. Without start() the node still keeps its state and runs compute jobs on its own workers.`);
+    }
     // The kernel opens its signaling routes as it starts.
     const error = this.#driver.input((k, t) => k.start(t));
     if (error) {
