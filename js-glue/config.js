@@ -33,6 +33,11 @@ export const DEFAULT_CONFIG = Object.freeze({
   // 0 costs a round trip per unit but never leaves a unit waiting in a busy
   // worker while another is idle: for few, long units.
   unitsQueuedPerWorker: null,
+  // Where the package's assets are: null, beside the module (what the
+  // package's own layout and bundlers that follow new URL(…, import.meta.url)
+  // give); else the URL of a copy of the package's dist/ folder, from which
+  // the .wasm and the compute worker are loaded.
+  assetBaseUrl: null,
 });
 
 export function defaultComputeWorkers() {
@@ -115,6 +120,7 @@ export function normalizeConfig(input = {}) {
   if (config.peerServer !== null) config.peerServer = normalizePeerServer(config.peerServer);
   if (typeof config.enablePersistence !== 'boolean') fail('enablePersistence', 'must be a boolean');
   if (!Array.isArray(config.iceServers)) fail('iceServers', 'must be an array of RTCIceServer objects');
+  if (config.assetBaseUrl !== null) config.assetBaseUrl = normalizeAssetBaseUrl(config.assetBaseUrl);
   if (config.computeWorkers === null) config.computeWorkers = defaultComputeWorkers();
   if (config.unitsQueuedPerWorker === null) config.unitsQueuedPerWorker = defaultUnitsQueuedPerWorker();
   for (const option of NUMBER_OPTIONS) checkNumber(config, option);
@@ -122,6 +128,20 @@ export function normalizeConfig(input = {}) {
     if (config[longer] <= config[shorter]) fail(longer, `must be longer than ${shorter}`);
   }
   return Object.freeze(config);
+}
+
+// A URL (string or URL object), resolved against the page, as a directory.
+function normalizeAssetBaseUrl(value) {
+  const text = typeof value === 'string' ? value : typeof value?.href === 'string' ? value.href : null;
+  if (text === null || text === '') fail('assetBaseUrl', "must be null or a URL (string or URL) of a copy of the package's dist/ folder, such as '/peercompute/'");
+  let url;
+  try {
+    url = new URL(text, globalThis.location?.href);
+  } catch {
+    fail('assetBaseUrl', `'${text}' is not a URL${globalThis.location ? '' : ' (give an absolute one where there is no page)'}`);
+  }
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  return url.href;
 }
 
 export const DEFAULT_PEER_SERVER = Object.freeze({ port: 9000, path: '/peerjs', secure: false, key: 'peerjs' });

@@ -63,7 +63,7 @@ export class NodeKernel {
   }
 
   async #initialize() {
-    const core = await loadCore();
+    const core = await loadCore(this.#config.assetBaseUrl);
     // The password, if any, is stretched here, once; the kernel gets only the room's tag.
     this.#crypto = await RoomCrypto.create(effectiveRoom(this.#config), this.#config.password);
     if (this.#config.enablePersistence) {
@@ -98,7 +98,7 @@ export class NodeKernel {
     this.#routes = new SignalingRoutes(this.#driver);
     this.#state = new StateManager(this.#driver, this.#emitter, () => this.#started, this.#nodeId);
     this.#network = new NetworkManager(this.#driver, this.#pool, this.#emitter);
-    this.#compute = new ComputeManager(this.#driver, core, this.#config.computeWorkers, this.#nodeId);
+    this.#compute = new ComputeManager(this.#driver, core, this.#config.computeWorkers, this.#nodeId, this.#config.assetBaseUrl);
     serveKernelOutputs(this.#driver, {
       pool: this.#pool,
       routes: this.#routes,

@@ -101,6 +101,13 @@ export interface NodeConfig {
    * waiting in a busy worker: for few, long units.
    */
   unitsQueuedPerWorker?: number | null;
+  /**
+   * Where the package's assets are served: the URL (resolved against the page) of a copy of the
+   * package's dist/ folder, from which the .wasm and the compute worker load. Null (the default):
+   * beside the module, which is right when dist/ is served as it is and with bundlers that follow
+   * `new URL(…, import.meta.url)` (Vite). esbuild does not: copy dist/ and name it here.
+   */
+  assetBaseUrl?: string | { href: string } | null;
 }
 
 /**

@@ -118,11 +118,14 @@ export class ComputeManager {
   #jobs = new Map();
   #early = new Map(); // job id -> outputs that came before submitJob() returned
 
-  constructor(driver, core, workers, selfId) {
+  // assetBaseUrl: null, or where a copy of the package's dist/ is (the worker
+  // script is compute/task-worker.js there).
+  constructor(driver, core, workers, selfId, assetBaseUrl = null) {
     this.#driver = driver;
     this.#selfId = selfId;
     this.#core = core;
-    this.#pool = new WorkerPool(workers, (exec, outcome) => this.#answer(exec, outcome));
+    const workerUrl = assetBaseUrl ? new URL('compute/task-worker.js', assetBaseUrl) : null;
+    this.#pool = new WorkerPool(workers, (exec, outcome) => this.#answer(exec, outcome), workerUrl);
   }
 
   // An app task: an ES module (URL, resolved against the page) that every

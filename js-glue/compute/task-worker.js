@@ -49,3 +49,8 @@ self.onmessage = ({ data }) => {
   for (const run of data.runs) queue.push({ exec: run.exec, spec: run.spec, input: run.input, timed: run.timed === true });
   schedule();
 };
+
+// The script and its imports loaded: a failure from now on is a unit's or the
+// worker's, not its loading's.
+self.postMessage({ loaded: true });
+

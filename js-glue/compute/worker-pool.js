@@ -25,6 +25,9 @@ import { runTask } from './task-runner.js';
 const hasWorkers = typeof Worker === 'function';
 // setTimeout fires at once for delays past 2^31 - 1 ms (about 24.8 days).
 const MAX_TIMER_MS = 2 ** 31 - 1;
+// After the worker script failed to load, units fail at once for this long;
+// then a worker is tried again.
+const BROKEN_RETRY_MS = 10_000;
 
 export class WorkerPool {
   #size;
@@ -33,12 +36,18 @@ export class WorkerPool {
   #flushing = false; // a microtask will post every slot's outbox
   #slotOf = new Map(); // exec -> slot
   #spawned = 0;
+  #workerUrl;
+  // Why the worker script cannot load, while that is fresh: units fail at
+  // once with it, rather than each spawning a worker that fails the same way.
+  #broken = null; // {message, until}
 
   // onOutcome(exec, {ok, bytes, runMs} | {ok: false, error, runMs}) is called
   // once per run(); runMs is how long the task ran (0: it never started).
-  constructor(size, onOutcome) {
+  // workerUrl: null for the script beside this module, else its URL.
+  constructor(size, onOutcome, workerUrl = null) {
     this.#size = size;
     this.#onOutcome = onOutcome;
+    this.#workerUrl = workerUrl;
   }
 
   get size() {
@@ -53,6 +62,10 @@ export class WorkerPool {
   run(exec, spec, input, budgetMs = 0) {
     if (!hasWorkers) {
       runTask(spec, input).then((outcome) => this.#report(exec, outcome));
+      return;
+    }
+    if (this.#broken && performance.now() < this.#broken.until) {
+      queueMicrotask(() => this.#report(exec, { ok: false, error: this.#broken.message, runMs: 0 }));
       return;
     }
     this.#post(this.#pick(), { exec, spec, input, budgetMs: budgetMs > 0 ? budgetMs : 0, timer: null });
@@ -152,9 +165,18 @@ export class WorkerPool {
 
   #spawn() {
     // Workers start lazily: a page that never computes loads no extra wasm.
-    const worker = new Worker(new URL('./task-worker.js', import.meta.url), { type: 'module', name: `peercompute-worker-${++this.#spawned}` });
-    const slot = { worker, units: [], outbox: [] };
+    const name = `peercompute-worker-${++this.#spawned}`;
+    // The literal form lets bundlers that follow `new URL(…, import.meta.url)` (Vite) bundle the worker.
+    const worker = this.#workerUrl
+      ? new Worker(this.#workerUrl, { type: 'module', name })
+      : new Worker(new URL('./task-worker.js', import.meta.url), { type: 'module', name });
+    const slot = { worker, units: [], outbox: [], loaded: false };
     worker.onmessage = ({ data }) => {
+      if (data.loaded) {
+        slot.loaded = true;
+        this.#broken = null;
+        return;
+      }
       if (data.started !== undefined) {
         this.#started(slot, data.started);
         return;
@@ -169,20 +191,43 @@ export class WorkerPool {
         this.#report(result.exec, result);
       }
     };
-    worker.onerror = (event) => {
-      // The worker script itself failed (it did not load, say): whatever it
-      // holds fails, and it is replaced when next needed.
+    worker.onerror = async (event) => {
+      // The worker script itself failed: whatever it holds fails, and it is
+      // replaced when next needed. One that never loaded (a 404, a CSP that
+      // forbids it) is explained: the browser's error event says nothing of
+      // why, so the script's URL is fetched to learn it.
       event.preventDefault?.();
       if (!this.#slots.includes(slot)) return;
       this.#retire(slot);
-      for (const unit of slot.units.splice(0)) {
+      const units = slot.units.splice(0);
+      for (const unit of units) {
         clearTimeout(unit.timer);
         this.#slotOf.delete(unit.exec);
-        this.#report(unit.exec, { ok: false, error: `the worker failed: ${event.message ?? 'unknown error'}` });
       }
+      let error = `the worker failed: ${event.message || 'unknown error'}`;
+      if (!slot.loaded) {
+        error = await this.#whyNotLoaded(event);
+        this.#broken = { message: error, until: performance.now() + BROKEN_RETRY_MS };
+      }
+      for (const unit of units) this.#report(unit.exec, { ok: false, error, runMs: 0 });
     };
     this.#slots.push(slot);
     return slot;
+  }
+
+  async #whyNotLoaded(event) {
+    const url = String(this.#workerUrl ?? new URL('./task-worker.js', import.meta.url));
+    let cause = event.message || 'it did not load';
+    try {
+      const response = await fetch(url, { credentials: 'same-origin' });
+      if (!response.ok) cause = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
+    } catch (error) {
+      cause = error.message;
+    }
+    return (
+      `peercompute: the compute worker script did not load from ${url}: ${cause}. Serve the package's dist/compute/ folder there, ` +
+      "or set the assetBaseUrl option to the URL of a copy of the package's dist/ folder (bundlers that do not bundle the worker, such as esbuild, need this)"
+    );
   }
 
   #report(exec, outcome) {

@@ -71,6 +71,10 @@ describe('config', () => {
     rejects({ enablePersistence: 'yes' }, /config\.enablePersistence/);
     rejects({ iceServers: 'stun:x' }, /config\.iceServers/);
     rejects({ mystery: 1 }, /config\.mystery: unknown option/);
+    rejects({ assetBaseUrl: 42 }, /config\.assetBaseUrl: must be null or a URL/);
+    rejects({ assetBaseUrl: '' }, /config\.assetBaseUrl: must be null or a URL/);
+    rejects({ assetBaseUrl: 'relative/' }, /config\.assetBaseUrl: 'relative\/' is not a URL \(give an absolute one where there is no page\)/);
+    assert.equal(new NodeKernel({ assetBaseUrl: 'https://cdn.example.org/peercompute' }).config.assetBaseUrl, 'https://cdn.example.org/peercompute/');
   });
 
   it('maxUnitMs: 60000 by default, a positive number, passed to the kernel', async () => {
