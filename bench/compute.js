@@ -202,7 +202,7 @@ function drive(kind, count, inFlight, total, next, timeoutMs, onReply = null) {
       for (const w of pool) {
         w.onmessage = ({ data }) => {
           const at = performance.now();
-          if (data.started !== undefined) return; // a unit with a CPU budget began (the library's pool times it)
+          if (data.started !== undefined || data.loaded) return; // a unit with a CPU budget began; the script loaded
           for (const reply of data.results ?? [data]) {
             if (!reply.ok) {
               reject(new Error(`${kind} worker: ${reply.error}`));

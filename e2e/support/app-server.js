@@ -18,6 +18,7 @@ const TYPES = {
 export async function serveDirectory(dir, headers = {}) {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);
+    if (path === '/favicon.ico') return res.writeHead(204, headers).end(); // the browser asks; no app test cares
     let file = normalize(join(dir, path));
     if (file !== dir && !file.startsWith(dir + sep)) return res.writeHead(403).end();
     try {
