@@ -98,3 +98,54 @@ export async function connectSyncAndCompute(context, url, room, options = {}) {
   for (const page of pages) expect(page.problems, 'no page errors').toEqual([]);
   return { pages, ids };
 }
+
+// The same app built by Vite, webpack 5 and Rollup into /vite/, /webpack/
+// and /rollup/ of `dir` (made by buildApps). Vite and webpack follow
+// `new URL(…, import.meta.url)` (assets and the module worker) and need no
+// option; Rollup does not, and its app sets assetBaseUrl as the esbuild one
+// does.
+export async function buildWithBundlers(dir) {
+  const entry = join(dir, 'app', 'main.js');
+  const target = join(root, 'dist', 'peercompute.js');
+  const page = (script, module = true) =>
+    `<!doctype html><title>bundled app</title><script ${module ? 'type="module" ' : ''}src="${script}"></script>`;
+
+  const vite = await import('vite');
+  mkdirSync(join(dir, 'vite-src'));
+  writeFileSync(join(dir, 'vite-src', 'main.js'), MAIN);
+  writeFileSync(join(dir, 'vite-src', 'index.html'), page('./main.js'));
+  await vite.build({
+    root: join(dir, 'vite-src'),
+    base: '/vite/',
+    logLevel: 'silent',
+    configFile: false,
+    resolve: { alias: { peercompute: target } },
+    worker: { format: 'es' },
+    build: { outDir: join(dir, 'vite'), target: 'es2022', emptyOutDir: true },
+  });
+
+  const { default: webpack } = await import('webpack');
+  await new Promise((resolve, reject) =>
+    webpack(
+      {
+        mode: 'production',
+        entry,
+        output: { path: join(dir, 'webpack'), filename: 'bundle.js', publicPath: '/webpack/' },
+        resolve: { alias: { peercompute: target } },
+        performance: { hints: false },
+      },
+      (error, stats) => (error || stats.hasErrors() ? reject(error ?? new Error(stats.toString('errors-only'))) : resolve()),
+    ),
+  );
+  writeFileSync(join(dir, 'webpack', 'index.html'), page('./bundle.js', false));
+
+  const { rollup } = await import('rollup');
+  const bundle = await rollup({
+    input: entry,
+    onwarn: () => {},
+    plugins: [{ name: 'peercompute-alias', resolveId: (id) => (id === 'peercompute' ? target : null) }],
+  });
+  await bundle.write({ file: join(dir, 'rollup', 'bundle.js'), format: 'es', inlineDynamicImports: true });
+  await bundle.close();
+  writeFileSync(join(dir, 'rollup', 'index.html'), page('./bundle.js'));
+}
