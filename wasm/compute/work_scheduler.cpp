@@ -13,6 +13,10 @@ constexpr double kSpeedSmoothing = 0.3;  // weight of the newest round trip, or 
 // host hands the worker many small units in one message, little enough that
 // a job's end, a cancel, or another owner's unit never waits long behind it.
 constexpr double kQueuedWorkMs = 4;
+// How much one small run lowers the local run-time estimate.
+constexpr double kSmallEvidence = 0.1;
+// Local runs of a job seen before its units may queue deep.
+constexpr uint64_t kRunsBeforeDeepQueue = 8;
 }  // namespace
 
 void WorkScheduler::setWorker(const std::string& id, uint32_t capacity, std::set<std::string> tasks, Millis now,
@@ -35,10 +39,11 @@ const WorkScheduler::Worker* WorkScheduler::localWorker() const {
   return it == workers_.end() ? nullptr : &it->second;
 }
 
-// Small: a unit of the job runs here in under half kQueuedWorkMs, so a deep
-// queue holds at least two.
+// Small: the job's units have run here in under half kQueuedWorkMs, for
+// several runs, so a deep queue holds at least two.
 bool WorkScheduler::small(const Job& job) const {
-  return localQueueLimit_ > 0 && job.localRunMs > 0 && job.localRunMs * 2 < kQueuedWorkMs;
+  return localQueueLimit_ > 0 && job.localRuns >= kRunsBeforeDeepQueue && job.localRunMs > 0 &&
+         job.localRunMs * 2 < kQueuedWorkMs;
 }
 
 uint32_t WorkScheduler::slots(const Worker& w, const Job* job) const {
@@ -182,6 +187,21 @@ void WorkScheduler::dispatch(Millis now, Actions& out) {
   }
 }
 
+// The job's units turned out not to be small: of the units the local worker
+// holds for it, it keeps as many as usual (the oldest, which it runs first)
+// and the rest are revoked, still queued, to go wherever they now fit best.
+void WorkScheduler::unhoard(Job& job, const std::string& worker, const Worker& w, Actions& out) {
+  std::vector<uint64_t> held;  // in issue order: the map is ordered by lease
+  for (const auto& [id, l] : leases_)
+    if (l.job == job.id && l.worker == worker) held.push_back(id);
+  const size_t keep = w.capacity + 1;
+  for (size_t i = keep; i < held.size(); ++i) {
+    Lease l = endLease(held[i], true);
+    out.push_back(Revoke{l.worker, held[i]});
+    job.retrying.insert(l.unit);
+  }
+}
+
 void WorkScheduler::issue(Job& job, size_t u, const std::string& worker, Millis now, Actions& out) {
   uint64_t lease = nextLease_++;
   leases_[lease] = Lease{job.id, u, worker, now, now + job.options.timeoutMs};
@@ -235,8 +255,16 @@ WorkScheduler::Verdict WorkScheduler::onResult(const std::string& worker, uint64
   Worker& w = workers_.at(worker);
   double took = std::max<double>(now - lease.issuedAt, 0.001);
   w.msPerUnit = w.msPerUnit > 0 ? (1 - kSpeedSmoothing) * w.msPerUnit + kSpeedSmoothing * took : took;
-  if (w.local && runMs > 0 && kind == ResultKind::Ok)
-    job.localRunMs = job.localRunMs > 0 ? (1 - kSpeedSmoothing) * job.localRunMs + kSpeedSmoothing * runMs : runMs;
+  if (w.local && runMs > 0 && kind == ResultKind::Ok) {
+    // Quick to see a large unit, slow to believe units small: one unit that
+    // ran long sets the estimate at once, so a job of mixed units (a picture
+    // whose first tiles are blank) is shipped and not hoarded; only a run of
+    // small ones brings it down.
+    const bool wasSmall = small(job);
+    job.localRunMs = runMs >= job.localRunMs ? runMs : (1 - kSmallEvidence) * job.localRunMs + kSmallEvidence * runMs;
+    ++job.localRuns;
+    if (wasSmall && !small(job)) unhoard(job, worker, w, out);
+  }
 
   if (kind == ResultKind::Failed) {
     attemptFailed(job, lease.unit, worker, "at " + worker + ": " + bytes, out);

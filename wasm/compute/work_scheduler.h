@@ -142,7 +142,8 @@ class WorkScheduler {
     std::set<std::string> distrusted;
     std::map<std::string, uint64_t> unitsByWorker;
     uint64_t retries = 0, rejected = 0;
-    double localRunMs = 0;  // smoothed run time of a unit on the local worker; 0 until known
+    double localRunMs = 0;  // run time of a unit on the local worker, as estimated (onResult); 0 until known
+    uint64_t localRuns = 0;   // units of the job the local worker has run
   };
   struct Lease {
     uint64_t job = 0;
@@ -159,6 +160,7 @@ class WorkScheduler {
   size_t needed(const Job& job, const Unit& unit) const;
   const std::string* pick(const Job& job, const Unit& unit) const;
   void dispatch(Millis now, Actions& out);
+  void unhoard(Job& job, const std::string& worker, const Worker& w, Actions& out);
   void issue(Job& job, size_t unit, const std::string& worker, Millis now, Actions& out);
   // Ends a lease (its worker frees a slot); returns it.
   Lease endLease(uint64_t lease, bool retire);
