@@ -200,7 +200,9 @@ async function main() {
     const connectMs = Date.now() - tConnect;
     if (options.reference) {
       const channel = `bench-compute-results-${runId}`;
-      await Promise.all([call(a, 'rawResultsChannel', channel, 'answer'), call(b, 'rawResultsChannel', channel, 'offer')]);
+      await call(a, 'rawResultsChannel', channel, 'answer'); // listening before the offer goes out
+      await call(b, 'rawResultsChannel', channel, 'offer');
+      await call(a, 'rawResultsWaitOpen');
     }
     const soloPeers = await call(s, 'connectedPeerIds');
     if (soloPeers.length > 0) throw new Error(`tab S (room ${soloRoom}) is connected to ${soloPeers.join(', ')}; it must be alone`);

@@ -285,11 +285,19 @@ async function rawResultsChannel(name, role, timeoutMs = 15_000) {
     if (role === 'offer') attach(pc.createDataChannel('bench-results', { ordered: true }));
     else pc.ondatachannel = ({ channel }) => attach(channel);
   });
-  if (role === 'offer') {
-    await pc.setLocalDescription(await pc.createOffer());
-    bc.postMessage({ from: role, sdp: pc.localDescription.toJSON() });
-  }
-  await withTimeout(opened, timeoutMs, `raw results channel (${role})`);
+  entry.opened = withTimeout(opened, timeoutMs, `raw results channel (${role})`);
+  entry.opened.catch(() => {});
+  // The answering tab only listens: it must be listening before the offer
+  // goes out, so the runner sets it up first and waits for it afterwards.
+  if (role === 'answer') return true;
+  await pc.setLocalDescription(await pc.createOffer());
+  bc.postMessage({ from: role, sdp: pc.localDescription.toJSON() });
+  await entry.opened;
+  return true;
+}
+
+async function rawResultsWaitOpen() {
+  await results.opened;
   return true;
 }
 
@@ -340,5 +348,6 @@ window.bench = {
   rawMandelbrot,
   rawMandelbrotShare,
   rawResultsChannel,
+  rawResultsWaitOpen,
 };
 setStatus(`ready (PeerCompute ${VERSION})`);

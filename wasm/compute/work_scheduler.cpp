@@ -15,8 +15,9 @@ constexpr double kSpeedSmoothing = 0.3;  // weight of the newest round trip, or 
 constexpr double kQueuedWorkMs = 4;
 // How much one small run lowers the local run-time estimate.
 constexpr double kSmallEvidence = 0.1;
-// Local runs of a job seen before its units may queue deep.
-constexpr uint64_t kRunsBeforeDeepQueue = 8;
+// Local runs of a job seen before it is judged small: before that its units
+// neither stay home nor queue deep (a picture's first tiles may all be blank).
+constexpr uint64_t kRunsBeforeJudging = 8;
 }  // namespace
 
 void WorkScheduler::setWorker(const std::string& id, uint32_t capacity, std::set<std::string> tasks, Millis now,
@@ -42,7 +43,7 @@ const WorkScheduler::Worker* WorkScheduler::localWorker() const {
 // Small: the job's units have run here in under half kQueuedWorkMs, for
 // several runs, so a deep queue holds at least two.
 bool WorkScheduler::small(const Job& job) const {
-  return localQueueLimit_ > 0 && job.localRuns >= kRunsBeforeDeepQueue && job.localRunMs > 0 &&
+  return localQueueLimit_ > 0 && job.localRuns >= kRunsBeforeJudging && job.localRunMs > 0 &&
          job.localRunMs * 2 < kQueuedWorkMs;
 }
 
@@ -123,7 +124,8 @@ const std::string* WorkScheduler::pick(const Job& job, const Unit& unit) const {
   // stays here, as long as the local worker may take it: shipping it would
   // cost both main threads more than running it.
   const Worker* local = localWorker();
-  const bool keepHere = local && job.localRunMs > 0 && mayTake(localId_, *local) && !unit.failedBy.count(localId_);
+  const bool keepHere = local && job.localRuns >= kRunsBeforeJudging && mayTake(localId_, *local) &&
+                        !unit.failedBy.count(localId_);
 
   const std::string* best = nullptr;
   bool bestFailed = true;

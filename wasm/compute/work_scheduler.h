@@ -10,7 +10,7 @@
 // quorum); a worker whose result loses is distrusted for the rest of the job.
 //
 // Small units are not worth shipping. Once this node's own worker has run
-// some of a job's units, the job knows how long one takes here; a unit that
+// eight of a job's units, the job knows how long one takes here; a unit that
 // runs here in less time than a round trip to a peer takes stays here (it
 // waits for the local worker rather than going to the peer), and the local
 // worker is then given a deeper queue, so the host can hand it many units in
