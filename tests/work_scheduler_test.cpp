@@ -163,6 +163,16 @@ class Driver {
   }
 };
 
+// This node's worker ("self", `localMs` a unit, reporting its run times) and
+// a peer whose units take `peerMs` from issue to result, a 1 ms ping away;
+// `queueLimit` small units may wait in the local worker (0: no deep queue).
+void localAndPeer(Driver& d, Millis localMs, Millis peerMs, uint32_t queueLimit = 64) {
+  d.s.setLocalQueueLimit(queueLimit);
+  d.addLocal("self", 1, localMs);
+  d.add("peer", 1, peerMs);
+  d.s.setShipCost("peer", 1.0);
+}
+
 }  // namespace
 
 TEST(WorkScheduler, EmptyJobFinishesAtOnce) {
@@ -731,10 +741,7 @@ TEST(WorkScheduler, JobsAreServedInSubmissionOrder) {
 // host hands them over in batches), marked small.
 TEST(WorkScheduler, SmallUnitsStayWithTheLocalWorkerInADeepQueue) {
   Driver d;
-  d.s.setLocalQueueLimit(64);
-  d.addLocal("self", 1, 0.05);
-  d.add("peer", 1, 1.05);
-  d.s.setShipCost("peer", 1.0);
+  localAndPeer(d, 0.05, 1.05);
   d.submit(2000, opts(1, 10'000));
   d.runUntil(100'000);
   ASSERT_EQ(d.ended.size(), 1u);
@@ -759,10 +766,7 @@ TEST(WorkScheduler, SmallUnitsStayWithTheLocalWorkerInADeepQueue) {
 // share, and the local worker's queue stays one deep.
 TEST(WorkScheduler, LargeUnitsStillGoToPeers) {
   Driver d;
-  d.s.setLocalQueueLimit(64);
-  d.addLocal("self", 1, 20);
-  d.add("peer", 1, 21);
-  d.s.setShipCost("peer", 1.0);
+  localAndPeer(d, 20, 21);
   d.submit(60, opts(1, 10'000));
   d.runUntil(100'000);
   ASSERT_EQ(d.ended.size(), 1u);
@@ -777,10 +781,7 @@ TEST(WorkScheduler, LargeUnitsStillGoToPeers) {
 // its two results, so the second still goes to the peer, round trip or not.
 TEST(WorkScheduler, SmallUnitsStillGoToAPeerWhenTheQuorumNeedsIt) {
   Driver d;
-  d.s.setLocalQueueLimit(64);
-  d.addLocal("self", 1, 0.05);
-  d.add("peer", 1, 1.05);
-  d.s.setShipCost("peer", 1.0);
+  localAndPeer(d, 0.05, 1.05);
   d.submit(50, opts(2, 10'000));
   d.runUntil(100'000);
   ASSERT_EQ(d.ended.size(), 1u);
@@ -794,9 +795,7 @@ TEST(WorkScheduler, SmallUnitsStillGoToAPeerWhenTheQuorumNeedsIt) {
 // stay local, but the local worker holds no more than before.
 TEST(WorkScheduler, WithoutALocalQueueLimitSmallUnitsAreNotBatched) {
   Driver d;
-  d.addLocal("self", 1, 0.05);
-  d.add("peer", 1, 1.05);
-  d.s.setShipCost("peer", 1.0);
+  localAndPeer(d, 0.05, 1.05, 0);
   d.submit(200, opts(1, 10'000));
   d.runUntil(100'000);
   ASSERT_EQ(d.ended.size(), 1u);
@@ -823,10 +822,7 @@ TEST(WorkScheduler, APeerOfUnknownRoundTripStillTakesUnits) {
 // did, took about n^2 / 2 picks: minutes at this size.)
 TEST(WorkScheduler, ManySmallUnitsWaitingForTheLocalWorkerCostLinearTime) {
   Driver d;
-  d.s.setLocalQueueLimit(64);
-  d.addLocal("self", 1, 0.05);
-  d.add("peer", 1, 1.05);
-  d.s.setShipCost("peer", 1.0);
+  localAndPeer(d, 0.05, 1.05);
   const auto t0 = std::chrono::steady_clock::now();
   d.submit(100'000, opts(1, 100'000));
   d.runUntil(1e9);
@@ -845,10 +841,7 @@ TEST(WorkScheduler, ManySmallUnitsWaitingForTheLocalWorkerCostLinearTime) {
 // share: the job takes about half the time one worker would.
 TEST(WorkScheduler, AJobWhoseFirstUnitsAreSmallIsStillShared) {
   Driver d;
-  d.s.setLocalQueueLimit(64);
-  d.addLocal("self", 1, 0);
-  d.add("peer", 1, 1);
-  d.s.setShipCost("peer", 1.0);
+  localAndPeer(d, 0, 1);
   std::vector<std::string> in = inputs(60);
   for (size_t i = 0; i < in.size(); ++i) d.inputMs[in[i]] = i < 10 ? 0.05 : 20;
   WS::Actions a;

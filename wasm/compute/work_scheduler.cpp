@@ -47,9 +47,9 @@ bool WorkScheduler::small(const Job& job) const {
          job.localRunMs * 2 < kQueuedWorkMs;
 }
 
-uint32_t WorkScheduler::slots(const Worker& w, const Job* job) const {
-  if (!w.local || !job || !small(*job)) return w.capacity + 1;
-  double perWorker = std::min<double>(localQueueLimit_, kQueuedWorkMs / job->localRunMs);
+uint32_t WorkScheduler::slots(const Worker& w, const Job& job) const {
+  if (!w.local || !small(job)) return w.capacity + 1;
+  double perWorker = std::min<double>(localQueueLimit_, kQueuedWorkMs / job.localRunMs);
   return w.capacity * (1 + static_cast<uint32_t>(perWorker));
 }
 
@@ -136,7 +136,7 @@ const std::string* WorkScheduler::pick(const Job& job, const Unit& unit) const {
     bool failed = unit.failedBy.count(id) > 0;
     otherCould = otherCould || !failed;
     if (keepHere && !w.local && w.shipMs > job.localRunMs) continue;
-    if (w.inFlight >= slots(w, &job)) continue;
+    if (w.inFlight >= slots(w, job)) continue;
     double cost = (w.inFlight + 1) * (w.msPerUnit > 0 ? w.msPerUnit : typical) / w.capacity;
     if (!best || (bestFailed && !failed) || (bestFailed == failed && cost < bestCost)) {
       best = &id;
@@ -154,7 +154,7 @@ const std::string* WorkScheduler::pick(const Job& job, const Unit& unit) const {
 void WorkScheduler::dispatch(Millis now, Actions& out) {
   auto anyFreeSlot = [&](const Job& job) {
     return std::any_of(workers_.begin(), workers_.end(), [&](const auto& w) {
-      return w.second.capacity > 0 && w.second.inFlight < slots(w.second, &job);
+      return w.second.capacity > 0 && w.second.inFlight < slots(w.second, job);
     });
   };
   // A unit wants `needed` more leases; true when it got them all.

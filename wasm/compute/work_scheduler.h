@@ -154,7 +154,7 @@ class WorkScheduler {
 
   // Units a worker may hold for `job`: one queued behind its running ones,
   // or for the local worker and small units, about kQueuedWorkMs of them.
-  uint32_t slots(const Worker& w, const Job* job) const;
+  uint32_t slots(const Worker& w, const Job& job) const;
   bool small(const Job& job) const;
   const Worker* localWorker() const;
   size_t needed(const Job& job, const Unit& unit) const;
