@@ -2,7 +2,7 @@
 // plain static server: in each, two tabs connect, sync a key and share a
 // compute job, with no page error. Vite and webpack ship the .wasm and the
 // module worker themselves (they follow `new URL(…, import.meta.url)`);
-// Rollup does not, and its app names a copy of dist/ with assetBaseUrl, as
+// Rollup does not, and its app names a copy of dist/bundle/ with assetBaseUrl, as
 // an esbuild app does (e2e/esbuild-app.spec.js).
 import { test } from '@playwright/test';
 import { serveDirectory } from './support/app-server.js';

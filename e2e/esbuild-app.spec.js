@@ -2,7 +2,7 @@
 // `new URL('./peercompute-core.wasm', import.meta.url)` nor its worker URL:
 // without help the wasm is not found, and the node says where it looked and
 // which option fixes it; with `assetBaseUrl` naming a copy of the package's
-// dist/ folder, two tabs connect, sync and share a compute job. Served by a
+// dist/bundle/ folder, two tabs connect, sync and share a compute job. Served by a
 // plain static server, as an app's own would serve it.
 import { expect, test } from '@playwright/test';
 import { serveDirectory } from './support/app-server.js';
@@ -26,7 +26,7 @@ test('without assetBaseUrl the bundle says where it looked for the wasm and whic
   const message = await page.evaluate(() => window.app.createNode({ roomId: 'esbuild-missing' }).then(() => 'no error', (e) => e.message));
   expect(message).toBe(
     `peercompute: could not load its WebAssembly module from ${server.base}/app/peercompute-core.wasm: HTTP 404 Not Found. ` +
-      "Serve the package's dist/peercompute-core.wasm there, or set the assetBaseUrl option to the URL of a copy of the package's dist/ folder " +
+      "Serve the package's dist/bundle/peercompute-core.wasm there, or set the assetBaseUrl option to the URL of a copy of the package's dist/bundle/ folder " +
       '(bundlers that do not copy the file beside their bundle, such as esbuild, need this).',
   );
 });
@@ -43,7 +43,7 @@ test('a worker script that is not there fails the job with its URL, the HTTP sta
   });
   expect(message).toContain(`unit 0 failed 2 times; last: at `);
   expect(message).toContain(
-    `peercompute: the compute worker script did not load from ${server.base}/partial/compute/task-worker.js: HTTP 404 Not Found. ` +
-      "Serve the package's dist/compute/ folder there, or set the assetBaseUrl option",
+    `peercompute: the compute worker script did not load from ${server.base}/partial/task-worker.js: HTTP 404 Not Found. ` +
+      "Serve the package's dist/bundle/task-worker.js there, or set the assetBaseUrl option",
   );
 });

@@ -35,7 +35,7 @@ export const DEFAULT_CONFIG = Object.freeze({
   unitsQueuedPerWorker: null,
   // Where the package's assets are: null, beside the module (what the
   // package's own layout and bundlers that follow new URL(…, import.meta.url)
-  // give); else the URL of a copy of the package's dist/ folder, from which
+  // give); else the URL of a copy of the package's dist/bundle/ folder, from which
   // the .wasm and the compute worker are loaded.
   assetBaseUrl: null,
 });
@@ -133,7 +133,7 @@ export function normalizeConfig(input = {}) {
 // A URL (string or URL object), resolved against the page, as a directory.
 function normalizeAssetBaseUrl(value) {
   const text = typeof value === 'string' ? value : typeof value?.href === 'string' ? value.href : null;
-  if (text === null || text === '') fail('assetBaseUrl', "must be null or a URL (string or URL) of a copy of the package's dist/ folder, such as '/peercompute/'");
+  if (text === null || text === '') fail('assetBaseUrl', "must be null or a URL (string or URL) of a copy of the package's dist/bundle/ folder, such as '/peercompute/'");
   let url;
   try {
     url = new URL(text, globalThis.location?.href);

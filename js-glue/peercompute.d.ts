@@ -103,9 +103,10 @@ export interface NodeConfig {
   unitsQueuedPerWorker?: number | null;
   /**
    * Where the package's assets are served: the URL (resolved against the page) of a copy of the
-   * package's dist/ folder, from which the .wasm and the compute worker load. Null (the default):
-   * beside the module, which is right when dist/ is served as it is and with bundlers that follow
-   * `new URL(…, import.meta.url)` (Vite). esbuild does not: copy dist/ and name it here.
+   * package's dist/bundle/ folder, from which the .wasm and the compute worker load. Null (the
+   * default): beside the module, which is right when the package is served as it is and with
+   * bundlers that follow `new URL(…, import.meta.url)` (Vite, webpack 5). esbuild and Rollup do not:
+   * copy dist/bundle/ and name it here.
    */
   assetBaseUrl?: string | { href: string } | null;
 }

@@ -2,21 +2,21 @@
 // by the Emscripten loader, so that a file that is not where it should be
 // gives an Error naming its URL, the HTTP status and the option that fixes
 // it. By default it sits beside this file; `assetBaseUrl` (a node option)
-// names a copy of the package's dist/ folder instead. Node cannot fetch file
+// names a copy of the package's dist/bundle/ folder instead. Node cannot fetch file
 // URLs, so there it is read from disk.
 import createPeerComputeCore from './peercompute-core.js';
 
 let corePromise = null;
 
 const HINT =
-  'Serve the package\'s dist/peercompute-core.wasm there, or set the assetBaseUrl option to the URL of a copy of the package\'s dist/ folder ' +
+  'Serve the package\'s dist/bundle/peercompute-core.wasm there, or set the assetBaseUrl option to the URL of a copy of the package\'s dist/bundle/ folder ' +
   '(bundlers that do not copy the file beside their bundle, such as esbuild, need this).';
 
 function isNode() {
   return typeof process === 'object' && typeof process.versions?.node === 'string' && typeof window === 'undefined';
 }
 
-// assetBaseUrl: null, or the URL (ending in '/') of a copy of dist/. The
+// assetBaseUrl: null, or the URL (ending in '/') of a copy of dist/bundle/. The
 // first call in a realm decides; later ones share its module.
 export function loadCore(assetBaseUrl = null) {
   corePromise ??= load(assetBaseUrl).catch((error) => {

@@ -36,4 +36,6 @@ cp "$wasm_dir/peercompute-core.js" "$wasm_dir/peercompute-core.wasm" dist/
 # The kernel's rules and its status before init, read from the module just
 # built, into dist/rules/ (see scripts/generate-kernel-rules.mjs).
 node scripts/generate-kernel-rules.mjs dist
+# What the package ships for apps: minified, with source maps (dist/bundle/).
+node scripts/bundle-package.mjs
 echo "build: dist/ ready ($(du -sh dist | cut -f1))"

@@ -17,8 +17,9 @@ window.app = { createNode, ready: true };`;
 // Builds, in a fresh temporary directory:
 //   /app/      main.js bundled with esbuild (minified, with a source map);
 //   /plain/    main.js unbundled, 'peercompute' resolved by an import map;
-//   /peercompute/  a copy of dist/ (what the README tells esbuild users to serve);
-//   /partial/      the same without compute/, for the worker's error.
+//   /peercompute/  a copy of dist/bundle/ (what the README tells esbuild users to serve);
+//   /partial/      the same without task-worker.js, for the worker's error.
+// Every app uses what the package ships: dist/bundle/, minified.
 // Returns the directory; remove it with removeApps().
 export async function buildApps() {
   const dir = mkdtempSync(join(tmpdir(), 'peercompute-apps-'));
@@ -34,7 +35,7 @@ export async function buildApps() {
     minify: true,
     sourcemap: true,
     outfile: join(dir, 'app', 'bundle.js'),
-    alias: { peercompute: join(root, 'dist', 'peercompute.js') },
+    alias: { peercompute: join(root, 'dist', 'bundle', 'peercompute.js') },
     logLevel: 'silent',
   });
   writeFileSync(
@@ -43,9 +44,9 @@ export async function buildApps() {
       '<script type="importmap">{"imports": {"peercompute": "/peercompute/peercompute.js"}}</script>' +
       '<script type="module" src="./main.js"></script>',
   );
-  cpSync(join(root, 'dist'), join(dir, 'peercompute'), { recursive: true });
-  cpSync(join(root, 'dist'), join(dir, 'partial'), { recursive: true });
-  rmSync(join(dir, 'partial', 'compute'), { recursive: true });
+  cpSync(join(root, 'dist', 'bundle'), join(dir, 'peercompute'), { recursive: true });
+  cpSync(join(root, 'dist', 'bundle'), join(dir, 'partial'), { recursive: true });
+  rmSync(join(dir, 'partial', 'task-worker.js'));
   return dir;
 }
 
@@ -106,7 +107,7 @@ export async function connectSyncAndCompute(context, url, room, options = {}) {
 // does.
 export async function buildWithBundlers(dir) {
   const entry = join(dir, 'app', 'main.js');
-  const target = join(root, 'dist', 'peercompute.js');
+  const target = join(root, 'dist', 'bundle', 'peercompute.js');
   const page = (script, module = true) =>
     `<!doctype html><title>bundled app</title><script ${module ? 'type="module" ' : ''}src="${script}"></script>`;
 

@@ -118,13 +118,13 @@ export class ComputeManager {
   #jobs = new Map();
   #early = new Map(); // job id -> outputs that came before submitJob() returned
 
-  // assetBaseUrl: null, or where a copy of the package's dist/ is (the worker
-  // script is compute/task-worker.js there).
+  // assetBaseUrl: null, or where a copy of the package's dist/bundle/ is (the
+  // worker script is task-worker.js there).
   constructor(driver, core, workers, selfId, assetBaseUrl = null) {
     this.#driver = driver;
     this.#selfId = selfId;
     this.#core = core;
-    const workerUrl = assetBaseUrl ? new URL('compute/task-worker.js', assetBaseUrl) : null;
+    const workerUrl = assetBaseUrl ? new URL('task-worker.js', assetBaseUrl) : null;
     this.#pool = new WorkerPool(workers, (exec, outcome) => this.#answer(exec, outcome), workerUrl);
   }
 

@@ -225,8 +225,8 @@ export class WorkerPool {
       cause = error.message;
     }
     return (
-      `peercompute: the compute worker script did not load from ${url}: ${cause}. Serve the package's dist/compute/ folder there, ` +
-      "or set the assetBaseUrl option to the URL of a copy of the package's dist/ folder (bundlers that do not bundle the worker, such as esbuild, need this)"
+      `peercompute: the compute worker script did not load from ${url}: ${cause}. Serve the package's dist/bundle/task-worker.js there, ` +
+      "or set the assetBaseUrl option to the URL of a copy of the package's dist/bundle/ folder (bundlers that do not bundle the worker, such as esbuild, need this)"
     );
   }
 

@@ -21,13 +21,29 @@ describe('npm pack', () => {
   // dist/ is already built by the test command, so skip the prepack rebuild.
   const [packed] = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', scratch], root));
 
-  it('ships the ES module, the wasm, the glue and the type declarations, and no sources', () => {
+  it('ships the minified ES modules with their source maps, the wasm and the type declarations, and no sources', () => {
     const files = packed.files.map((f) => f.path);
-    for (const f of ['dist/peercompute.js', 'dist/peercompute-core.wasm', 'dist/peercompute-core.js', 'dist/peercompute.d.ts', 'package.json', 'README.md', 'LICENSE']) {
+    const shipped = ['peercompute.js', 'peercompute.js.map', 'task-worker.js', 'task-worker.js.map', 'peercompute-core.wasm'].map((f) => `dist/bundle/${f}`);
+    for (const f of [...shipped, 'dist/peercompute.d.ts', 'dist/package/esm-only.cjs', 'package.json', 'README.md', 'LICENSE']) {
       assert.ok(files.includes(f), `${f} is in the package`);
     }
+    assert.deepEqual(files.filter((f) => f.startsWith('dist/') && !shipped.includes(f)).sort(), ['dist/package/esm-only.cjs', 'dist/peercompute.d.ts'], 'of dist/, only the bundle, the types and the require() error');
+    assert.ok(!files.some((f) => f.startsWith('tests/') || f.endsWith('.cpp') || f.endsWith('.h')), 'no C++ sources or tests');
     assert.ok(!files.some((f) => f.startsWith('tests/') || f.endsWith('.cpp') || f.endsWith('.h')), 'no C++ sources or tests');
     assert.deepEqual(files.filter((f) => f.startsWith('wasm/')), ['wasm/wire/PROTOCOL.md'], 'of wasm/, only the protocol document');
+  });
+
+  it('the modules are minified, and their source maps hold the sources they came from', () => {
+    const bundle = readFileSync(join(root, 'dist/bundle/peercompute.js'), 'utf8');
+    const lines = bundle.split('\n');
+    assert.ok(lines.length < 20 && bundle.length / lines.length > 5000, `minified: ${bundle.length} characters on ${lines.length} lines`);
+    assert.match(lines.at(-2) + lines.at(-1), /\/\/# sourceMappingURL=peercompute\.js\.map/);
+    const map = JSON.parse(readFileSync(join(root, 'dist/bundle/peercompute.js.map'), 'utf8'));
+    const nodeKernel = map.sources.findIndex((s) => s.endsWith('node-kernel.js'));
+    assert.ok(nodeKernel >= 0, 'the map names node-kernel.js');
+    assert.match(map.sourcesContent[nodeKernel], /export class NodeKernel/);
+    const worker = JSON.parse(readFileSync(join(root, 'dist/bundle/task-worker.js.map'), 'utf8'));
+    assert.ok(worker.sources.some((s) => s.endsWith('task-runner.js')), 'the worker map names task-runner.js');
   });
 
   it("every relative link in the packed README points at a file in the package", () => {
