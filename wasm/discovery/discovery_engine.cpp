@@ -457,7 +457,9 @@ std::vector<std::string> DiscoveryEngine::routeNames() const {
 }
 
 const PeerServerLink* DiscoveryEngine::serverLink() const {
-  const auto* server = dynamic_cast<const PeerServerRoute*>(route(PeerServerRoute::kName));
+  // Only a PeerServerRoute carries that name, so the cast needs no RTTI
+  // (the wasm builds without it).
+  const auto* server = static_cast<const PeerServerRoute*>(route(PeerServerRoute::kName));
   return server ? &server->link() : nullptr;
 }
 
