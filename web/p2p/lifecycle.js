@@ -5,9 +5,11 @@
 // words; and it waits for "Node initialized" / "Node stopped", so those
 // phrases appear only once the action succeeded.
 //
-// Clicks are queued, not blocked: a Start clicked while Initialize runs (or
-// while the node is still being created) runs right after it, and "Start
-// before Initialize" still reaches the library and shows its error.
+// The buttons follow the node: each is enabled only while its action makes
+// sense (Initialize until the node is initialized, Start while initialized
+// and not running, Stop while running), and all are disabled while the node
+// is being created or a call is in flight. They are re-rendered on every
+// lifecycle event, success or failure, so a failed Start can be retried.
 import { byId, setText } from '../shared/dom.js';
 import { log } from './event-log.js';
 
@@ -72,6 +74,7 @@ export function createLifecycle(session, refresh) {
 
   // The node may also be started or stopped without the buttons (by tests, or pagehide).
   function watch(node) {
+    node.on('initialized', refresh);
     node.on('started', () => {
       hasStopped = false;
       log('Event: started');
@@ -84,22 +87,38 @@ export function createLifecycle(session, refresh) {
     });
   }
 
-  function render() {
+  // [phase, status class, hint] of the node as it is now.
+  function describe() {
     const { node } = session;
-    let [phase, cls] = ['Not initialized', 'status-idle'];
-    if (busyLabel) [phase, cls] = [busyLabel, 'status-busy'];
-    else if (node?.isStarted) [phase, cls] = ['Running', 'status-running'];
-    else if (hasStopped) [phase, cls] = ['Stopped', 'status-stopped'];
-    else if (node?.isInitialized) [phase, cls] = ['Initialized', 'status-ready'];
-
-    if (!node && !session.booting) {
-      [phase, cls] = ['Error: node could not be created', 'status-error'];
-    } else if (lastError && !busyLabel) {
-      [phase, cls] = [`${phase} — Error: ${lastError}`, 'status-error'];
+    const where = `room "${session.room.roomId}"`;
+    if (!node) {
+      return session.booting
+        ? ['Not initialized', 'status-idle', 'Creating the node…']
+        : ['Error: node could not be created', 'status-error', 'The node could not be created: see the event log.'];
     }
+    if (busyLabel) return [busyLabel, 'status-busy', 'Please wait…'];
+    if (node.isStarted) return ['Running', 'status-running', `In ${where}. Stop leaves it; the state stays.`];
+    if (hasStopped) return ['Stopped', 'status-stopped', `Disconnected. Start joins ${where} again.`];
+    if (node.isInitialized) return ['Initialized', 'status-ready', `Start connects to the peers in ${where}.`];
+    return ['Not initialized', 'status-idle', 'Initialize loads the kernel and the stored state.'];
+  }
+
+  function renderButtons() {
+    const { node } = session;
+    const idle = node !== null && busyLabel === null;
+    byId('initBtn').disabled = !(idle && !node.isInitialized);
+    byId('startBtn').disabled = !(idle && node.isInitialized && !node.isStarted);
+    byId('stopBtn').disabled = !(idle && node.isStarted);
+  }
+
+  function render() {
+    let [phase, cls, hint] = describe();
+    if (lastError && !busyLabel && session.node) [phase, cls] = [`${phase} — Error: ${lastError}`, 'status-error'];
     const el = byId('status');
     setText(el, phase);
     el.className = `status ${cls}`;
+    setText(byId('lifecycleHint'), hint);
+    renderButtons();
     document.body.classList.toggle('busy', busyLabel !== null);
   }
 

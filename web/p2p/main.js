@@ -3,15 +3,18 @@
 // Tests drive the page through fixed ids and texts: #status,
 // #initBtn/#startBtn/#stopBtn, #nodeInfo, #stateKey/#stateValue/#writeBtn,
 // #readKey/#readBtn/#readResult, #snapshotBtn/#stateSnapshot, #log,
+// #stateCard, #peerTableWrap, #peerGraph (data-nodes, data-links),
 // window.node and window.NodeKernel. The node is created once
 // /peer-config.json has answered (or timed out), so window.node appears a
-// moment after load; lifecycle clicks made before then wait for it.
+// moment after load; the lifecycle buttons are disabled until then.
 import { NodeKernel, VERSION } from '/dist/peercompute.js';
+import { byId } from '../shared/dom.js';
+import { createPeerGraph } from '../shared/peer-graph.js';
 import { createSignaledNode } from '../shared/signaling-config.js';
 import { log } from './event-log.js';
 import { createLifecycle } from './lifecycle.js';
 import { createMessages } from './messages.js';
-import { renderNodeInfo } from './node-info.js';
+import { renderNodeInfo, renderNodeSummary } from './node-info.js';
 import { createPeerTable } from './peer-table.js';
 import { createPositions } from './positions.js';
 import { bindRoomForm, readRoom, roomDescription, showRoom } from './room.js';
@@ -35,16 +38,20 @@ const messages = createMessages(session, positions);
 const peers = createPeerTable(session, { positionRate: positions.rateOf, onPick: messages.selectTarget });
 const stateForms = createStateForms(session, refresh);
 const stateTable = createStateTable(session, { onPick: stateForms.load, onDelete: stateForms.deleteKey });
+const graph = createPeerGraph(byId('peerGraph'), { legend: byId('graphLegend'), summary: byId('graphSummary') });
 
 function refresh() {
   const status = session.node?.getStatus() ?? null;
+  const peerList = session.networkManager?.getPeers() ?? [];
   lifecycle.render();
   signaling.renderChip(status);
+  renderNodeSummary(status);
   if (status) {
     signaling.logChanges(status);
     renderNodeInfo(session, status, signaling.rows(status));
   }
-  messages.setTargets(peers.render());
+  messages.setTargets(peers.render(peerList));
+  graph.render(session.node?.nodeId ?? null, peerList);
   positions.render();
 }
 

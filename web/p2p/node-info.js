@@ -1,8 +1,8 @@
 // The #nodeInfo panel: the node's status and metrics. The original suite
 // reads its labels ("Peer ID:", "Peers:", "Connected:"); tests also read
 // "Keys:", "hasPersistence" and "hasP2PSync".
-import { byId, infoRow, setHtml } from '../shared/dom.js';
-import { bytes, duration, epochNow, escapeHtml, orDash, truncate } from '../shared/format.js';
+import { byId, infoRow, setHtml, setText } from '../shared/dom.js';
+import { bytes, duration, epochNow, escapeHtml, orDash, plural, truncate } from '../shared/format.js';
 import { transportLabel } from './signaling-view.js';
 
 const flag = (on) => `<span class="flag flag-${on}">${on}</span>`;
@@ -48,4 +48,12 @@ export function renderNodeInfo(session, status, signalingRows) {
     infoRow('Available:', flag(compute.available)),
   ].join('\n');
   setHtml(byId('nodeInfo'), html);
+}
+
+// The Node card's three lines (#nodeSummary); status is null without a node.
+export function renderNodeSummary(status) {
+  const net = status?.network;
+  setText(byId('summaryNode'), status?.nodeId ?? '—');
+  setText(byId('summaryPeers'), net ? `${net.peerCount} connected · ${net.knownPeers} known` : '—');
+  setText(byId('summaryKeys'), status ? plural(status.state.keyCount, 'key') : '—');
 }

@@ -32,20 +32,21 @@ export function createPeerTable(session, { positionRate, onPick }) {
       : '<span class="badge badge-warn" title="The peer has not proved the room password yet">pending</span>';
   }
 
+  // data-label names each cell in the phone layout, where the table is a list of cards.
   function row(p) {
     const connected = p.state === 'connected';
     const rate = positionRate(p.peerId);
     return `<tr class="clickable" data-peer="${escapeHtml(p.peerId)}" title="Click to message this peer">
-        <td class="id" title="${escapeHtml(p.peerId)}">${escapeHtml(p.peerId)}</td>
-        <td><span class="badge ${STATE_BADGES[p.state]}">${p.state}</span><span class="sub">${p.transport}${connected ? ` · up ${since(p.connectedAt)}` : ''}</span></td>
-        <td class="nowrap">${p.signaling === null ? '—' : transportLabel(p.signaling)}</td>
-        <td>${passwordCell(p.passwordVerified)}</td>
-        <td class="num">${p.rttMs === null ? '—' : milliseconds(p.rttMs)}</td>
-        <td class="num">${bytes(p.bytesIn)}<span class="sub">${p.messagesIn} msgs</span></td>
-        <td class="num">${bytes(p.bytesOut)}<span class="sub">${p.messagesOut} msgs</span></td>
-        <td class="num">${rate ?? '—'}</td>
-        <td class="num${p.rejected ? ' bad' : ''}">${p.rejected}</td>
-        <td class="num">${ago(p.lastHeardAt)}</td>
+        <td class="id" data-label="Peer ID">${escapeHtml(p.peerId)}</td>
+        <td data-label="State"><span class="badge ${STATE_BADGES[p.state]}">${p.state}</span><span class="sub">${p.transport}${connected ? ` · up ${since(p.connectedAt)}` : ''}</span></td>
+        <td class="nowrap" data-label="Signaling">${p.signaling === null ? '—' : transportLabel(p.signaling)}</td>
+        <td data-label="Password">${passwordCell(p.passwordVerified)}</td>
+        <td class="num" data-label="RTT">${p.rttMs === null ? '—' : milliseconds(p.rttMs)}</td>
+        <td class="num" data-label="In">${bytes(p.bytesIn)}<span class="sub">${p.messagesIn} msgs</span></td>
+        <td class="num" data-label="Out">${bytes(p.bytesOut)}<span class="sub">${p.messagesOut} msgs</span></td>
+        <td class="num" data-label="Pos/s">${rate ?? '—'}</td>
+        <td class="num${p.rejected ? ' bad' : ''}" data-label="Rejected">${p.rejected}</td>
+        <td class="num" data-label="Heard">${ago(p.lastHeardAt)}</td>
       </tr>`;
   }
 
@@ -54,9 +55,9 @@ export function createPeerTable(session, { positionRate, onPick }) {
     return `<tr class="empty"><td colspan="10">No peers yet. Open this page in another tab or browser with room "${escapeHtml(roomId)}"${gameId === null ? '' : ` and game "${escapeHtml(gameId)}"`}${password === null ? '' : ' and the same password'}.</td></tr>`;
   }
 
-  // Returns the ids of the connected peers.
-  function render() {
-    const peers = (session.networkManager?.getPeers() ?? []).sort((a, b) => a.peerId.localeCompare(b.peerId));
+  // peerList: getPeers(), every known peer. Returns the ids of the connected ones.
+  function render(peerList) {
+    const peers = [...peerList].sort((a, b) => a.peerId.localeCompare(b.peerId));
     const connected = peers.filter((p) => p.state === 'connected').map((p) => p.peerId);
     setText(byId('peerSummary'), `${connected.length} connected · ${peers.length} known`);
     setHtml(byId('peerTableBody'), peers.length ? peers.map(row).join('') : emptyRow());

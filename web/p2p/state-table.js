@@ -65,7 +65,7 @@ export function createStateTable(session, { onPick, onDelete }) {
         <td class="id" title="${escapeHtml(key)}">${escapeHtml(key)}</td>
         <td class="val" title="${escapeHtml(truncate(json, 2000))}">${escapeHtml(truncate(json, MAX_CELL_CHARS))}</td>
         <td class="id" title="${escapeHtml(origin)}">${escapeHtml(origin)}</td>
-        <td class="num">${change ? clockTime(new Date(change.at)) : '—'}</td>
+        <td class="num"${change ? ` title="${clockTime(new Date(change.at))}"` : ''}>${change ? clockTime(new Date(change.at)).slice(0, 8) : '—'}</td>
         <td class="num"><button type="button" class="row-delete" data-delete="${escapeHtml(key)}" title="Delete this key" aria-label="Delete key">×</button></td>
       </tr>`;
   }
