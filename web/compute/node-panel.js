@@ -1,6 +1,6 @@
 // This tab: #status, the signaling chip and the #nodeInfo panel.
 import { byId, infoRow, setHtml, setText } from '../shared/dom.js';
-import { escapeHtml, orDash } from '../shared/format.js';
+import { escapeHtml, orDash, shortId } from '../shared/format.js';
 import { renderSignalChip } from '../shared/signal-chip.js';
 import { serverUrl } from '../shared/signaling-config.js';
 
@@ -10,6 +10,7 @@ function renderStatus(session) {
   if (session.phase === 'failed') [text, cls] = ['Error: node did not start', 'status-error'];
   else if (session.phase === 'starting') [text, cls] = ['Starting…', 'status-busy'];
   else if (session.current?.state === 'running') [text, cls] = ['Rendering…', 'status-busy'];
+  else if (session.remote?.state === 'running') [text, cls] = [`Helping ${shortId(session.remote.owner)}…`, 'status-busy'];
   else [text, cls] = ['Running', 'status-running'];
   const el = byId('status');
   setText(el, text);

@@ -1,12 +1,14 @@
-// Render and Cancel, the progress bar and summary, and the tint toggle.
+// Render and Cancel, the progress bar and the summary under it, for this
+// tab's own render or for a peer's that it helps with (session.shown).
 // render(options) is also the tests' entry point (window.computeDemo.render).
 import { byId, setText } from '../shared/dom.js';
-import { plural, seconds } from '../shared/format.js';
+import { plural, seconds, shortId } from '../shared/format.js';
 import { clearError, showError } from './error-banner.js';
-import { drawPending, drawTile, hashCounts, tileGrid } from './mandelbrot-image.js';
+import { hashCounts, tileGrid } from './mandelbrot-image.js';
 import { TileRender } from './tile-render.js';
 
 const ELAPSED_TICK_MS = 100;
+const SUFFIXES = { cancelled: ' (cancelled)', failed: ' (failed)', abandoned: ' (its tab left)' };
 const RENDER_OPTIONS = ['tiles', 'maxIter', 'redundancy'];
 const MAX_ITER_LIMIT = 1_000_000;
 const MAX_REDUNDANCY = 16;
@@ -45,31 +47,59 @@ function renderOptions(options, canvas) {
   return { ...opts, side };
 }
 
-// refresh(): redraw every panel; onTile(): a tile arrived (cheaper than refresh).
-export function createRenderControls(session, canvas, { refresh, onTile }) {
-  const ctx = canvas.getContext('2d');
-  const tinted = () => byId('tintToggle').checked;
+// refresh(): redraw every panel; onTile(): a tile arrived (cheaper than
+// refresh); view: the canvas (canvas-view.js); share: tells the peers
+// (tile-share.js).
+export function createRenderControls(session, canvas, { refresh, onTile, view, share }) {
   let elapsedTimer = null;
 
   function renderProgress() {
-    const r = session.current;
+    const r = session.shown;
     const total = r?.total ?? Number(byId('tilesSelect').value);
     const done = r?.done ?? 0;
     const bar = byId('progress');
     if (bar.max !== total) bar.max = total;
     if (bar.value !== done) bar.value = done;
-    const suffix = r?.state === 'cancelled' ? ' (cancelled)' : r?.state === 'failed' ? ' (failed)' : '';
-    setText(byId('progressText'), `${done} / ${total} tiles${suffix}`);
+    setText(byId('progressText'), `${done} / ${total} tiles${SUFFIXES[r?.state] ?? ''}`);
     setText(byId('elapsed'), r ? seconds(r.elapsedMs) : '—');
+    if (r?.isRemote) describeRemote(r);
+  }
+
+  // The summary of a peer's render: whose, and what this tab did for it.
+  function describeRemote(r) {
+    const whose = `${shortId(r.owner)}'s render`;
+    const mine = `this tab computed ${plural(r.selfTiles(session.node.nodeId), 'tile')}`;
+    let text;
+    if (r.state === 'running') text = `Helping with ${whose}: ${mine} so far.`;
+    else if (r.state === 'done') text = `${whose}: ${r.total} tiles in ${seconds(r.elapsedMs)} by ${plural(Object.keys(r.byPeer).length, 'tab')}; ${mine}.`;
+    else text = `${whose} ${r.state === 'abandoned' ? 'stopped: its tab left' : `was ${r.state}`} after ${r.done} of ${r.total} tiles; ${mine}.`;
+    setText(byId('summary'), text);
+  }
+
+  // The elapsed time ticks while the render shown runs.
+  function tick() {
+    if (elapsedTimer !== null) return;
+    elapsedTimer = setInterval(() => {
+      renderProgress();
+      if (session.shown?.state === 'running') return;
+      clearInterval(elapsedTimer);
+      elapsedTimer = null;
+    }, ELAPSED_TICK_MS);
   }
 
   function setRunning(running) {
     byId('renderBtn').disabled = running || session.phase !== 'running';
     byId('cancelBtn').disabled = !running;
     document.body.classList.toggle('rendering', running);
-    clearInterval(elapsedTimer);
-    elapsedTimer = running ? setInterval(renderProgress, ELAPSED_TICK_MS) : null;
+    if (running) tick();
     renderProgress();
+  }
+
+  // A peer's render began, ended or gained a tile.
+  function remoteChanged() {
+    view.sync();
+    renderProgress();
+    if (session.shown?.state === 'running') tick();
   }
 
   // Resolves to {outputs, stats, ms, tileOwners}; rejects (and shows why) if
@@ -93,10 +123,12 @@ export function createRenderControls(session, canvas, { refresh, onTile }) {
       throw err;
     }
 
-    session.current = r;
-    drawPending(ctx, r.grid); // lastHash stays the last completed render's until this one completes
+    session.current = r; // lastHash stays the last completed render's until this one completes
+    view.sync();
+    share.started(r);
     r.onTile(session.node.nodeId, (index) => {
-      drawTile(ctx, r, index, tinted());
+      view.tile(r, index);
+      share.tile(r, index);
       renderProgress();
       onTile();
     });
@@ -119,6 +151,8 @@ export function createRenderControls(session, canvas, { refresh, onTile }) {
       }
       throw failure;
     } finally {
+      share.ended(r);
+      view.sync(); // a peer's render may still run
       setRunning(false);
       refresh();
     }
@@ -130,15 +164,5 @@ export function createRenderControls(session, canvas, { refresh, onTile }) {
   });
   byId('cancelBtn').addEventListener('click', () => session.current?.cancel());
 
-  // Tinting is a view: the tiles are redrawn from the counts they arrived with.
-  byId('tintToggle').addEventListener('change', () => {
-    const r = session.current;
-    if (!r) return;
-    drawPending(ctx, r.grid);
-    for (let i = 0; i < r.total; i++) drawTile(ctx, r, i, tinted());
-  });
-
-  drawPending(ctx, tileGrid(canvas, 8));
-
-  return { render, renderProgress };
+  return { render, renderProgress, remoteChanged };
 }

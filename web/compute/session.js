@@ -15,12 +15,25 @@ export class ComputeSession {
   /** @type {import('/dist/peercompute.js').PeerServerConfig | null} */
   peerServer = null;
   signalingNote = `waiting for ${PEER_CONFIG_URL}`;
-  /** @type {import('./tile-render.js').TileRender | null} the current (or last) render */
+  /** @type {import('./tile-render.js').TileRender | null} this tab's current (or last) render */
   current = null;
+  /** @type {import('./remote-render.js').RemoteRender | null} a peer's render this tab helps with (or did) */
+  remote = null;
   lastHash = null; // of the last render that completed
 
   constructor(roomId) {
     this.roomId = roomId;
+  }
+
+  // The render the page shows: this tab's own while it runs, else a peer's
+  // that runs, else whichever began last.
+  get shown() {
+    const own = this.current;
+    const peer = this.remote;
+    if (own?.state === 'running') return own;
+    if (peer?.state === 'running') return peer;
+    if (!own || !peer) return own ?? peer;
+    return own.startedAt >= peer.startedAt ? own : peer;
   }
 
   connectedIds() {

@@ -18,8 +18,10 @@ export class TileRender {
     this.palette = makePalette(maxIter);
     this.counts = new Array(grid.total);
     this.owners = new Array(grid.total).fill(null);
+    this.tilePeers = new Array(grid.total); // every tab whose result for the tile was accepted
     this.startedAt = performance.now();
     this.job = compute.submitJob('mandelbrot', tileInputs(canvas, grid, maxIter), { redundancy });
+    this.id = String(this.job.id);
   }
 
   get elapsedMs() {
@@ -40,6 +42,7 @@ export class TileRender {
       }
       this.counts[index] = output;
       this.owners[index] = peerId;
+      this.tilePeers[index] = peers;
       this.done = done;
       this.byPeer = byPeer;
       if (peers.includes(selfId)) this.selfUnitsAt = performance.now();

@@ -1,5 +1,6 @@
 // Who computes: the workers table (#peerTable), one row per tab, and the
-// colour legend of the current render (#legend).
+// colour legend (#legend), both of the render shown: this tab's own, or a
+// peer's it helps with.
 import { byId, setHtml, setText } from '../shared/dom.js';
 import { escapeHtml, orDash, plural, shortId } from '../shared/format.js';
 import { peerCss } from './peer-colour.js';
@@ -25,7 +26,7 @@ export function renderWorkersTable(session) {
   }
   const selfId = session.node.nodeId;
   const caps = session.capabilities();
-  const r = session.current;
+  const r = session.shown;
   const byPeer = r?.byPeer ?? {};
   const ids = [...new Set([selfId, ...connected, ...Object.keys(byPeer)])].sort(selfFirst(selfId));
   const totalUnits = Object.values(byPeer).reduce((n, v) => n + v, 0);
@@ -54,7 +55,7 @@ export function renderWorkersTable(session) {
 
 export function renderLegend(session) {
   const selfId = session.node?.nodeId;
-  const r = session.current;
+  const r = session.shown;
   const byPeer = r?.byPeer ?? {};
   const ids = Object.keys(byPeer).sort(selfFirst(selfId));
   const html = ids.length
