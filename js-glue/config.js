@@ -6,6 +6,7 @@
 // type, iceServers, the peer server's address form) is checked here alone.
 import { KERNEL_RULES } from './rules/kernel-rules.js';
 import { utf8Length } from './json-value.js';
+import { runsInNodeJs } from './environment.js';
 
 export const DEFAULT_CONFIG = Object.freeze({
   nodeId: null, // generated when null
@@ -14,6 +15,11 @@ export const DEFAULT_CONFIG = Object.freeze({
   password: null, // a room password: signals are encrypted and peers prove it before anything flows
   topology: 'mesh',
   enablePersistence: true, // the original's default
+  // Node.js only: the directory under which the state is kept on disk, one
+  // LevelDB database per room (needs the package classic-level). null: in
+  // Node, the state stays in memory; a library does not write into the
+  // working directory, nor need a native package, unless asked to.
+  dataDir: null,
   peerServer: null, // {host, port, path, secure, key} of a PeerJS server; null: BroadcastChannel only
   iceServers: Object.freeze([]),
   announceIntervalMs: 2000,
@@ -119,6 +125,7 @@ export function normalizeConfig(input = {}) {
   }
   if (config.peerServer !== null) config.peerServer = normalizePeerServer(config.peerServer);
   if (typeof config.enablePersistence !== 'boolean') fail('enablePersistence', 'must be a boolean');
+  if (config.dataDir !== null) checkDataDir(config);
   if (!Array.isArray(config.iceServers)) fail('iceServers', 'must be an array of RTCIceServer objects');
   if (config.assetBaseUrl !== null) config.assetBaseUrl = normalizeAssetBaseUrl(config.assetBaseUrl);
   if (config.computeWorkers === null) config.computeWorkers = defaultComputeWorkers();
@@ -128,6 +135,15 @@ export function normalizeConfig(input = {}) {
     if (config[longer] <= config[shorter]) fail(longer, `must be longer than ${shorter}`);
   }
   return Object.freeze(config);
+}
+
+function checkDataDir(config) {
+  const dir = config.dataDir;
+  if (typeof dir !== 'string' || dir.length === 0 || dir.includes('\0')) {
+    fail('dataDir', `must be null or a directory path (a non-empty string without NUL), got ${typeof dir === 'string' ? JSON.stringify(dir) : String(dir)}`);
+  }
+  if (!runsInNodeJs()) fail('dataDir', 'applies only in Node.js; in a browser the state is kept in IndexedDB (enablePersistence)');
+  if (!config.enablePersistence) fail('dataDir', 'is set but enablePersistence is false; drop one of the two');
 }
 
 // A URL (string or URL object), resolved against the page, as a directory.

@@ -23,3 +23,9 @@ export function missingForStart(config, env = globalThis) {
 function isNode(env) {
   return typeof env.process?.versions?.node === 'string';
 }
+
+// Node.js proper: a process and no page (an Electron renderer has a window
+// and IndexedDB, and counts as a browser here).
+export function runsInNodeJs(env = globalThis) {
+  return isNode(env) && typeof env.window === 'undefined';
+}

@@ -69,7 +69,7 @@ export function cryptoAdapter(roomCrypto, driver, nodeId) {
   };
 }
 
-// storage: the room's IndexedDbStore, or null without persistence (the
+// storage: the room's IndexedDbStore or LevelDbStore, or null without persistence (the
 // kernel then asks for none of this). restore(record) applies a stored record.
 export function storageAdapter(storage, driver, restore) {
   return {

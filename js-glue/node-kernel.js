@@ -10,7 +10,7 @@ import { randomBytes, serveKernelOutputs } from './host-adapters.js';
 import { KernelDriver, now } from './kernel-driver.js';
 import { NetworkManager } from './network-manager.js';
 import { StateManager } from './state-manager.js';
-import { IndexedDbStore } from './storage/indexeddb-store.js';
+import { openStore } from './storage/open-store.js';
 import { SignalingRoutes } from './transports/signaling-routes.js';
 import { loadCore } from './wasm-loader.js';
 import { STATUS_BEFORE_INIT } from './rules/kernel-rules.js';
@@ -67,7 +67,7 @@ export class NodeKernel {
     // The password, if any, is stretched here, once; the kernel gets only the room's tag.
     this.#crypto = await RoomCrypto.create(effectiveRoom(this.#config), this.#config.password);
     if (this.#config.enablePersistence) {
-      const opened = await IndexedDbStore.open(effectiveRoom(this.#config));
+      const opened = await openStore(effectiveRoom(this.#config), this.#config.dataDir);
       this.#storage = opened.store ?? null;
       this.#persistenceError = opened.error ?? null;
     }

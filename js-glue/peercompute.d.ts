@@ -65,8 +65,21 @@ export interface NodeConfig {
   password?: string | null;
   /** Only 'mesh' (every pair connected) is supported. */
   topology?: 'mesh';
-  /** Keep the state in IndexedDB, per room (default true). Where IndexedDB cannot be opened, the node works in memory and the status says why. */
+  /**
+   * Keep the state on disk, per room (default true): in a browser in IndexedDB, in Node.js in LevelDB
+   * under `dataDir`. Where IndexedDB cannot be opened, or in Node.js without `dataDir`, the node works
+   * in memory and `status.state.persistenceError` says why.
+   */
   enablePersistence?: boolean;
+  /**
+   * Node.js only: the directory under which the state is kept, one LevelDB database per room (a
+   * subdirectory named after the room), restored before `initialize()` resolves. A write whose
+   * promise resolved survives the process being killed (`kill -9`). Needs the package
+   * `classic-level` (`npm i classic-level`); `initialize()` rejects naming it when it is missing,
+   * and naming the lock file when another process holds the room's database. Null (the default):
+   * in Node.js the state stays in memory. In a browser, setting it is an error.
+   */
+  dataDir?: string | null;
   /** A PeerJS signaling server, for peers in other browsers and on other machines. Null: BroadcastChannel only (same-origin tabs). */
   peerServer?: PeerServerConfig | null;
   /** STUN/TURN servers passed to every RTCPeerConnection. */
