@@ -68,7 +68,12 @@ async function main(): Promise<void> {
   const update: Uint8Array = state.encodeStateAsUpdate(state.encodeStateVector());
   state.applyUpdate(update);
   await node.clearPersistence();
-  console.log(written, batched, hp, present);
+  // Node.js: the state on disk under a directory, one LevelDB database per room.
+  const keeper: NodeKernel = await createNode({ roomId: 'game-1', dataDir: './.peercompute' });
+  const persisted: boolean = keeper.getStatus().state.hasPersistence;
+  // @ts-expect-error dataDir is a path string
+  await createNode({ dataDir: 42 });
+  console.log(written, batched, hp, present, persisted);
   const peers: PeerInfo[] = node.getNetworkManager().getConnectedPeers();
   const remove = node.getNetworkManager().addMessageHandler((peerId, message) => {
     if (message instanceof Uint8Array) console.log(peerId, message.byteLength);
