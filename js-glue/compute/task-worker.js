@@ -25,6 +25,11 @@ function schedule() {
 }
 
 wake.port1.onmessage = async () => {
+  // A cancel read between schedule() and now may have emptied the queue.
+  if (queue.length === 0) {
+    busy = false;
+    return;
+  }
   const results = [];
   const transfer = [];
   const sliceStart = performance.now();
