@@ -17,15 +17,17 @@
 // Durability. A write's promise resolves once LevelDB's write returned, and
 // the writes use LevelDB's default, sync: false. That survives a kill of the
 // process (kill -9, a crash, an abort): LevelDB appends each write to its log
-// file and hands it to the operating system (a write(2), no fsync) before
-// the write returns, so the record is in the OS's page cache, which outlives
-// the process; at the next open LevelDB replays the log. What it does not
-// survive is the machine going down before the OS writes the page out (a few
-// seconds, typically); the log's records are checksummed, so that loses only
-// a tail of the latest writes, never the store's consistency. That is the
-// browser store's guarantee too (Chromium's IndexedDB commits without fsync
-// by default), and the state is replicated to the room's peers besides. An
-// fsync per write would instead hold every write to the disk's flush time.
+// file and hands it to the operating system (log::Writer does a write(2)
+// per record, no fsync) before the write returns, so the record is in the
+// OS's page cache, which outlives the process; at the next open LevelDB
+// replays the log. What it does not survive is the machine going down before
+// the OS writes the page out (a few seconds, typically); the log's records
+// are checksummed, so that loses only a tail of the latest writes, never the
+// store's consistency. That is the browser store's guarantee too (IndexedDB
+// transactions commit with relaxed durability by default: in Firefox,
+// Safari, and Chromium from version 121), and the state is replicated to the
+// room's peers besides. An fsync per write would instead hold every write to
+// the disk's flush time.
 // Compaction, which deletes records, is written with sync: true: it is rare,
 // and each one leaves a durable checkpoint of the whole state.
 
