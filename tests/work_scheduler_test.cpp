@@ -756,8 +756,11 @@ TEST(WorkScheduler, SmallUnitsStayWithTheLocalWorkerInADeepQueue) {
   size_t small = 0;
   for (const auto& [at, a] : d.assigns) small += a.small;
   EXPECT_GE(small, 1980u) << "every assign after the first eight local results is marked small";
-  for (const auto& [at, a] : d.assigns)
-    if (a.worker == "peer") EXPECT_FALSE(a.small);
+  for (const auto& [at, a] : d.assigns) {
+    if (a.worker == "peer") {
+      EXPECT_FALSE(a.small);
+    }
+  }
   // The whole job took about 2000 x 0.05 ms on the local worker.
   EXPECT_LT(d.now, 2000 * 0.05 + 5);
 }
