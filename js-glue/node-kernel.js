@@ -4,7 +4,7 @@
 import { DEFAULT_CONFIG, effectiveRoom, generateNodeId, generateReplicaId, kernelConfig, normalizeConfig } from './config.js';
 import { ComputeManager } from './compute/compute-manager.js';
 import { RoomCrypto } from './crypto/room-crypto.js';
-import { missingForStart } from './environment.js';
+import { networkingFor } from './environment.js';
 import { EventEmitter } from './event-emitter.js';
 import { randomBytes, serveKernelOutputs } from './host-adapters.js';
 import { KernelDriver, now } from './kernel-driver.js';
@@ -30,7 +30,13 @@ export class NodeKernel {
   #storage = null;
   #persistenceError = null;
   #initializing = null;
+  #starting = null;
   #started = false;
+  // The classes the pool and the signaling transports construct
+  // (RTCPeerConnection, WebSocket): filled by start() from the environment
+  // (in Node.js, from the optional packages), emptied by stop().
+  #host = { RTCPeerConnection: null, WebSocket: null };
+  #releaseNetworking = () => {};
   #onPageHide = () => this.stop();
 
   constructor(config = {}) {
@@ -87,6 +93,7 @@ export class NodeKernel {
     this.#driver = new KernelDriver(core, kernel);
     this.#pool = new PeerConnectionPool({
       iceServers: this.#config.iceServers,
+      host: this.#host,
       events: {
         onLocalSignal: (peerId, json) => this.#driver.input((k, t) => k.handleLocalRtcSignal(peerId, json, t)),
         onOpen: (peerId) => this.#driver.input((k, t) => k.handleChannelOpen(peerId, t)),
@@ -95,7 +102,7 @@ export class NodeKernel {
         onOverflow: (peerId) => this.#driver.input((k, t) => k.handleSendOverflow(peerId, t)),
       },
     });
-    this.#routes = new SignalingRoutes(this.#driver);
+    this.#routes = new SignalingRoutes(this.#driver, undefined, this.#host);
     this.#state = new StateManager(this.#driver, this.#emitter, () => this.#started, this.#nodeId);
     this.#network = new NetworkManager(this.#driver, this.#pool, this.#emitter);
     this.#compute = new ComputeManager(this.#driver, core, this.#config.computeWorkers, this.#nodeId, this.#config.assetBaseUrl);
@@ -120,17 +127,31 @@ export class NodeKernel {
     return this;
   }
 
-  async start() {
+  start() {
+    // Two calls while the networking loads share one start.
+    this.#starting ??= this.#start().finally(() => {
+      this.#starting = null;
+    });
+    return this.#starting;
+  }
+
+  async #start() {
     if (!this.isInitialized) throw new Error('start(): the node is not initialized; call initialize() first');
     if (this.#started) return this;
-    const missing = missingForStart(this.#config);
-    if (missing.length > 0) {
-      throw new Error(`start(): ${missing.join('; and ')}. Without start() the node still keeps its state and runs compute jobs on its own workers.`);
+    const networking = await networkingFor(this.#config);
+    if (networking.missing) {
+      throw new Error(
+        `start(): ${networking.missing.map((m) => m.replace(/\.$/, '')).join('; and ')}. Without start() the node still keeps its state and runs compute jobs on its own workers.`,
+      );
     }
+    this.#host.RTCPeerConnection = networking.RTCPeerConnection;
+    this.#host.WebSocket = networking.WebSocket;
+    this.#releaseNetworking = networking.release;
     // The kernel opens its signaling routes as it starts.
     const error = this.#driver.input((k, t) => k.start(t));
     if (error) {
       this.#routes.closeAll();
+      this.#releaseNetworking();
       throw new Error(`start(): ${error}`);
     }
     this.#started = true;
@@ -145,6 +166,9 @@ export class NodeKernel {
     this.#driver.input((k, t) => k.stop(t));
     this.#pool.closeAll();
     this.#routes.closeAll();
+    // In Node.js, the last node to stop lets node-datachannel end its threads, so the process can exit.
+    this.#releaseNetworking();
+    this.#releaseNetworking = () => {};
     this.#started = false;
     globalThis.removeEventListener?.('pagehide', this.#onPageHide);
     this.#emitter.emit('stopped', { nodeId: this.#nodeId });

@@ -13,9 +13,13 @@ export class SignalingRoutes {
   #driver;
   #classes = new Map(); // route -> transport class
   #transports = new Map(); // route -> its transport, made on first open
+  #host;
 
-  constructor(driver, transports = SIGNALING_TRANSPORTS) {
+  // host: the classes the transports take from their environment (WebSocket),
+  // handed to each transport; globalThis in a browser.
+  constructor(driver, transports = SIGNALING_TRANSPORTS, host = globalThis) {
     this.#driver = driver;
+    this.#host = host;
     for (const Transport of transports) this.#classes.set(assertSignalingTransport(Transport).route, Transport);
   }
 
@@ -58,7 +62,7 @@ export class SignalingRoutes {
           onMessage: (text) => driver.input((k, t) => k.handleRouteMessage(route, text, t)),
           onClosed: () => driver.input((k, t) => k.handleRouteClosed(route, t)),
           onListing: (ok, text) => driver.input((k, t) => k.handleRouteListing(route, ok, text, t)),
-        }),
+        }, this.#host),
       );
     }
     return this.#transports.get(route);

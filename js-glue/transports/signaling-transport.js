@@ -4,7 +4,9 @@
 // means (wasm/host/host_outputs.h, RouteOpen and the rest).
 //
 //   static route: string   the kernel's name for the route it carries
-//   new Transport(events)  events: {onOpen(), onMessage(text), onClosed(), onListing(ok, text)}
+//   new Transport(events, host)  events: {onOpen(), onMessage(text), onClosed(), onListing(ok, text)};
+//                          host: the classes it may take from its environment
+//                          (WebSocket), globalThis in a browser
 //   open(url)              then onOpen, or onClosed if it cannot open; onClosed
 //                          again whenever it closes without being asked to
 //   send(text, to)         to: the addressee's address on the route, '' for

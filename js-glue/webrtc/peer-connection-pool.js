@@ -24,19 +24,24 @@ export const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 export class PeerConnectionPool {
   #iceServers;
   #events;
+  #host;
   #peers = new Map(); // peerId -> {pc, channel, unreliable, pendingCandidates, remoteSet, queue, queuedBytes, overflowed}
 
   // events: {onLocalSignal(peerId, json), onOpen(peerId), onClose(peerId),
   // onData(peerId, Uint8Array, unreliable), onOverflow(peerId)}. onOverflow is
   // called at most once per connection, after the send that overflowed.
-  constructor({ iceServers = [], events }) {
+  // host: where RTCPeerConnection comes from, read at each open(): the page
+  // itself in a browser; in Node.js, node-datachannel's polyfill, which the
+  // node puts there on start() (environment.js, webrtc/node-webrtc.js).
+  constructor({ iceServers = [], events, host = globalThis }) {
     this.#iceServers = iceServers;
     this.#events = events;
+    this.#host = host;
   }
 
   open(peerId, initiator) {
     this.close(peerId);
-    const pc = new RTCPeerConnection({ iceServers: this.#iceServers });
+    const pc = new this.#host.RTCPeerConnection({ iceServers: this.#iceServers });
     const entry = { pc, channel: null, unreliable: null, pendingCandidates: [], remoteSet: false, queue: [], queuedBytes: 0, overflowed: false };
     this.#peers.set(peerId, entry);
     const current = () => this.#peers.get(peerId) === entry;

@@ -6,7 +6,6 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { after, describe, it } from 'node:test';
 
-import './support/webrtc-present.mjs'; // these tests start nodes that stay alone
 import { createNode, DEFAULT_CONFIG, NodeKernel, VERSION } from '../../dist/peercompute.js';
 
 const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));

@@ -1,5 +1,5 @@
 // The PeerConnectionPool's send queue bound, against a stand-in
-// RTCPeerConnection (Node has no WebRTC): every send the pool queues counts,
+// RTCPeerConnection, given to the pool as its host's: every send the pool queues counts,
 // a send that would pass MAX_QUEUED_BYTES is dropped, and onOverflow comes
 // once per connection. The kernel's answer to it (a disconnect) is covered by
 // the native tests; real channels by the e2e tests.
@@ -50,7 +50,6 @@ class FakePeerConnection {
   }
 }
 
-globalThis.RTCPeerConnection = FakePeerConnection;
 const { MAX_QUEUED_BYTES, PeerConnectionPool } = await import('../../dist/webrtc/peer-connection-pool.js');
 const networkManager = await import('../../dist/network-manager.js');
 
@@ -61,6 +60,7 @@ const MiB = 1024 * 1024;
 function openPool(peer = 'pc-peer') {
   const overflows = [];
   const pool = new PeerConnectionPool({
+    host: { RTCPeerConnection: FakePeerConnection },
     events: { onLocalSignal() {}, onOpen() {}, onClose() {}, onData() {}, onOverflow: (peerId) => overflows.push(peerId) },
   });
   pool.open(peer, true);

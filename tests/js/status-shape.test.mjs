@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import ts from 'typescript';
 
-import './support/webrtc-present.mjs'; // the started status, of a node alone
 import { NodeKernel } from '../../dist/peercompute.js';
 
 const DTS = fileURLToPath(new URL('../../dist/peercompute.d.ts', import.meta.url));

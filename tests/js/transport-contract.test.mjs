@@ -1,19 +1,21 @@
 // The signaling transport contract (tests/js/transport-contract/contract.mjs)
 // in Node: BroadcastChannelTransport over Node's own BroadcastChannel, and
 // PeerServerSocket against the unmodified PeerJS server (npm `peer`) run as a
-// child process, as the e2e suite runs it. Node 20 has no global WebSocket,
-// so the socket uses the `ws` package (the server's own dependency), whose
-// WebSocket speaks the browser's API.
+// child process, as the e2e suite runs it. The socket is given ws's
+// WebSocket as its host's, as a node's start() gives it in Node.js before
+// version 22 (js-glue/transports/node-websocket.js).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { WebSocket } from 'ws';
+import { loadNodeWebSocket } from '../../js-glue/transports/node-websocket.js';
 
 import { BroadcastChannelTransport } from '../../js-glue/transports/broadcast-channel-transport.js';
 import { broadcastChannelFixture, CONTRACT_CHECKS, eventually, peerServerFixture } from './transport-contract/contract.mjs';
 
-globalThis.WebSocket ??= WebSocket;
+// What the node's start() hands the transports in Node.js: Node's own
+// WebSocket from version 22, ws's before.
+const host = { WebSocket: await loadNodeWebSocket() };
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 let rooms = 0;
@@ -36,7 +38,7 @@ function nodePlace(fixture) {
       const Transport = (await import(`../../js-glue/${fixture.module}`))[fixture.transport];
       const log = { opens: 0, closes: 0, messages: [], listings: [] };
       logs.set(slot, log);
-      transports.set(slot, new Transport(recordingEvents(log)));
+      transports.set(slot, new Transport(recordingEvents(log), host));
       const methods = Object.getOwnPropertyNames(Transport.prototype).filter((m) => m !== 'constructor');
       return { route: Transport.route, methods };
     },
