@@ -5,19 +5,17 @@
 // WebSocket as its host's, as a node's start() gives it in Node.js before
 // version 22 (js-glue/transports/node-websocket.js).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { loadNodeWebSocket } from '../../js-glue/transports/node-websocket.js';
 
 import { BroadcastChannelTransport } from '../../js-glue/transports/broadcast-channel-transport.js';
+import { startSignalingProcess } from './support/signaling-process.mjs';
 import { broadcastChannelFixture, CONTRACT_CHECKS, eventually, peerServerFixture } from './transport-contract/contract.mjs';
 
 // What the node's start() hands the transports in Node.js: Node's own
 // WebSocket from version 22, ws's before.
 const host = { WebSocket: await loadNodeWebSocket() };
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 let rooms = 0;
 
 function recordingEvents(log) {
@@ -70,30 +68,6 @@ function runContract(fixture) {
   }
 }
 
-// scripts/signaling-server.mjs on a port of its own; resolves to that port.
-async function startSignalingServer() {
-  const child = spawn(process.execPath, ['scripts/signaling-server.mjs'], {
-    cwd: repoRoot,
-    env: { ...process.env, SIGNAL_PORT: '0', HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the signaling server did not start: ${output}`)), 15_000);
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-      const match = /ws:\/\/127\.0\.0\.1:(\d+)\//.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.stderr.on('data', (chunk) => (output += chunk));
-    child.once('exit', (code) => reject(new Error(`the signaling server exited (${code}): ${output}`)));
-  });
-  return { port, stop: () => child.kill('SIGKILL') };
-}
-
 describe('signaling transport contract: BroadcastChannelTransport (Node)', () => {
   runContract(() => broadcastChannelFixture);
 
@@ -114,7 +88,7 @@ describe('signaling transport contract: BroadcastChannelTransport (Node)', () =>
 describe('signaling transport contract: PeerServerSocket (Node, ws)', () => {
   let server = null;
   before(async () => {
-    server = await startSignalingServer();
+    server = await startSignalingProcess();
   });
   after(() => server?.stop());
   runContract(() => peerServerFixture({ host: '127.0.0.1', port: server?.port ?? 0 }));
