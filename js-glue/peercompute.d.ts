@@ -80,9 +80,12 @@ export interface NodeConfig {
    * in Node.js the state stays in memory. In a browser, setting it is an error.
    */
   dataDir?: string | null;
-  /** A PeerJS signaling server, for peers in other browsers and on other machines. Null: BroadcastChannel only (same-origin tabs). */
+  /**
+   * A PeerJS signaling server, for peers in other browsers, processes and machines. Null: BroadcastChannel
+   * only (same-origin tabs; in Node.js, the nodes of one process). In Node.js before version 22 it needs the package `ws`.
+   */
   peerServer?: PeerServerConfig | null;
-  /** STUN/TURN servers passed to every RTCPeerConnection. */
+  /** STUN/TURN servers passed to every RTCPeerConnection (in Node.js, node-datachannel's). */
   iceServers?: IceServer[];
   /** How often a node announces itself on the signaling transports. Default 2000. */
   announceIntervalMs?: number;
@@ -518,8 +521,14 @@ export declare class NodeKernel {
   readonly isInitialized: boolean;
   readonly isStarted: boolean;
   initialize(): Promise<this>;
-  /** Throws if the node is not initialized. */
+  /**
+   * Joins the room. Throws if the node is not initialized. Rejects, naming what is missing, where
+   * there is no RTCPeerConnection, or no WebSocket while a peerServer is set: in Node.js, where the
+   * optional packages `node-datachannel` (WebRTC) and, before Node 22, `ws` provide them, the error
+   * names the one to install (`npm i node-datachannel`). They are loaded on the first start().
+   */
   start(): Promise<this>;
+  /** Closes every connection; in Node.js, once the process's last node stops, nothing of the networking keeps it alive. */
   stop(): Promise<this>;
   on<E extends keyof NodeEvents>(event: E, listener: (event: NodeEvents[E]) => void): Unsubscribe;
   off<E extends keyof NodeEvents>(event: E, listener: (event: NodeEvents[E]) => void): void;
