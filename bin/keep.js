@@ -5,7 +5,7 @@
 // Nothing is created until every argument is known to be good: the password
 // file is read and the options checked by the node's own config rules
 // before the data directory is made.
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createReporter, describeServer, summarize } from './status.js';
 import { UsageError } from './args.js';
@@ -57,14 +57,13 @@ function makeDataDir(dir) {
     if (error.code !== 'ENOENT') throw new KeepError(`--data-dir: cannot use ${path}: ${osReason(error)}`);
   }
   if (stat && !stat.isDirectory()) throw new KeepError(`--data-dir: ${path} exists and is not a directory`);
-  if (!stat) {
-    try {
-      mkdirSync(path, { recursive: true });
-    } catch (error) {
-      throw new KeepError(`--data-dir: cannot create ${path}: ${osReason(error)}`);
-    }
+  if (stat) return { path, created: null };
+  try {
+    // The first directory mkdir made, if any: what to remove if the keeper cannot start.
+    return { path, created: mkdirSync(path, { recursive: true }) ?? null };
+  } catch (error) {
+    throw new KeepError(`--data-dir: cannot create ${path}: ${osReason(error)}`);
   }
-  return path;
 }
 
 // Runs until SIGINT or SIGTERM; resolves to the exit code.
@@ -79,7 +78,8 @@ export async function keep(options, { loadPackage = () => import('peercompute'),
     dataDir: options.dataDir,
     computeWorkers: options.computeWorkers ?? undefined,
   });
-  const dataDir = makeDataDir(options.dataDir);
+  const made = makeDataDir(options.dataDir);
+  const dataDir = made.path;
   const { host, port, path, secure } = options.peerServer;
   const url = `${secure ? 'wss' : 'ws'}://${host}:${port}${path}`;
   const report = createReporter({ json: options.json, out });
@@ -87,6 +87,8 @@ export async function keep(options, { loadPackage = () => import('peercompute'),
   try {
     await node.initialize(); // the stored state is back; a held database fails here, naming its LOCK file
   } catch (error) {
+    // A directory made by this run holds nothing yet (classic-level missing, say): leave no trace.
+    if (made.created) rmSync(made.created, { recursive: true, force: true });
     throw new KeepError(error.code === 'PEERCOMPUTE_DATA_DIR_LOCKED' ? `--data-dir: ${error.message}` : error.message);
   }
   const state = node.getStateManager();
@@ -161,6 +163,7 @@ export async function keep(options, { loadPackage = () => import('peercompute'),
   await node.stop(); // leaves the room: every connection closed, the server told
   // What arrived before the stop is handed to storage by now; wait until it is written.
   while (persist()) await barrier;
-  report.event('stopped', { signal, dataDir, keys: node.getStatus().state.keyCount, version: storedVersion });
+  const { server, ...totals } = summarize(node.getStatus()); // keys, peers, bytes, units: the run's totals
+  report.event('stopped', { signal, dataDir, ...totals, version: storedVersion });
   return 0;
 }
