@@ -31,6 +31,9 @@ describe('npm pack', () => {
     assert.ok(!files.some((f) => f.startsWith('tests/') || f.endsWith('.cpp') || f.endsWith('.h')), 'no C++ sources or tests');
     assert.ok(!files.some((f) => f.startsWith('tests/') || f.endsWith('.cpp') || f.endsWith('.h')), 'no C++ sources or tests');
     assert.deepEqual(files.filter((f) => f.startsWith('wasm/')), ['wasm/wire/PROTOCOL.md'], 'of wasm/, only the protocol document');
+    // The command line (peercompute keep / signal): its folder, and nothing else outside dist/ that runs.
+    assert.deepEqual(files.filter((f) => f.startsWith('bin/')).sort(), ['bin/args.js', 'bin/keep.js', 'bin/peercompute.js', 'bin/signal.js', 'bin/status.js']);
+    assert.deepEqual(packed.files.find((f) => f.path === 'bin/peercompute.js').mode & 0o111, 0o111, 'the bin is executable');
   });
 
   it('the modules are minified, and their source maps hold the sources they came from', () => {
@@ -69,6 +72,16 @@ describe('npm pack', () => {
     );
     const out = JSON.parse(execFileSync(process.execPath, ['main.js'], { cwd: app, encoding: 'utf8' }).trim());
     assert.deepEqual(out, { VERSION: packed.version, value: { ok: true }, initialized: true });
+
+    // The bin, installed as npm links it, loads the package through its exports:
+    // here classic-level is not installed, so keep fails saying so, and leaves no data dir.
+    const bin = join(app, 'node_modules', '.bin', 'peercompute');
+    const version = spawnSync(bin, ['--version'], { cwd: app, encoding: 'utf8' });
+    assert.equal(version.stdout.trim(), packed.version);
+    const keep = spawnSync(bin, ['keep', '--server', '127.0.0.1:9', '--room', 'r', '--workers', '0'], { cwd: app, encoding: 'utf8' });
+    assert.equal(keep.status, 1, keep.stderr);
+    assert.match(keep.stderr, /npm i classic-level/);
+    assert.ok(!readdirSync(app).includes('peercompute-data'), 'no data dir left behind');
 
     // require() says the package is ESM-only, and how to load it.
     writeFileSync(join(app, 'main.cjs'), "require('peercompute');");
