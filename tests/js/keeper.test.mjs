@@ -8,7 +8,7 @@
 // every record handed to it before is written; so a "stored" event with
 // keys: n means those n keys survive a kill -9.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -113,6 +113,24 @@ describe('peercompute keep', () => {
       assert.equal((await restarted.stop()).code, 0);
     });
   }
+
+  it('keeps a password room of a game: --password-file (its trailing newline dropped) and --game', async () => {
+    const r = room();
+    const passwordFile = join(scratch, 'password');
+    writeFileSync(passwordFile, 'correct horse battery staple\n', { mode: 0o600 });
+    const k = keeper(r, join(scratch, 'password-room'), ['--password-file', passwordFile, '--game', 'chess']);
+    const ready = await k.event('ready');
+    assert.equal(ready.gameId, 'chess');
+    const peer = startPeer();
+    await peer.call('start', { config: peerConfig(server.port, r, { gameId: 'chess', password: 'correct horse battery staple' }) });
+    await peer.call('waitPeer', { peerId: ready.nodeId });
+    const status = await peer.call('status');
+    assert.equal(status.network.passwordProtected, true);
+    await peer.call('write', { key: 'move', value: 'e4' });
+    await k.event('stored', (e) => e.keys === 1);
+    await peer.close();
+    assert.equal((await k.stop()).code, 0);
+  });
 
   it('a data dir held by a running keeper: a second keeper on it names the LOCK file, exits 1, and the first runs on', async () => {
     const r = room();
