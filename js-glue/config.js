@@ -52,7 +52,8 @@ export function defaultComputeWorkers() {
 }
 
 export function defaultUnitsQueuedPerWorker() {
-  return typeof Worker === 'function' ? 1 : 0;
+  // Web Workers, or worker threads in Node.js.
+  return typeof Worker === 'function' || runsInNodeJs() ? 1 : 0;
 }
 
 const RULES = KERNEL_RULES.config;

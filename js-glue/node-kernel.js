@@ -4,7 +4,8 @@
 import { DEFAULT_CONFIG, effectiveRoom, generateNodeId, generateReplicaId, kernelConfig, normalizeConfig } from './config.js';
 import { ComputeManager } from './compute/compute-manager.js';
 import { RoomCrypto } from './crypto/room-crypto.js';
-import { networkingFor } from './environment.js';
+import { loadThreadWorker } from './compute/node-threads.js';
+import { networkingFor, runsInNodeJs } from './environment.js';
 import { EventEmitter } from './event-emitter.js';
 import { randomBytes, serveKernelOutputs } from './host-adapters.js';
 import { KernelDriver, now } from './kernel-driver.js';
@@ -105,7 +106,9 @@ export class NodeKernel {
     this.#routes = new SignalingRoutes(this.#driver, undefined, this.#host);
     this.#state = new StateManager(this.#driver, this.#emitter, () => this.#started, this.#nodeId);
     this.#network = new NetworkManager(this.#driver, this.#pool, this.#emitter);
-    this.#compute = new ComputeManager(this.#driver, core, this.#config.computeWorkers, this.#nodeId, this.#config.assetBaseUrl);
+    // Compute units run in Web Workers, or in Node.js in worker threads.
+    const WorkerClass = runsInNodeJs() ? await loadThreadWorker() : undefined;
+    this.#compute = new ComputeManager(this.#driver, core, this.#config.computeWorkers, this.#nodeId, this.#config.assetBaseUrl, WorkerClass);
     serveKernelOutputs(this.#driver, {
       pool: this.#pool,
       routes: this.#routes,

@@ -97,14 +97,13 @@ export interface NodeConfig {
   peerTimeoutMs?: number;
   /** Connections held at most, counting those being set up (1–256, default 32); no signal can make the node open more. */
   maxConnections?: number;
-  /** Web Workers that run compute units. Null (the default): one less than the cores, at least 1. 0: this node submits work but runs none. */
+  /** Web Workers (in Node.js, worker threads) that run compute units. Null (the default): one less than the cores, at least 1. 0: this node submits work but runs none. */
   computeWorkers?: number | null;
   /**
    * The CPU budget, in ms, of one unit this node runs for a peer: a unit still running
-   * that long after its Web Worker started it is stopped (the worker is terminated and
-   * replaced) and the peer gets an error naming the budget. Units of this node's own
-   * jobs have none. Applies only where units run in Web Workers: inline (in Node)
-   * synchronous code cannot be stopped, and a unit runs to its end. Default 60000.
+   * that long after its worker (a Web Worker, or in Node.js a worker thread) started it is
+   * stopped (the worker is terminated and replaced) and the peer gets an error naming the
+   * budget. Units of this node's own jobs have none. Default 60000.
    */
   maxUnitMs?: number;
   /** The largest task input or result, encoded, in bytes. Default 16 MiB. */
@@ -226,7 +225,7 @@ export interface ComputeCapabilities {
   builtinTasks: string[];
   registeredTasks: string[];
   maxTaskDataBytes: number;
-  /** False where there are no Web Workers (Node): units run on the main thread. */
+  /** True where units run in workers: Web Workers, or worker threads in Node.js. False: inline on the main thread. */
   usesWebWorkers: boolean;
   /** What each connected peer advertised, and how it has done for this node's jobs. */
   /** Per peer: msPerUnit is the smoothed time from handing it a unit to its result; roundTripMs its last ping time. */

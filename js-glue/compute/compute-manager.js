@@ -120,12 +120,13 @@ export class ComputeManager {
 
   // assetBaseUrl: null, or where a copy of the package's dist/bundle/ is (the
   // worker script is task-worker.js there).
-  constructor(driver, core, workers, selfId, assetBaseUrl = null) {
+  // WorkerClass: undefined for the browser's Worker; in Node.js worker threads (node-threads.js).
+  constructor(driver, core, workers, selfId, assetBaseUrl = null, WorkerClass = undefined) {
     this.#driver = driver;
     this.#selfId = selfId;
     this.#core = core;
     const workerUrl = assetBaseUrl ? new URL('task-worker.js', assetBaseUrl) : null;
-    this.#pool = new WorkerPool(workers, (exec, outcome) => this.#answer(exec, outcome), workerUrl);
+    this.#pool = new WorkerPool(workers, (exec, outcome) => this.#answer(exec, outcome), workerUrl, WorkerClass);
   }
 
   // An app task: an ES module (URL, resolved against the page) that every

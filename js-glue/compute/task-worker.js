@@ -11,7 +11,11 @@
 // the pool when its task begins to run, after its modules are loaded: the
 // pool times the unit's CPU budget from there. Every outcome carries runMs,
 // how long the task itself ran.
+import { threadScope } from './node-threads.js';
 import { runTask } from './task-runner.js';
+
+// A Web Worker's global scope, or in a Node.js worker thread its stand-in.
+const scope = typeof self === 'undefined' ? await threadScope() : self;
 
 const SLICE_MS = 2;
 const queue = []; // {exec, spec, input, timed}
@@ -35,17 +39,17 @@ wake.port1.onmessage = async () => {
   const sliceStart = performance.now();
   do {
     const unit = queue.shift();
-    const onStart = unit.timed ? () => self.postMessage({ started: unit.exec }) : undefined;
+    const onStart = unit.timed ? () => scope.postMessage({ started: unit.exec }) : undefined;
     const outcome = await runTask(unit.spec, unit.input, onStart);
     results.push({ exec: unit.exec, ...outcome });
     if (outcome.ok) transfer.push(outcome.bytes.buffer);
   } while (queue.length > 0 && performance.now() - sliceStart < SLICE_MS);
-  self.postMessage({ results }, transfer);
+  scope.postMessage({ results }, transfer);
   busy = false;
   schedule();
 };
 
-self.onmessage = ({ data }) => {
+scope.onmessage = ({ data }) => {
   if (data.cancel !== undefined) {
     const index = queue.findIndex((unit) => unit.exec === data.cancel);
     if (index >= 0) queue.splice(index, 1);
@@ -57,5 +61,5 @@ self.onmessage = ({ data }) => {
 
 // The script and its imports loaded: a failure from now on is a unit's or the
 // worker's, not its loading's.
-self.postMessage({ loaded: true });
+scope.postMessage({ loaded: true });
 

@@ -17,12 +17,12 @@
 // running when its budget is spent is stopped like a cancelled one, and
 // answered with an error that names the budget.
 //
-// Where there are no Web Workers (Node), units run inline on the main thread.
-// Synchronous code there cannot be interrupted, so the budget does not apply:
-// an inline unit runs to its end.
+// In Node.js the workers are worker_threads behind the same interface
+// (node-threads.js). Where there are no workers at all, units run inline on
+// the main thread; synchronous code there cannot be interrupted, so the
+// budget does not apply: an inline unit runs to its end.
 import { runTask } from './task-runner.js';
 
-const hasWorkers = typeof Worker === 'function';
 // setTimeout fires at once for delays past 2^31 - 1 ms (about 24.8 days).
 const MAX_TIMER_MS = 2 ** 31 - 1;
 // After the worker script failed to load, units fail at once for this long;
@@ -37,6 +37,7 @@ export class WorkerPool {
   #slotOf = new Map(); // exec -> slot
   #spawned = 0;
   #workerUrl;
+  #Worker; // the Worker class, or null: units run inline
   // Why the worker script cannot load, while that is fresh: units fail at
   // once with it, rather than each spawning a worker that fails the same way.
   #broken = null; // {message, until}
@@ -44,10 +45,12 @@ export class WorkerPool {
   // onOutcome(exec, {ok, bytes, runMs} | {ok: false, error, runMs}) is called
   // once per run(); runMs is how long the task ran (0: it never started).
   // workerUrl: null for the script beside this module, else its URL.
-  constructor(size, onOutcome, workerUrl = null) {
+  // WorkerClass: the browser's Worker, a Node.js stand-in, or null (inline).
+  constructor(size, onOutcome, workerUrl = null, WorkerClass = typeof Worker === 'function' ? Worker : null) {
     this.#size = size;
     this.#onOutcome = onOutcome;
     this.#workerUrl = workerUrl;
+    this.#Worker = WorkerClass;
   }
 
   get size() {
@@ -55,12 +58,12 @@ export class WorkerPool {
   }
 
   get usesWorkers() {
-    return hasWorkers;
+    return this.#Worker !== null;
   }
 
   // budgetMs: how long the unit may run once started; 0: no limit.
   run(exec, spec, input, budgetMs = 0) {
-    if (!hasWorkers) {
+    if (this.#Worker === null) {
       runTask(spec, input).then((outcome) => this.#report(exec, outcome));
       return;
     }
@@ -107,7 +110,14 @@ export class WorkerPool {
     } else {
       slot.worker.postMessage({ cancel: exec });
     }
+    this.#hold(slot);
     this.#report(exec, outcome);
+  }
+
+  // A worker thread (Node.js) keeps the process alive only while it holds
+  // units: an idle pool must not, a job under way must.
+  #hold(slot) {
+    slot.worker.hold?.(slot.units.length > 0);
   }
 
   // The worker began the unit's task: its budget starts now.
@@ -135,6 +145,7 @@ export class WorkerPool {
 
   #post(slot, unit) {
     slot.units.push(unit);
+    this.#hold(slot);
     slot.outbox.push(unit);
     this.#slotOf.set(unit.exec, slot);
     if (this.#flushing) return;
@@ -166,10 +177,17 @@ export class WorkerPool {
   #spawn() {
     // Workers start lazily: a page that never computes loads no extra wasm.
     const name = `peercompute-worker-${++this.#spawned}`;
-    // The literal form lets bundlers that follow `new URL(…, import.meta.url)` (Vite) bundle the worker.
-    const worker = this.#workerUrl
-      ? new Worker(this.#workerUrl, { type: 'module', name })
-      : new Worker(new URL('./task-worker.js', import.meta.url), { type: 'module', name });
+    const options = { type: 'module', name };
+    let worker;
+    if (this.#Worker !== globalThis.Worker) {
+      // A stand-in: worker threads in Node.js.
+      worker = new this.#Worker(this.#workerUrl ?? new URL('./task-worker.js', import.meta.url), options);
+    } else if (this.#workerUrl) {
+      worker = new Worker(this.#workerUrl, options);
+    } else {
+      // The literal form lets bundlers that follow `new Worker(new URL(…, import.meta.url))` (Vite, webpack) bundle the worker.
+      worker = new Worker(new URL('./task-worker.js', import.meta.url), { type: 'module', name });
+    }
     const slot = { worker, units: [], outbox: [], loaded: false };
     worker.onmessage = ({ data }) => {
       if (data.loaded) {
@@ -190,6 +208,7 @@ export class WorkerPool {
         this.#slotOf.delete(result.exec);
         this.#report(result.exec, result);
       }
+      this.#hold(slot);
     };
     worker.onerror = async (event) => {
       // The worker script itself failed: whatever it holds fails, and it is
@@ -219,6 +238,8 @@ export class WorkerPool {
     const url = String(this.#workerUrl ?? new URL('./task-worker.js', import.meta.url));
     let cause = event.message || 'it did not load';
     try {
+      // A file (Node.js) is not fetched: the thread's own error said why.
+      if (url.startsWith('file:')) throw new Error(cause);
       const response = await fetch(url, { credentials: 'same-origin' });
       if (!response.ok) cause = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
     } catch (error) {

@@ -1,5 +1,5 @@
-// The compute API in Node, where there are no Web Workers and units run
-// inline: built-in and module tasks, progress, cancel, stats, and errors that
+// The compute API in Node (units in worker threads, see also
+// node-threads.test.mjs): built-in and module tasks, progress, cancel, stats, and errors that
 // name the bad argument. Several tabs sharing work are in e2e/compute.spec.js.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -143,7 +143,7 @@ describe('compute in Node', async () => {
     job.cancel();
   });
 
-  it('without Web Workers a unit runs inline to its end: the CPU budget (maxUnitMs) cannot stop it, and nothing breaks', async () => {
+  it('a pool without workers runs a unit inline to its end: the CPU budget (maxUnitMs) cannot stop it, and nothing breaks', async () => {
     const { encodeTaskData, decodeTaskData } = await import('../../dist/compute/task-data.js');
     const outcomes = [];
     const pool = new WorkerPool(1, (exec, outcome) => outcomes.push([exec, outcome]));
@@ -172,8 +172,8 @@ describe('compute in Node', async () => {
     assert.throws(() => new NodeKernel({ faultInjection: { corruptResults: true } }), /config\.faultInjection: unknown option/);
   });
 
-  it('unitsQueuedPerWorker: 0 without Web Workers by default, 0..4 when given, and a clear error otherwise', async () => {
-    assert.equal(new NodeKernel({ enablePersistence: false }).config.unitsQueuedPerWorker, 0, 'Node has no Web Workers');
+  it('unitsQueuedPerWorker: 1 by default in Node (units run in worker threads), 0..4 when given, and a clear error otherwise', async () => {
+    assert.equal(new NodeKernel({ enablePersistence: false }).config.unitsQueuedPerWorker, 1, 'Node runs units in worker threads');
     assert.equal(new NodeKernel({ enablePersistence: false, unitsQueuedPerWorker: 2 }).config.unitsQueuedPerWorker, 2);
     for (const bad of [-1, 5, 1.5, '1', true]) {
       assert.throws(() => new NodeKernel({ unitsQueuedPerWorker: bad }), /config\.unitsQueuedPerWorker: must be null or an integer in 0\.\.4/);
