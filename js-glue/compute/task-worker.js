@@ -14,8 +14,11 @@
 import { threadScope } from './node-threads.js';
 import { runTask } from './task-runner.js';
 
-// A Web Worker's global scope, or in a Node.js worker thread its stand-in.
-const scope = typeof self === 'undefined' ? await threadScope() : self;
+// A Web Worker's global scope, or in a Node.js worker thread its stand-in
+// (set below, once node:worker_threads is loaded; the thread's port holds
+// messages until then). No top-level await: webpack ships this script as a
+// classic worker chunk, where `await` is not a keyword.
+let scope = typeof self === 'undefined' ? null : self;
 
 const SLICE_MS = 2;
 const queue = []; // {exec, spec, input, timed}
@@ -49,7 +52,7 @@ wake.port1.onmessage = async () => {
   schedule();
 };
 
-scope.onmessage = ({ data }) => {
+function onMessage({ data }) {
   if (data.cancel !== undefined) {
     const index = queue.findIndex((unit) => unit.exec === data.cancel);
     if (index >= 0) queue.splice(index, 1);
@@ -57,9 +60,16 @@ scope.onmessage = ({ data }) => {
   }
   for (const run of data.runs) queue.push({ exec: run.exec, spec: run.spec, input: run.input, timed: run.timed === true });
   schedule();
-};
+}
 
 // The script and its imports loaded: a failure from now on is a unit's or the
 // worker's, not its loading's.
-scope.postMessage({ loaded: true });
+function listen(global) {
+  scope = global;
+  scope.onmessage = onMessage;
+  scope.postMessage({ loaded: true });
+}
+
+if (scope) listen(scope);
+else threadScope().then(listen);
 
