@@ -6,11 +6,10 @@ import { expect, test } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startKeeper } from './support/keeper-process.js';
+import { keeperArgs, startCli } from '../tests/js/support/cli-processes.mjs';
 import { openTab, startConfiguredNode, uniqueRoom } from './support/nodes.js';
 import { SIGNAL_PORT } from './support/server.js';
 
-const SERVER = `127.0.0.1:${SIGNAL_PORT}/peerjs`;
 let dataDir;
 const keepers = [];
 
@@ -19,12 +18,13 @@ test.beforeEach(() => {
 });
 
 test.afterEach(async () => {
-  for (const keeper of keepers.splice(0)) await keeper.kill('SIGTERM');
+  for (const keeper of keepers.splice(0)) await keeper.stop('SIGTERM');
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+// `peercompute keep --json` in a process of its own.
 function keep(room) {
-  const keeper = startKeeper({ server: SERVER, room, dataDir });
+  const keeper = startCli(keeperArgs({ port: SIGNAL_PORT, room, dataDir, extra: ['--workers', '1'] }));
   keepers.push(keeper);
   return keeper;
 }
@@ -42,7 +42,7 @@ async function tab(context, room, keeperId) {
 test('the keeper outlives every tab: after all have closed, a new tab without storage receives every key', async ({ browser }, testInfo) => {
   const room = uniqueRoom(testInfo);
   const keeper = keep(room);
-  const { nodeId } = await keeper.until('ready');
+  const { nodeId } = await keeper.event('ready');
   const first = await browser.newContext();
   const second = await browser.newContext();
   const a = await tab(first, room, nodeId);
@@ -52,7 +52,7 @@ test('the keeper outlives every tab: after all have closed, a new tab without st
     for (let i = 0; i < 50; i++) state.write(`a/${i}`, { i, by: 'a' });
   });
   await b.evaluate(() => window.node.getStateManager().write('b/only', { by: 'b', list: [1, 2, 3] }));
-  await keeper.until('stored', (e) => e.keys === 51);
+  await keeper.event('stored', (e) => e.keys === 51);
   await first.close();
   await second.close();
 
@@ -70,17 +70,17 @@ test('the keeper outlives every tab: after all have closed, a new tab without st
 test('a write the keeper reported stored survives SIGKILL: restarted on its data dir, it gives the write to a new tab', async ({ browser }, testInfo) => {
   const room = uniqueRoom(testInfo);
   const keeper = keep(room);
-  const { nodeId } = await keeper.until('ready');
+  const { nodeId } = await keeper.event('ready');
   const writer = await browser.newContext();
   const page = await tab(writer, room, nodeId);
   await page.evaluate(() => window.node.getStateManager().write('precious', { kept: true, at: 42 }));
-  await keeper.until('stored', (e) => e.keys === 1);
-  expect(await keeper.kill('SIGKILL')).toBe('SIGKILL');
+  await keeper.event('stored', (e) => e.keys === 1);
+  expect((await keeper.stop('SIGKILL')).signal).toBe('SIGKILL');
   keepers.splice(keepers.indexOf(keeper), 1);
   await writer.close(); // nobody but the stored log has the write now
 
   const restarted = keep(room);
-  const ready = await restarted.until('ready');
+  const ready = await restarted.event('ready');
   expect(ready.keys, 'the keeper restored the write from disk').toBe(1);
   const reader = await browser.newContext();
   try {

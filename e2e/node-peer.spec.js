@@ -5,13 +5,13 @@
 import { expect, test } from '@playwright/test';
 import { peerConfig } from '../scripts/signaling-server.mjs';
 import { openTab, startConfiguredNode, uniqueRoom } from './support/nodes.js';
-import { startNodePeer } from './support/node-peer-process.js';
+import { startPeer as startNodePeer } from '../tests/js/support/cli-processes.mjs';
 import { SIGNAL_PORT } from './support/server.js';
 
 let peer;
 
 test.afterEach(async () => {
-  if (peer) expect(await peer.close(), `the Node peer exits by itself (stderr: ${peer.stderr})`).toBe(0);
+  if (peer) expect((await peer.close()).code, 'the Node peer exits by itself').toBe(0);
   peer = null;
 });
 
@@ -72,7 +72,7 @@ test('a tab and a Node.js peer share state, JSON, binary and unreliable messages
   await expect.poll(async () => (await peer.call('presence'))[tabId] ?? null).toEqual({ cursor: [1, 2], name: 'tab' });
 
   // The Node peer leaves: the tab sees it go.
-  expect(await peer.close()).toBe(0);
+  expect((await peer.close()).code).toBe(0);
   peer = null;
   await expect.poll(() => page.evaluate(() => window.node.getNetworkManager().getConnectedPeers().length)).toBe(0);
 });
@@ -87,7 +87,7 @@ test('compute crosses both ways: a job from the tab runs partly on the Node peer
   const alone = startNodePeer();
   await alone.call('start', { config: { roomId: `${room}-alone`, enablePersistence: false } });
   const lone = await alone.call('submit', { task: 'mandelbrot', inputs: TILES, options: { redundancy: 1 } });
-  expect(await alone.close()).toBe(0);
+  expect((await alone.close()).code).toBe(0);
   expect(Object.keys(lone.byPeer)).toHaveLength(1);
 
   const { page, nodeId, tabId } = await nodeAndTab(context, room);
@@ -125,6 +125,6 @@ test('password rooms: a Node.js peer with the right password joins a tab, one wi
     expect(await page.evaluate(() => window.node.getNetworkManager().getConnectedPeers().map((p) => p.peerId))).toEqual([nodeId]);
     expect(await page.evaluate(() => window.node.getNetworkManager().getPeers().map((p) => p.peerId))).not.toContain(strangerId);
   } finally {
-    expect(await stranger.close()).toBe(0);
+    expect((await stranger.close()).code).toBe(0);
   }
 });

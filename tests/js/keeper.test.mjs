@@ -157,7 +157,7 @@ describe('peercompute keep', () => {
     await submitter.call('waitPeer', { peerId: ready.nodeId });
     const inputs = Array.from({ length: 8 }, (_, i) => ({ x0: -2 + i * 0.3, y0: -1, dx: 0.01, dy: 0.01, width: 24, height: 24, maxIter: 100 }));
     const { outputs, byPeer } = await submitter.call('submit', { task: 'mandelbrot', inputs, options: { redundancy: 1 } });
-    assert.equal(outputs, inputs.length);
+    assert.equal(outputs.length, inputs.length);
     assert.equal(byPeer[ready.nodeId], inputs.length, JSON.stringify(byPeer));
     await submitter.close();
     assert.equal((await k.stop()).code, 0);
