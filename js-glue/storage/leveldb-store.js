@@ -31,13 +31,11 @@
 // Compaction, which deletes records, is written with sync: true: it is rare,
 // and each one leaves a durable checkpoint of the whole state.
 
-const PACKAGE = 'classic-level';
-const INSTALL = `npm i ${PACKAGE}`;
-const KEY_BYTES = 8; // a record's key: its sequence number, big-endian, so that keys sort in append order
+import { importModule, importOptional, installCommand } from '../optional-import.js';
 
-// Bundlers leave an import of a variable alone (Vite is told so, too); the
-// names are variables for that reason.
-const importModule = (specifier) => import(/* @vite-ignore */ specifier);
+const PACKAGE = 'classic-level';
+const INSTALL = installCommand(PACKAGE);
+const KEY_BYTES = 8; // a record's key: its sequence number, big-endian, so that keys sort in append order
 
 // Open databases of this process: absolute directory -> {opening:
 // Promise<Shared>, users}, users counted as soon as an open() asks, so that a
@@ -77,17 +75,7 @@ function plain(bytes) {
 // importPackage(name) imports a module; tests replace it to simulate a
 // missing package.
 export async function loadClassicLevel(importPackage = importModule) {
-  let module;
-  try {
-    module = await importPackage(PACKAGE);
-  } catch (error) {
-    const missing = error?.code === 'ERR_MODULE_NOT_FOUND';
-    throw new Error(
-      `peercompute: the dataDir option keeps the state in LevelDB through the package ${PACKAGE}, which ` +
-        (missing ? `is not installed. Install it beside peercompute: ${INSTALL}` : `could not be loaded (${error?.message ?? error}). Reinstall it: ${INSTALL}`),
-      { cause: error },
-    );
-  }
+  const module = await importOptional(PACKAGE, 'peercompute: the dataDir option keeps the state in LevelDB through', { importPackage });
   const ClassicLevel = module.ClassicLevel ?? module.default?.ClassicLevel;
   if (typeof ClassicLevel !== 'function') throw new Error(`peercompute: the package ${PACKAGE} has no ClassicLevel class; install version 3: ${INSTALL}`);
   return ClassicLevel;

@@ -4,27 +4,17 @@
 // strings, readyState). Imported only here, only in Node and only when the
 // node has a peerServer, by a specifier that bundlers do not follow.
 
-const PACKAGE = 'ws';
-export const WS_INSTALL = `npm i ${PACKAGE}`;
+import { importModule, importOptional, installCommand } from '../optional-import.js';
 
-const importModule = (specifier) => import(/* @vite-ignore */ specifier);
+const PACKAGE = 'ws';
+export const WS_INSTALL = installCommand(PACKAGE);
 
 // The WebSocket class: the global one where there is one, else ws's; or an
 // Error that names the package to install. importPackage(name) imports a
 // module; tests replace it to simulate a missing package.
 export async function loadNodeWebSocket(env = globalThis, importPackage = importModule) {
   if (typeof env.WebSocket === 'function') return env.WebSocket;
-  let module;
-  try {
-    module = await importPackage(PACKAGE);
-  } catch (error) {
-    const missing = error?.code === 'ERR_MODULE_NOT_FOUND';
-    throw new Error(
-      `the peerServer option needs a WebSocket, which Node.js has from version 22; here it comes from the package ${PACKAGE}, which ` +
-        (missing ? `is not installed. Install it beside peercompute: ${WS_INSTALL}` : `could not be loaded (${error?.message ?? error}). Reinstall it: ${WS_INSTALL}`),
-      { cause: error },
-    );
-  }
+  const module = await importOptional(PACKAGE, 'the peerServer option needs a WebSocket, which Node.js has from version 22; here it comes from', { importPackage });
   const WebSocket = module.WebSocket ?? module.default?.WebSocket ?? module.default;
   if (typeof WebSocket !== 'function') throw new Error(`the package ${PACKAGE} has no WebSocket class; install version 8: ${WS_INSTALL}`);
   return WebSocket;

@@ -22,14 +22,13 @@
 // onbufferedamountlow, the unordered channel with maxRetransmits 0, the
 // connection state, trickled candidates) the polyfill maps one to one.
 
+import { importModule, importOptional, installCommand } from '../optional-import.js';
+
 const PACKAGE = 'node-datachannel';
-export const NODE_DATACHANNEL_INSTALL = `npm i ${PACKAGE}`;
+export const NODE_DATACHANNEL_INSTALL = installCommand(PACKAGE);
 
 // Chromium's announced a=max-message-size.
 export const MAX_MESSAGE_SIZE = 262_144;
-
-// Bundlers leave an import of a variable alone (Vite is told so, too).
-const importModule = (specifier) => import(/* @vite-ignore */ specifier);
 
 let loaded = null; // Promise<{RTCPeerConnection, cleanup}>
 let users = 0; // started nodes of this process that use it
@@ -38,20 +37,8 @@ let users = 0; // started nodes of this process that use it
 // install. importPackage(name) imports a module; tests replace it to
 // simulate a missing package.
 export async function loadNodeDataChannel(importPackage = importModule) {
-  let polyfill;
-  let library;
-  try {
-    [polyfill, library] = await Promise.all([importPackage(`${PACKAGE}/polyfill`), importPackage(PACKAGE)]);
-  } catch (error) {
-    const missing = error?.code === 'ERR_MODULE_NOT_FOUND';
-    throw new Error(
-      `in Node.js the node connects to peers over WebRTC through the package ${PACKAGE}, which ` +
-        (missing
-          ? `is not installed. Install it beside peercompute: ${NODE_DATACHANNEL_INSTALL}`
-          : `could not be loaded (${error?.message ?? error}). Reinstall it: ${NODE_DATACHANNEL_INSTALL}`),
-      { cause: error },
-    );
-  }
+  const load = (specifier) => importOptional(PACKAGE, 'in Node.js the node connects to peers over WebRTC through', { specifier, importPackage });
+  const [polyfill, library] = await Promise.all([load(`${PACKAGE}/polyfill`), load(PACKAGE)]);
   const Base = polyfill.RTCPeerConnection ?? polyfill.default?.RTCPeerConnection;
   const cleanup = library.cleanup ?? library.default?.cleanup;
   if (typeof Base !== 'function' || typeof cleanup !== 'function') {
