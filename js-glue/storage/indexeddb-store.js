@@ -7,6 +7,8 @@
 // replaces them with one snapshot, all inside one transaction, so no tab's
 // record is lost to another's compaction.
 
+import { TickBatcher } from './tick-batcher.js';
+
 const STORE = 'log';
 
 function request(req) {
@@ -25,9 +27,12 @@ function done(tx) {
 
 export class IndexedDbStore {
   #db;
-  #pending = [];
-  #stored = Promise.resolve(); // settles when every record appended so far is committed
-  #scheduled = false;
+  #batches = new TickBatcher((records) => {
+    const tx = this.#db.transaction(STORE, 'readwrite');
+    const store = tx.objectStore(STORE);
+    for (const record of records) store.add(record);
+    return done(tx);
+  });
 
   constructor(db) {
     this.#db = db;
@@ -63,27 +68,12 @@ export class IndexedDbStore {
 
   // Queues a record; all records queued in one tick commit in one transaction.
   append(bytes) {
-    this.#pending.push(bytes.slice());
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    const previous = this.#stored;
-    this.#stored = new Promise((resolve, reject) => {
-      queueMicrotask(() => {
-        this.#scheduled = false;
-        const records = this.#pending;
-        this.#pending = [];
-        const tx = this.#db.transaction(STORE, 'readwrite');
-        const store = tx.objectStore(STORE);
-        for (const record of records) store.add(record);
-        Promise.all([previous, done(tx)]).then(() => resolve(), reject);
-      });
-    });
-    this.#stored.catch((error) => console.error('peercompute: storing state failed', error));
+    this.#batches.add(bytes);
   }
 
   // Settles once every record appended so far is committed.
   whenStored() {
-    return this.#stored.catch(() => undefined);
+    return this.#batches.whenStored();
   }
 
   // Replaces every stored record with one snapshot. merge(records) gets the

@@ -32,6 +32,7 @@
 // and each one leaves a durable checkpoint of the whole state.
 
 import { importModule, importOptional, installCommand } from '../optional-import.js';
+import { TickBatcher } from './tick-batcher.js';
 
 const PACKAGE = 'classic-level';
 const INSTALL = installCommand(PACKAGE);
@@ -105,9 +106,12 @@ async function openShared(location, lockFile, ClassicLevel) {
 export class LevelDbStore {
   #shared;
   #entry;
-  #pending = [];
-  #stored = Promise.resolve(); // settles when every record appended so far is written
-  #scheduled = false;
+  #batches = new TickBatcher((records) => {
+    // Keys are taken now, in call order, so the log reads back in append
+    // order whichever batch LevelDB happens to finish first.
+    const ops = records.map((value) => ({ type: 'put', key: keyOf(this.#shared.nextSeq++), value }));
+    return this.#shared.db.batch(ops);
+  });
   #closed = false;
 
   constructor(shared, entry) {
@@ -161,27 +165,12 @@ export class LevelDbStore {
 
   // Queues a record; all records queued in one tick are written in one batch.
   append(bytes) {
-    this.#pending.push(bytes.slice());
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    const previous = this.#stored;
-    this.#stored = new Promise((resolve, reject) => {
-      queueMicrotask(() => {
-        this.#scheduled = false;
-        const records = this.#pending;
-        this.#pending = [];
-        // Keys are taken now, in call order, so the log reads back in append
-        // order whichever batch LevelDB happens to finish first.
-        const ops = records.map((value) => ({ type: 'put', key: keyOf(this.#shared.nextSeq++), value }));
-        Promise.all([previous, this.#shared.db.batch(ops)]).then(() => resolve(), reject);
-      });
-    });
-    this.#stored.catch((error) => console.error('peercompute: storing state failed', error));
+    this.#batches.add(bytes);
   }
 
   // Settles once every record appended so far is written.
   whenStored() {
-    return this.#stored.catch(() => undefined);
+    return this.#batches.whenStored();
   }
 
   // Replaces the stored records with one snapshot, in one atomic batch.
