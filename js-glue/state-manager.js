@@ -12,11 +12,8 @@
 // Objects and arrays are cached as JSON text and parsed on each read, so a
 // caller that mutates what it read cannot change the state behind the
 // kernel's back. Primitives are cached as they are.
-//
-// Presence is the other way round: it changes often and is read by every
-// listener on every change, so each presence is parsed once when it changes
-// and kept deep-frozen; getPresence() and the listeners share those values.
 import { requireKey, toJsonText, utf8Length } from './json-value.js';
+import { PresenceManager } from './presence.js';
 // Generated into dist/host/ by scripts/build.sh (wasm/host/host_interface.json).
 import { operationBatchBound, writeOperationBatch } from './host/input-batches.js';
 
@@ -64,8 +61,8 @@ export const TX_MAX_BYTES = 16 * 1024 * 1024;
 const TX_KEY_BYTES = 14;
 const TX_BASE_BYTES = 64;
 
-// A presence is at most this much JSON (the kernel's limit, wire::kMaxPresenceBytes).
-export const MAX_PRESENCE_BYTES = 64 * 1024;
+// A presence's limit, defined with presence.
+export { MAX_PRESENCE_BYTES } from './presence.js';
 
 // The size of flat ops [key, text or null, ...] by the kernel's bound, not
 // counting TX_BASE_BYTES. `chars`, the UTF-16 length of all their text, gives
@@ -126,24 +123,6 @@ function splitTransactions(ops) {
   return runs;
 }
 
-// Parses a presence once, and freezes all of it, so that every listener and
-// every getPresence() can share it. Iterative: JSON may nest deeper than the stack.
-function frozenPresence(text) {
-  const value = JSON.parse(text);
-  if (typeof value !== 'object' || value === null) return value;
-  const stack = [value];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    Object.freeze(v);
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) if (typeof v[i] === 'object' && v[i] !== null) stack.push(v[i]);
-    } else {
-      for (const key in v) if (typeof v[key] === 'object' && v[key] !== null) stack.push(v[key]);
-    }
-  }
-  return value;
-}
-
 // A namespaced key is stored as "\0namespace\0key" in the one replicated map.
 // The plain API refuses keys that start with "\0", and does not show these.
 const NS = '\u0000';
@@ -187,9 +166,7 @@ export class StateManager {
   #settled = null;
   #namespaces = new Map(); // namespace -> Set of its keys
   #plainKeys = 0;
-  #presence = new Map(); // peerId -> its presence, parsed once and deep-frozen (this node's own under its id)
-  #presenceListeners = new Set();
-  #nodeId;
+  #presence;
   #version = 0;
   #localTransactions = 0;
   #remoteTransactions = 0;
@@ -199,7 +176,7 @@ export class StateManager {
     this.#driver = driver;
     this.#emitter = emitter;
     this.#isSyncing = isSyncing;
-    this.#nodeId = nodeId;
+    this.#presence = new PresenceManager(driver, emitter, nodeId);
     driver.setBeforeInput(() => this.flush());
   }
 
@@ -471,65 +448,29 @@ export class StateManager {
 
   // ---- presence ------------------------------------------------------------------------
   // Ephemeral state per node (a cursor, a name, a colour): shown to connected
-  // peers, never stored, gone when its node leaves or stops answering.
+  // peers, never stored, gone when its node leaves or stops answering. Kept
+  // by PresenceManager (presence.js).
 
   // Sets this node's presence; null clears it. At most MAX_PRESENCE_BYTES of
   // JSON: a larger one throws, and changes nothing.
   setPresence(presence) {
-    const where = 'setPresence(presence)';
-    const text = toJsonText(presence, `${where}: presence`);
-    if (3 * text.length > MAX_PRESENCE_BYTES) {
-      const bytes = utf8Length(text);
-      if (bytes > MAX_PRESENCE_BYTES) {
-        throw new RangeError(
-          `${where}: presence is ${bytes} bytes of JSON, over the limit of 64 KiB (${MAX_PRESENCE_BYTES} bytes); ` +
-            'keep presence small (a cursor, a name) and put larger data in the state',
-        );
-      }
-    }
-    const error = this.#driver.input((k, t) => k.setPresence(text, t));
-    if (error) throw new Error(`${where}: ${error}`);
-    this.#presenceChanged(this.#nodeId, text === 'null' ? null : text);
+    this.#presence.set(presence);
   }
 
   // {peerId: presence} for every node that has one, this node included: a
   // new object each call, its presences parsed once and frozen.
   getPresence() {
-    return Object.fromEntries(this.#presence);
+    return this.#presence.get();
   }
 
   // callback(presence, {peerId, state}) on every change; returns an unsubscribe function.
   onPresence(callback) {
-    if (typeof callback !== 'function') throw new TypeError('onPresence(callback): callback must be a function');
-    this.#presenceListeners.add(callback);
-    return () => this.#presenceListeners.delete(callback);
+    return this.#presence.on(callback);
   }
 
   // A peer's presence changed or went; text is JSON or null.
   applyPresence(peerId, text) {
-    this.#presenceChanged(peerId, text);
-  }
-
-  // Each presence is parsed here, once, and deep-frozen: every listener and
-  // getPresence() share it. With many peers moving cursors, parsing every
-  // presence on every change would stall the page.
-  #presenceChanged(peerId, text) {
-    let state = null;
-    if (text === null) {
-      if (!this.#presence.delete(peerId)) return;
-    } else {
-      state = frozenPresence(text);
-      this.#presence.set(peerId, state);
-    }
-    const change = Object.freeze({ peerId, state });
-    for (const callback of this.#presenceListeners) {
-      try {
-        callback(this.getPresence(), change);
-      } catch (error) {
-        console.error('peercompute: a presence listener threw', error);
-      }
-    }
-    this.#emitter.emit('presence', change);
+    this.#presence.apply(peerId, text);
   }
 
   // ---- subscriptions ---------------------------------------------------------------
