@@ -97,6 +97,46 @@ TEST(PeerServer, NodesInSeparateBrowsersMeetOnlyThroughTheServer) {
   EXPECT_EQ(valueAt(net, "c", "k"), std::optional<std::string>("\"v\""));
 }
 
+// A handshake that fails at the dialer only (a DTLS failure between a
+// node-datachannel dialer and a Chromium answerer was seen to do this): the
+// answerer's half stays connecting and hears nothing. The dialer's next
+// announce, sent after its offer, tells the answerer to drop that half and
+// answer afresh, so the pair connects within a few announce intervals, not
+// after the answerer's connect timeout.
+TEST(PeerServer, AHandshakeThatFailsAtTheDialerOnlyIsRetriedWellBeforeTheConnectTimeout) {
+  NetworkOptions options;
+  options.dialerOnlyHandshakeFailures = 1;
+  SimulatedNetwork net(options);
+  net.addServer();
+  join(net, "a", viaServer(net, "a"), browser("a"));
+  net.runFor(1000);
+  const Millis joined = net.now();
+  join(net, "b", viaServer(net, "b"), browser("b"));
+  ASSERT_TRUE(net.runUntil([&] { return net.meshAmong({"a", "b"}); }, joined + 6000))
+      << "connected within 6 s; the connect timeout is " << net.kernel("a").config().connectTimeoutMs << " ms";
+  // The first handshake failed, and the second made the connection.
+  size_t opens = 0;
+  for (const char* id : {"a", "b"}) opens += net.outputs<OpenConnection>(id).size();
+  EXPECT_EQ(opens, 4u) << "two tries, each opened at both ends";
+  for (const char* id : {"a", "b"}) EXPECT_EQ(net.kernel(id).counters().rejectedSignals, 0u) << id;
+}
+
+// On a BroadcastChannel the periodic announce goes to every node, connected
+// or not. A handshake slower than the announce interval must not be taken
+// for one the dialer gave up: one try, at each end.
+TEST(PeerServer, ASlowHandshakeOnABroadcastChannelIsNotTakenForAGivenUpOne) {
+  NetworkOptions options;
+  options.rtcDelay = 1500;  // offer, answer and channel: 4.5 s, past two announces
+  SimulatedNetwork net(options);
+  net.addNode("a");
+  net.start("a");
+  net.runFor(1000);
+  net.addNode("b");
+  net.start("b");
+  ASSERT_TRUE(net.runUntil([&] { return net.meshAmong({"a", "b"}); }, 12'000));
+  for (const char* id : {"a", "b"}) EXPECT_EQ(net.outputs<OpenConnection>(id).size(), 1u) << id;
+}
+
 TEST(PeerServer, SeparateBrowsersWithoutAServerNeverMeet) {
   // The control for the test above: local signaling does not cross browsers.
   SimulatedNetwork net;

@@ -131,6 +131,11 @@ struct NetworkOptions {
   // dialer on that connection are lost, as Chromium was seen to lose an
   // answerer's message sent as soon as its channel opened.
   bool responderEarlyLoss = false;
+  // The first this many handshakes fail at the dialer only, once the answer
+  // is in, as a failed DTLS handshake does: the dialer's channel closes, and
+  // the answering side hears nothing, its half left connecting (seen with a
+  // node-datachannel dialer and a Chromium answerer).
+  size_t dialerOnlyHandshakeFailures = 0;
   // The unreliable channel: each message gets its own delay, or is lost.
   Millis unreliableDelayMin = 10, unreliableDelayMax = 10;
   double unreliableLoss = 0;
@@ -420,6 +425,7 @@ class SimulatedNetwork {
   uint64_t nextSeq_ = 0;
   uint64_t nextConn_ = 1;
   uint64_t oversizeFrames_ = 0;
+  size_t handshakesFailed_ = 0;
   uint64_t framesDelivered_ = 0;
   uint64_t nextSocket_ = 1;
   uint64_t nextReplica_ = 1000;  // for reloaded pages

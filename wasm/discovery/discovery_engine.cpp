@@ -263,6 +263,13 @@ void DiscoveryEngine::process(size_t r, const std::string& from, std::string_vie
   }
   switch (s->type) {
     case SignalType::Announce: {
+      if (peer && dialerGaveUp(*peer, *s, route.broadcasts())) {
+        // Our half waits for nothing: drop it, and answer the announce below
+        // as a newcomer's, so that the peer dials again now rather than
+        // after our connect timeout.
+        connections_.connectionFailed(s->from, "the dialing peer gave the connection up", now);
+        peer = nullptr;
+      }
       bool isNew = !peer;
       if (isNew) {
         if (!makeRoomForPeer()) return;
@@ -297,6 +304,7 @@ void DiscoveryEngine::process(size_t r, const std::string& from, std::string_vie
         if (!peer) peer = &add(s->from, now);
         peer->incarnation = s->incarnation;
         peer->lastAnnouncedAt = now;
+        peer->openedBySignal = s->counter;
         connections_.openConnection(peer->id, false, now);
       }
       peer->heardOn(r, address);
@@ -308,6 +316,22 @@ void DiscoveryEngine::process(size_t r, const std::string& from, std::string_vie
 }
 
 // ---- peers and dials -------------------------------------------------------------
+
+// A peer that dials us announces only to members it holds no connection to
+// (a listing's unknown members, its periodic announce on a server, its answer
+// to a newcomer). So an announce it sent after the signal that opened our
+// half of a connection still pending means it gave that connection up: its
+// side failed (a DTLS or ICE failure, say) and our side would otherwise wait
+// out the whole connect timeout. Signal counters order one incarnation's
+// signals across routes. On a broadcast medium the periodic announce goes to
+// everyone, connected or not, so there only one addressed to us counts.
+bool DiscoveryEngine::dialerGaveUp(const KnownPeer& peer, const Signal& announce, bool broadcastRoute) const {
+  if (peer.openedBySignal == 0 || announce.counter <= peer.openedBySignal) return false;
+  if (shouldDial(ctx_.config.nodeId, peer.id)) return false;
+  if (broadcastRoute && announce.to.empty()) return false;
+  std::optional<PeerState> state = connections_.connectionState(peer.id);
+  return state && *state != PeerState::Connected;
+}
 
 KnownPeer& DiscoveryEngine::add(const std::string& peer, Millis now) {
   KnownPeer& p = peers_[peer];

@@ -117,6 +117,9 @@ class DiscoveryEngine {
   // Room for one more known peer, by forgetting the stalest one not
   // connected; false when every entry is a connection.
   bool makeRoomForPeer();
+  // Whether `announce` shows that the peer, our dialer, gave up the
+  // connection still pending between us (see the definition).
+  bool dialerGaveUp(const KnownPeer& peer, const Signal& announce, bool broadcastRoute) const;
   KnownPeer& add(const std::string& peer, Millis now);
   void dial(KnownPeer& peer, Millis now);
   // Sets the peer's Forget and Redial deadlines from its state.

@@ -20,6 +20,9 @@ struct KnownPeer {
   uint32_t failedDials = 0;    // since the last connection that worked
   Millis nextDialAt = 0;       // while without a connection after a failure
   Millis failedAt = 0;         // when the last connection failed
+  // When the peer dialed us: the counter of its signal that opened our half
+  // of the connection (0 when we dialed, or no connection is pending).
+  uint64_t openedBySignal = 0;
   // Its address on each route it was heard on, by the route's index in the
   // discovery engine; the most preferred route it was heard on is the one
   // signals to it take, and the only one that speaks for its connection.
