@@ -41,7 +41,20 @@ export class PeerConnectionPool {
 
   open(peerId, initiator) {
     this.close(peerId);
-    const pc = new this.#host.RTCPeerConnection({ iceServers: this.#iceServers });
+    let pc;
+    try {
+      pc = new this.#host.RTCPeerConnection({ iceServers: this.#iceServers });
+    } catch (error) {
+      // Chromium refuses past 500 connections in a page's lifetime ("Cannot
+      // create so many PeerConnections"). The kernel hears that this one
+      // closed, so it does not wait out its connect timeout, and dials
+      // again after its backoff.
+      console.warn(`peercompute: WebRTC failed while creating the connection for ${peerId}:`, error);
+      queueMicrotask(() => {
+        if (!this.#peers.has(peerId)) this.#events.onClose(peerId);
+      });
+      return;
+    }
     const entry = { pc, channel: null, unreliable: null, pendingCandidates: [], remoteSet: false, queue: [], queuedBytes: 0, overflowed: false };
     this.#peers.set(peerId, entry);
     const current = () => this.#peers.get(peerId) === entry;

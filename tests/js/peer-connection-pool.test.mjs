@@ -140,6 +140,35 @@ describe('PeerConnectionPool send queue bound (stand-in RTCPeerConnection)', () 
   });
 });
 
+describe('PeerConnectionPool when the RTCPeerConnection cannot be made', () => {
+  it('reports the connection closed, after the open, so the kernel does not wait out its connect timeout', async () => {
+    const closed = [];
+    const warnings = [];
+    const warn = console.warn;
+    console.warn = (...args) => warnings.push(args.join(' '));
+    try {
+      const pool = new PeerConnectionPool({
+        host: {
+          RTCPeerConnection: class {
+            constructor() {
+              throw new Error('Cannot create so many PeerConnections');
+            }
+          },
+        },
+        events: { onLocalSignal() {}, onOpen() {}, onClose: (peerId) => closed.push(peerId), onData() {} },
+      });
+      pool.open('pc-peer', true);
+      assert.deepEqual(closed, [], 'not inside the open: the kernel is handling an output');
+      await microtask();
+      assert.deepEqual(closed, ['pc-peer']);
+      assert.equal(pool.send('pc-peer', new Uint8Array(1)), false, 'nothing to send on');
+      assert.match(warnings.join('\n'), /creating the connection for pc-peer.*Cannot create so many PeerConnections/);
+    } finally {
+      console.warn = warn;
+    }
+  });
+});
+
 describe('NetworkManager checks an app message against the bound first', () => {
   // A node's network manager over a pool whose queue to 'pc-peer' holds `queued` bytes.
   function manager(queued) {
