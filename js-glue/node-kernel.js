@@ -164,8 +164,11 @@ export class NodeKernel {
   }
 
   async stop() {
+    // A stop() while start() loads the networking waits for it, then stops:
+    // the node does not come up after the app stopped it.
+    if (!this.#started && this.#starting) await this.#starting.catch(() => {});
     if (!this.#started) return this;
-    // Synchronous up to here, so it also completes inside a pagehide handler.
+    // Synchronous up to here when started, so it also completes inside a pagehide handler.
     this.#driver.input((k, t) => k.stop(t));
     this.#pool.closeAll();
     this.#routes.closeAll();

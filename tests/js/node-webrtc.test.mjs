@@ -30,6 +30,20 @@ describe('two Node.js nodes over real WebRTC', () => {
     await b?.stop();
   });
 
+  it('a stop() while start() is still loading the networking leaves the node stopped', async () => {
+    const c = await createNode({ roomId: `${room}-stop-early`, enablePersistence: false });
+    const starting = c.start();
+    await c.stop();
+    await starting;
+    assert.equal(c.isStarted, false);
+    assert.equal(c.getStatus().isStarted, false);
+    // And it starts again afterwards.
+    await c.start();
+    assert.equal(c.isStarted, true);
+    await c.stop();
+    assert.equal(c.isStarted, false);
+  });
+
   it('sync state both ways', async () => {
     a.getStateManager().write('from-a', { n: 1, list: [1, 2] });
     b.getStateManager().write('from-b', 'b');
