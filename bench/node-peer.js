@@ -39,6 +39,10 @@ window.bench = {
     return node.getNetworkManager().getConnectedPeers().some((p) => p.peerId === peerId);
   },
 
+  networkStatus() {
+    return node.getStatus().network;
+  },
+
   async stopNode() {
     await node?.stop();
     node = null;

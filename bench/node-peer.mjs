@@ -154,6 +154,15 @@ try {
   // Handshakes: fresh nodes in fresh rooms.
   let connected = 0;
   const connectTimes = [];
+  const failures = [];
+  const pick = (network) => ({
+    knownPeers: network.knownPeers,
+    connectionStates: network.connectionStates,
+    signaling: network.signalingServer && { state: network.signalingServer.state, lastError: network.signalingServer.lastError },
+    rejectedSignals: network.rejectedSignals,
+    shadowedSignals: network.shadowedSignals,
+    lastRejection: network.lastRejection,
+  });
   for (let i = 0; i < CONNECTS; i++) {
     const handshakeRoom = `${room}-h${i}`;
     const node = await createNode({ roomId: handshakeRoom, enablePersistence: false, computeWorkers: 0, peerServer: signaling.peerServer });
@@ -165,7 +174,10 @@ try {
       connected++;
       connectTimes.push(performance.now() - started);
     } catch {
-      // counted as failed
+      // Counted as failed; say what each side saw, so a failure can be traced.
+      const network = node.getStatus().network;
+      const tab = await call(page, 'networkStatus');
+      failures.push(`#${i} ${node.nodeId} <-> ${id}: Node ${JSON.stringify(pick(network))}; tab ${JSON.stringify(pick(tab))}`);
     }
     await call(page, 'stopNode');
     await node.stop();
@@ -185,7 +197,8 @@ try {
   console.log(`  ratio ${ratio(rttRatio)} (target <= ${RTT_TARGET}: ${verdict(rttRatio <= RTT_TARGET)});  p90 ratio ${ratio(p90Ratio)};  per-round ratios ${perRound.map((v) => ratio(v)).join(', ')};  n=${lib.length} each, ${ROUNDS} alternating rounds`);
   console.log(`bulk ${BULK_BYTES / 1048576} MiB Node -> tab in ${CHUNK} B messages: library ${mbps(median(bulk.lib) / 1e6)}   raw ${mbps(median(bulk.raw) / 1e6)}`);
   console.log(`  ratio ${ratio(bulkRatio)} (target >= ${BULK_TARGET}: ${verdict(bulkRatio >= BULK_TARGET)});  per-round library ${bulk.lib.map((v) => mbps(v / 1e6)).join(', ')}; raw ${bulk.raw.map((v) => mbps(v / 1e6)).join(', ')}`);
-  console.log(`handshakes through the PeerJS server: ${connected} of ${CONNECTS} connected (${(rate * 100).toFixed(1)}%, target >= ${HANDSHAKE_TARGET * 100}%: ${verdict(rate >= HANDSHAKE_TARGET)}); median ${ms(median(connectTimes))} from start()`);
+  console.log(`handshakes through the PeerJS server: ${connected} of ${CONNECTS} connected (${(rate * 100).toFixed(1)}%, target >= ${HANDSHAKE_TARGET * 100}%: ${verdict(rate >= HANDSHAKE_TARGET)}); median ${ms(median(connectTimes))} from start(); ${connectTimes.filter((t) => t > 1000).length} took over 1 s (a retry): ${connectTimes.filter((t) => t > 1000).map((t) => ms(t)).join(', ') || 'none'}`);
+  for (const failure of failures) console.log(`  failed ${failure}`);
   if (problems.length) console.log(`page problems: ${problems.join('; ')}`);
   console.log(rule());
 } finally {
