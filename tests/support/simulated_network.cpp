@@ -473,17 +473,9 @@ void SimulatedNetwork::handle(Node& n, const pc::Output& o) {
     } else if (*kind == "answer" && ep.initiator && ep.conn == conn) {
       if (handshakesFailed_ < options_.dialerOnlyHandshakeFailures) {
         ++handshakesFailed_;
-        schedule(now_ + options_.rtcDelay, [this, from, peer = rtc->peerId, conn] {
-          Node* a = live(from);
-          if (!a) return;
-          auto e = a->endpoints.find(peer);
-          if (e == a->endpoints.end() || e->second.conn != conn) return;
-          // Gone before the kernel hears of it, so nothing reaches the far end.
-          a->endpoints.erase(e);
-          a->backlog.erase(peer);
-          a->kernel->handleChannelClosed(peer, now_);
-          pump(from);
-        });
+        // The dialer's own end closes as a far end's would, and the
+        // answerer's end is never told.
+        schedule(now_ + options_.rtcDelay, [this, from, peer = rtc->peerId, conn] { closeFarEnd(peer, from, conn); });
         return;
       }
       schedule(now_ + options_.rtcDelay, [this, from, peer = rtc->peerId, conn] { openChannel(from, peer, conn); });
